@@ -1,0 +1,78 @@
+#include "control/control_socket.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace gn::control {
+namespace {
+
+sockaddr_un make_addr(const std::string& path) {
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sun.sun_path) throw UsageError("socket path '" + path + "' is too long");
+  std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+  return sun;
+}
+
+Fd connect_to(const std::string& path) {
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw_errno("creating a Unix socket");
+  sockaddr_un sun = make_addr(path);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) < 0) return Fd();
+  return fd;
+}
+
+}  // namespace
+
+StatusServer::StatusServer(const std::string& run_dir, const std::string& ifname)
+    : path_(run_dir + "/" + ifname + ".sock") {
+  if (::mkdir(run_dir.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("creating run directory " + run_dir);
+  if (connect_to(path_)) throw UsageError("an endpoint already serves " + ifname + " (" + path_ + " answers)");
+  ::unlink(path_.c_str());  // a stale socket from a crashed run
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd_) throw_errno("creating status socket " + path_);
+  sockaddr_un sun = make_addr(path_);
+  // Only root may read the status: it names addresses and peers.
+  mode_t old = ::umask(0177);
+  int rc = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+  ::umask(old);
+  if (rc < 0) throw_errno("binding status socket " + path_);
+  if (::listen(fd_.get(), 16) < 0) throw_errno("listening on status socket " + path_);
+}
+
+StatusServer::~StatusServer() { ::unlink(path_.c_str()); }
+
+void StatusServer::serve_one(const std::string& document) {
+  Fd client(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+  if (!client) return;  // EAGAIN or the client went away
+  ssize_t n = ::send(client.get(), document.data(), document.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n != static_cast<ssize_t>(document.size()))
+    log::debug("status client on {} took {} of {} bytes", path_, n, document.size());
+}
+
+std::string read_status(const std::string& socket_path) {
+  Fd fd = connect_to(socket_path);
+  if (!fd) throw_errno("connecting to " + socket_path + " (is the endpoint running?)");
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("reading from " + socket_path);
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace gn::control

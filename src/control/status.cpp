@@ -1,0 +1,44 @@
+#include "control/status.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace gn::control {
+
+std::string_view to_string(Drop d) {
+  switch (d) {
+    case Drop::kTruncated: return "truncated";
+    case Drop::kBadVersion: return "bad_version";
+    case Drop::kOptionsTruncated: return "options_truncated";
+    case Drop::kOptionOverrun: return "option_overrun";
+    case Drop::kUnknownCritical: return "unknown_critical_option";
+    case Drop::kWrongVni: return "wrong_vni";
+    case Drop::kWrongProtocol: return "wrong_protocol";
+    case Drop::kUnknownSource: return "unknown_source";
+    case Drop::kRouteForeign: return "route_option_foreign";
+    case Drop::kRuntFrame: return "runt_frame";
+    case Drop::kControlUnhandled: return "control_unhandled";
+    case Drop::kTooBig: return "too_big";
+    case Drop::kSendError: return "send_error";
+    case Drop::kTapWriteError: return "tap_write_error";
+    case Drop::kCount: break;
+  }
+  return "?";
+}
+
+nlohmann::json to_json(const Counters& c, std::chrono::steady_clock::time_point now) {
+  nlohmann::json drops = nlohmann::json::object();
+  for (std::size_t i = 0; i < c.drops.size(); ++i) drops[std::string(to_string(static_cast<Drop>(i)))] = c.drops[i];
+  nlohmann::json j = {
+      {"rx_packets", c.rx_packets}, {"rx_bytes", c.rx_bytes},
+      {"tx_packets", c.tx_packets}, {"tx_bytes", c.tx_bytes},
+      {"rx_route_option", c.rx_route_option}, {"drops", drops},
+  };
+  if (c.last_rx == std::chrono::steady_clock::time_point{}) {
+    j["last_rx_seconds_ago"] = nullptr;
+  } else {
+    j["last_rx_seconds_ago"] = std::chrono::duration<double>(now - c.last_rx).count();
+  }
+  return j;
+}
+
+}  // namespace gn::control

@@ -1,0 +1,46 @@
+#pragma once
+// Counters the data plane keeps and the status document built from them.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace gn::control {
+
+// Why a packet was dropped. Every drop is counted under exactly one reason.
+enum class Drop : std::uint8_t {
+  kTruncated,         // shorter than a GENEVE header
+  kBadVersion,        // GENEVE version not 0
+  kOptionsTruncated,  // Opt Len past the datagram
+  kOptionOverrun,     // option length past the options
+  kUnknownCritical,   // critical option we do not understand
+  kWrongVni,
+  kWrongProtocol,     // not Ethernet (0x6558)
+  kUnknownSource,     // not from the peer's path address
+  kRouteForeign,      // routing option names another endpoint
+  kRuntFrame,         // inner frame shorter than an Ethernet header
+  kControlUnhandled,  // control message with no handler (yet)
+  kTooBig,            // send failed with EMSGSIZE: larger than the path MTU
+  kSendError,         // other send failure
+  kTapWriteError,     // the TAP refused the frame
+  kCount
+};
+std::string_view to_string(Drop d);
+
+struct Counters {
+  std::uint64_t rx_packets = 0, rx_bytes = 0;  // frames delivered to the TAP
+  std::uint64_t tx_packets = 0, tx_bytes = 0;  // frames sent to the peer
+  std::uint64_t rx_route_option = 0;           // received with a routing option
+  std::array<std::uint64_t, static_cast<std::size_t>(Drop::kCount)> drops{};
+  std::chrono::steady_clock::time_point last_rx{};
+
+  void drop(Drop d) { ++drops[static_cast<std::size_t>(d)]; }
+  std::uint64_t dropped(Drop d) const { return drops[static_cast<std::size_t>(d)]; }
+};
+
+// {"rx_packets":…, …, "drops":{"wrong_vni":…}, "last_rx_seconds_ago":…|null}
+nlohmann::json to_json(const Counters& c, std::chrono::steady_clock::time_point now);
+
+}  // namespace gn::control

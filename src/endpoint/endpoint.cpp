@@ -1,0 +1,160 @@
+#include "endpoint/endpoint.hpp"
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "net/mtu.hpp"
+#include "netlink/link.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace gn::endpoint {
+namespace {
+
+sigset_t exit_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+void epoll_add(int epfd, int fd, const char* what) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(std::string("watching ") + what);
+}
+
+std::string hex(unsigned value, int width) {
+  return fmt::format("0x{:0{}x}", value, width);
+}
+
+}  // namespace
+
+void block_exit_signals() {
+  sigset_t set = exit_signals();
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) throw_errno("blocking SIGINT/SIGTERM");
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), started_(std::chrono::steady_clock::now()) {
+  if (cfg_.dataplane == config::Dataplane::kKernel)
+    throw UsageError("the kernel data plane is not available in this build; use --dataplane auto or userspace");
+  dataplane_reason_ = cfg_.dataplane == config::Dataplane::kUserspace
+                          ? "requested with --dataplane userspace"
+                          : "kernel GENEVE data plane not implemented in this version";
+
+  // The underlay: bind to LOCAL when the path is IPv6, to any IPv4 address
+  // when the path is IPv4.
+  net::Endpoint peer{cfg_.path, cfg_.port};
+  net::IpAddress bind_addr = cfg_.path.is_v6() ? cfg_.local : net::IpAddress::v4({0, 0, 0, 0});
+  underlay_mtu_ = dataplane::route_mtu({bind_addr, 0}, peer);
+
+  std::optional<geneve::Nat64Route> route;
+  if (cfg_.route_option) route = geneve::Nat64Route{cfg_.remote.bytes(), cfg_.port};
+  dataplane::PeerConfig peer_cfg{cfg_.vni, peer, cfg_.path, cfg_.local, route, cfg_.option_id};
+  std::size_t header_len = geneve::kBaseHeaderLen + (route ? geneve::kRouteOptionLen : 0);
+  mtu_ = cfg_.mtu ? cfg_.mtu : net::inner_mtu_for(underlay_mtu_, header_len);
+  if (mtu_ < net::kMinInnerMtu)
+    throw UsageError(fmt::format("the underlay MTU {} to {} leaves an inner MTU of {}, below IPv6's minimum {}; "
+                                 "raise the underlay MTU",
+                                 underlay_mtu_, peer.to_string(), mtu_, net::kMinInnerMtu));
+  if (cfg_.mtu && cfg_.mtu > net::inner_mtu_for(underlay_mtu_, header_len))
+    log::warn("--mtu {} exceeds what the underlay MTU {} carries ({}): large frames will be dropped as too big",
+              cfg_.mtu, underlay_mtu_, net::inner_mtu_for(underlay_mtu_, header_len));
+
+  listen_.emplace(dataplane::UdpSocket::bind({bind_addr, cfg_.port}));
+  if (cfg_.source_port != cfg_.port) sender_.emplace(dataplane::UdpSocket::bind({bind_addr, cfg_.source_port}));
+
+  tap_.emplace(dataplane::TapDevice::create(cfg_.ifname));
+  status_server_ = std::make_unique<control::StatusServer>(cfg_.run_dir, tap_->name());
+  {
+    netlink::RouteSocket nl;
+    netlink::set_link_mtu_up(nl, tap_->ifindex(), tap_->name(), mtu_);
+    for (const auto& a : cfg_.addresses) netlink::add_address(nl, tap_->ifindex(), tap_->name(), a);
+  }
+
+  std::vector<dataplane::UdpSocket*> sockets{&*listen_};
+  if (sender_) sockets.push_back(&*sender_);
+  dataplane_ = std::make_unique<dataplane::UserspaceDataplane>(*tap_, sockets, sender_ ? *sender_ : *listen_,
+                                                               peer_cfg);
+
+  sigset_t set = exit_signals();
+  signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd_) throw_errno("creating signalfd");
+  epoll_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd_) throw_errno("creating epoll");
+  epoll_add(epoll_fd_.get(), tap_->fd(), "the TAP device");
+  for (auto* s : sockets) epoll_add(epoll_fd_.get(), s->fd(), "the UDP socket");
+  epoll_add(epoll_fd_.get(), signal_fd_.get(), "the signalfd");
+  epoll_add(epoll_fd_.get(), status_server_->fd(), "the status socket");
+
+  if (!cfg_.route_option)
+    log::info("{}: sending no NAT64 routing option (--no-route-option): the path must not need it", tap_->name());
+  log::info("{}: {} tunnel VNI {} up: {} -> {} (peer {}), source port {}, mtu {} (underlay {}), "
+            "userspace data plane ({})",
+            tap_->name(), cfg_.mode, cfg_.vni, listen_->local().to_string(), peer.to_string(),
+            cfg_.remote.to_string(), cfg_.source_port, mtu_, underlay_mtu_, dataplane_reason_);
+}
+
+void TunnelEndpoint::run() {
+  std::array<epoll_event, 8> events{};
+  for (;;) {
+    int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("waiting for events");
+    }
+    for (int i = 0; i < n; ++i) {
+      int fd = events[static_cast<std::size_t>(i)].data.fd;
+      if (fd == signal_fd_.get()) {
+        signalfd_siginfo si{};
+        if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+          log::info("{}: {} received, removing the tunnel", tap_->name(), strsignal(static_cast<int>(si.ssi_signo)));
+          return;
+        }
+      } else if (fd == tap_->fd()) {
+        dataplane_->on_tap_readable();
+      } else if (fd == status_server_->fd()) {
+        status_server_->serve_one(status().dump(2) + "\n");
+      } else if (fd == listen_->fd()) {
+        dataplane_->on_udp_readable(*listen_);
+      } else if (sender_ && fd == sender_->fd()) {
+        dataplane_->on_udp_readable(*sender_);
+      }
+    }
+  }
+}
+
+nlohmann::json TunnelEndpoint::status() const {
+  auto now = std::chrono::steady_clock::now();
+  nlohmann::json peer = control::to_json(dataplane_->counters(), now);
+  peer["remote"] = cfg_.remote.to_string();
+  peer["path"] = dataplane_->peer().send_to.to_string();
+  return {
+      {"interface", tap_->name()},
+      {"mode", cfg_.mode},
+      {"vni", cfg_.vni},
+      {"local", cfg_.local.to_string()},
+      {"listen", listen_->local().to_string()},
+      {"source_port", cfg_.source_port},
+      {"mtu", mtu_},
+      {"underlay_mtu", underlay_mtu_},
+      {"dataplane", {{"kind", "userspace"}, {"reason", dataplane_reason_}}},
+      {"route_option",
+       {{"class", hex(cfg_.option_id.option_class, 4)},
+        {"type", hex(cfg_.option_id.type, 2)},
+        {"sent", cfg_.route_option}}},
+      {"pid", ::getpid()},
+      {"uptime_seconds", std::chrono::duration<double>(now - started_).count()},
+      {"peers", nlohmann::json::array({peer})},
+  };
+}
+
+}  // namespace gn::endpoint

@@ -1,0 +1,35 @@
+#pragma once
+// Minimal leveled logger to stderr: one line per event, saying what happened
+// and why. Timestamps are added unless stderr is the journal (JOURNAL_STREAM),
+// which stamps lines itself.
+#include <fmt/format.h>
+#include <string_view>
+
+namespace gn::log {
+
+enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+void set_level(Level level);
+Level level();
+// Parses "debug|info|warn|error"; returns false on an unknown name.
+bool parse_level(std::string_view name, Level& out);
+void write(Level level, std::string_view message);
+
+template <typename... Args>
+void debug(fmt::format_string<Args...> format, Args&&... args) {
+  if (level() <= Level::kDebug) write(Level::kDebug, fmt::format(format, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void info(fmt::format_string<Args...> format, Args&&... args) {
+  if (level() <= Level::kInfo) write(Level::kInfo, fmt::format(format, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void warn(fmt::format_string<Args...> format, Args&&... args) {
+  if (level() <= Level::kWarn) write(Level::kWarn, fmt::format(format, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void error(fmt::format_string<Args...> format, Args&&... args) {
+  write(Level::kError, fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace gn::log
