@@ -81,7 +81,10 @@ class OptionParser {
         positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
         break;
       }
-      if (a == "-h") a_help();
+      if (a == "-h") {
+        a_help();
+        continue;
+      }
       if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
         if (a.size() > 1 && a[0] == '-' && !is_negative_number(a))
           throw UsageError("unknown option '" + a + "' (see --help)");

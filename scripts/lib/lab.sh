@@ -1,0 +1,94 @@
+# Shared helpers for namespace labs, tests and the demo. Source it; it sets
+# an EXIT trap that removes every namespace and process it started, even
+# when the caller fails half-way.
+#
+#   lab_init TAG            unique namespace prefix; cleanup on exit
+#   ns NAME                 create namespace "$LAB-NAME" with lo up; echo its name
+#   link NS1 IF1 NS2 IF2    veth pair between two namespaces
+#   on NAME CMD...          run CMD inside namespace NAME
+#   daemon NAME LOG CMD...  start CMD in namespace NAME in the background
+#   wait_until SECS CMD...  retry CMD every 0.1 s until it succeeds
+#   check DESC CMD...       run CMD, count and print PASS/FAIL
+#   summary                 "N passed, N failed"; returns 1 on any failure
+
+: "${BUILD_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
+LAB_PIDS=()
+LAB_NAMESPACES=()
+LAB_PASSED=0
+LAB_FAILED=0
+
+lab_init() {
+  LAB="gn$1$$"
+  LAB_TMP=$(mktemp -d "/tmp/$LAB.XXXX")
+  trap lab_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+lab_cleanup() {
+  local pid ns
+  for pid in "${LAB_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${LAB_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  for ns in "${LAB_NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  [ -n "${KEEP_LAB_TMP:-}" ] || rm -rf "$LAB_TMP"
+}
+
+ns() {
+  local name="$LAB-$1"
+  ip netns add "$name"
+  LAB_NAMESPACES+=("$name")
+  ip -n "$name" link set lo up
+  # Routers and hosts alike: the labs forward between their links.
+  ip netns exec "$name" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 \
+    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+link() {
+  ip link add "$2" netns "$LAB-$1" type veth peer name "$4" netns "$LAB-$3"
+  ip -n "$LAB-$1" link set "$2" up
+  ip -n "$LAB-$3" link set "$4" up
+}
+
+on() {
+  local name="$1"
+  shift
+  ip netns exec "$LAB-$name" "$@"
+}
+
+daemon() {
+  local name="$1" log="$2"
+  shift 2
+  ip netns exec "$LAB-$name" "$@" >"$log" 2>&1 &
+  LAB_PIDS+=("$!")
+  LAST_PID=$!
+}
+
+wait_until() {
+  local secs="$1"
+  shift
+  local tries=$((secs * 10))
+  while ((tries-- > 0)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+check() {
+  local desc="$1"
+  shift
+  if "$@"; then
+    LAB_PASSED=$((LAB_PASSED + 1))
+    echo "PASS $desc"
+  else
+    LAB_FAILED=$((LAB_FAILED + 1))
+    echo "FAIL $desc"
+  fi
+}
+
+summary() {
+  echo "$LAB_PASSED passed, $LAB_FAILED failed"
+  [ "$LAB_FAILED" -eq 0 ]
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Issue 2 acceptance: geneve-symmetric between two namespaces over a direct
+# IPv6 underlay. Inner ping both ways, a 50 MB transfer with matching sha256,
+# the outer packets decoded by tshark as GENEVE with the NAT64 routing
+# option, no outer fragmentation at the default MTU, nothing left behind
+# after SIGTERM.
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib/lab.sh"
+lab_init sd
+BIN="$BUILD_DIR"
+VNI=4242
+
+ns a >/dev/null
+ns b >/dev/null
+link a va b vb
+on a ip addr add 2001:db8:ab::a/64 dev va nodad
+on b ip addr add 2001:db8:ab::b/64 dev vb nodad
+# Offloads off on one side, so the kernel really checks UDP checksums.
+on b ethtool -K vb tx off rx off >/dev/null
+
+daemon a "$LAB_TMP/a.log" "$BIN/geneve-symmetric" $VNI 2001:db8:ab::a 2001:db8:ab::b 2001:db8:ab::b \
+  --ifname gnv0 --address fd00:42::a/64 --run-dir "$LAB_TMP/run-a"
+PID_A=$LAST_PID
+daemon b "$LAB_TMP/b.log" "$BIN/geneve-symmetric" $VNI 2001:db8:ab::b 2001:db8:ab::a 2001:db8:ab::a \
+  --ifname gnv0 --address fd00:42::b/64 --run-dir "$LAB_TMP/run-b"
+PID_B=$LAST_PID
+wait_until 5 on a ip link show gnv0 && wait_until 5 on b ip link show gnv0
+
+# Capture the outer packets on A's underlay while the traffic runs.
+on a tshark -i va -f "udp port 6081" -s 160 -w "$LAB_TMP/outer.pcap" -q >/dev/null 2>&1 &
+TSHARK=$!
+LAB_PIDS+=("$TSHARK")
+sleep 1.5
+
+check "inner ping A -> B" on a ping -q -c 3 -i 0.2 -W 2 fd00:42::b
+check "inner ping B -> A" on b ping -q -c 3 -i 0.2 -W 2 fd00:42::a
+check "default inner MTU is 1406 (1500 - 94)" test "$(on a cat /sys/class/net/gnv0/mtu)" = 1406
+check "full-size inner ping, DF, no fragmentation" on a ping -q -c 2 -W 2 -M do -s $((1406 - 48)) fd00:42::b
+
+head -c 50000000 /dev/urandom >"$LAB_TMP/data"
+transfer() {  # transfer FROM TO_ADDR TO_NS
+  local port=$((5000 + RANDOM % 1000))
+  on "$3" socat -u "TCP6-LISTEN:$port,reuseaddr" "OPEN:$LAB_TMP/recv.$3,creat,trunc" &
+  local rx=$!
+  wait_until 5 on "$3" sh -c "ss -ltnH 'sport = :$port' | grep -q ."
+  on "$1" timeout 120 socat -u "OPEN:$LAB_TMP/data" "TCP6:[$2]:$port"
+  wait "$rx"
+  [ "$(sha256sum <"$LAB_TMP/data")" = "$(sha256sum <"$LAB_TMP/recv.$3")" ]
+}
+check "50 MB A -> B arrives with matching sha256" transfer a fd00:42::b b
+check "50 MB B -> A arrives with matching sha256" transfer b fd00:42::a a
+
+kill -TERM "$TSHARK"; wait "$TSHARK" 2>/dev/null || true
+fields=$(tshark -r "$LAB_TMP/outer.pcap" -Y geneve -T fields -E separator=, \
+  -e geneve.vni -e geneve.proto_type -e geneve.option.class -e geneve.option.type -e geneve.option.length 2>/dev/null | sort | uniq -c)
+echo "$fields" | head -5
+# tshark prints the VNI in hex and the option length in bytes (4 + 5 words).
+VNI_HEX=$(printf '0x%06x' $VNI)
+check "tshark decodes GENEVE VNI $VNI, Ethernet, option class 0x0162 type 0x01 length 24 bytes" \
+  bash -c "echo '$fields' | grep -qE '^ *[0-9]+ $VNI_HEX,0x6558,0x0162,0x01,24'"
+check "every outer packet is GENEVE VNI $VNI with the option" \
+  bash -c "[ \$(echo '$fields' | grep -c .) -eq 1 ]"
+frags=$(tshark -r "$LAB_TMP/outer.pcap" -Y "ipv6.fragment || ipv6.nxt == 44" 2>/dev/null | wc -l)
+check "no outer IPv6 fragments ($frags)" test "$frags" -eq 0
+maxlen=$(tshark -r "$LAB_TMP/outer.pcap" -T fields -E occurrence=f -e ipv6.plen 2>/dev/null | sort -n | tail -1)
+check "largest outer packet fills the 1500-byte link (IPv6 payload $maxlen = 1460)" test "$maxlen" -eq 1460
+check "UDP checksums on the wire are nonzero" \
+  bash -c "! tshark -r '$LAB_TMP/outer.pcap' -T fields -e udp.checksum 2>/dev/null | grep -qx 0x0000"
+
+status=$(on a "$BIN/geneve-ctl" show gnv0 --json --run-dir "$LAB_TMP/run-a")
+check "status counts traffic and no drops" /usr/bin/python3 -c '
+import json, sys
+s = json.loads(sys.argv[1]); p = s["peers"][0]
+assert s["dataplane"]["kind"] == "userspace", s
+assert p["rx_packets"] > 30000 and p["tx_packets"] > 30000, p
+assert sum(p["drops"].values()) == 0, p["drops"]
+assert p["rx_route_option"] == p["rx_packets"], p
+' "$status"
+
+kill -TERM "$PID_A" "$PID_B"
+wait "$PID_A"; RC_A=$?
+wait "$PID_B" || true
+check "SIGTERM exits 0" test "$RC_A" -eq 0
+check "no interface left behind in A" bash -c "! ip -n $LAB-a link show gnv0 2>/dev/null"
+check "no interface left behind in B" bash -c "! ip -n $LAB-b link show gnv0 2>/dev/null"
+check "status socket removed" test ! -e "$LAB_TMP/run-a/gnv0.sock"
+check "the log says why it stopped" grep -q "Terminated received, removing the tunnel" "$LAB_TMP/a.log"
+summary
