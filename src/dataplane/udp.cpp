@@ -1,6 +1,7 @@
 #include "dataplane/udp.hpp"
 
 #include <netinet/in.h>
+#include <cerrno>
 #include <sys/socket.h>
 
 #include "util/error.hpp"
@@ -49,12 +50,18 @@ std::uint32_t route_mtu(const net::Endpoint& local, const net::Endpoint& destina
   if (local.address.family() == destination.address.family()) {
     net::Endpoint any_port{local.address, 0};
     socklen_t len = any_port.to_sockaddr(ss);
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0)
-      throw_errno("binding to " + local.address.to_string() + " (is it configured on this host?)");
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+      if (errno == EADDRNOTAVAIL)
+        throw UsageError("LOCAL " + local.address.to_string() + " is not an address of this host");
+      throw_errno("binding to " + local.address.to_string());
+    }
   }
   socklen_t len = destination.to_sockaddr(ss);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0)
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+    if (errno == ENETUNREACH || errno == EHOSTUNREACH)
+      throw UsageError("no route to PATH " + destination.address.to_string());
     throw_errno("finding a route to " + destination.to_string());
+  }
   int mtu = 0;
   socklen_t mtu_len = sizeof mtu;
   bool v6 = destination.address.is_v6();
