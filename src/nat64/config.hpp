@@ -1,0 +1,58 @@
+#pragma once
+// geneve-nat64-gateway configuration: command-line flags and a JSON file
+// with the same keys (flag --geneve-port is key "geneve_port"). Pure apart
+// from reading the --config file; throws UsageError with one line naming the
+// bad flag or key, before anything is created.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "geneve/codec.hpp"
+#include "nat64/translator.hpp"
+#include "net/address.hpp"
+#include "util/log.hpp"
+
+namespace gn::nat64 {
+
+struct GatewayConfig {
+  std::string tun = "nat64";
+  std::optional<net::Nat64Prefix> prefix;  // required: no default, never 64:ff9b::/96 implicitly
+  std::optional<net::IpAddress> pool;      // required
+  std::uint16_t geneve_port = geneve::kDefaultPort;
+  std::vector<net::IpPrefix> allow;
+  std::uint32_t rate = 10;
+  std::uint32_t burst = 20;
+  std::uint32_t max_sessions = 65536;
+  std::uint32_t mtu = 1500;
+  std::uint32_t udp_timeout = 120;
+  std::uint32_t udp_initial_timeout = 30;
+  std::uint32_t icmp_timeout = 60;
+  geneve::OptionId option_id;
+  std::string run_dir = "/run/geneve-nat64";
+  log::Level log_level = log::Level::kInfo;
+
+  TranslatorConfig translator_config() const;
+};
+
+struct GatewayCommand {
+  enum class Action { kRun, kStatus, kHelp, kVersion } action = Action::kRun;
+  GatewayConfig config;
+  bool json = false;  // status: print the raw JSON document
+};
+
+// args excludes argv[0]. "status" as the first argument selects the status
+// client.
+GatewayCommand parse_gateway_command(const std::vector<std::string>& args);
+
+// Applies one setting by key ("geneve_port"); for "allow", appends.
+void apply_setting(GatewayConfig& config, std::string_view key, const std::string& value);
+// Applies a parsed --config document; `origin` names it in errors.
+void apply_config_json(GatewayConfig& config, const nlohmann::json& document, const std::string& origin);
+
+std::string gateway_usage();
+
+}  // namespace gn::nat64

@@ -1,0 +1,44 @@
+#pragma once
+// The gateway's I/O shell: the TUN device, the epoll loop (single thread),
+// a signalfd for SIGINT/SIGTERM, a timerfd for expiry and the status socket.
+// All packet logic is in Translator.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "control/control_socket.hpp"
+#include "dataplane/tap.hpp"
+#include "nat64/config.hpp"
+#include "nat64/translator.hpp"
+#include "util/fd.hpp"
+
+namespace gn::nat64 {
+
+class Gateway {
+ public:
+  // Creates the status socket, the TUN device (MTU set, up) and the event
+  // descriptors. Call block_exit_signals() first.
+  explicit Gateway(const GatewayConfig& config);
+  // Runs until SIGINT or SIGTERM; the TUN device goes when the Gateway does.
+  void run();
+
+ private:
+  void on_tun_readable();
+  void on_timer();
+  std::string status_json() const;
+
+  GatewayConfig config_;
+  Translator translator_;
+  std::unique_ptr<control::StatusServer> status_server_;
+  std::optional<dataplane::TapDevice> tun_;
+  Fd signal_fd_;
+  Fd timer_fd_;
+  Fd epoll_fd_;
+  std::chrono::steady_clock::time_point started_;
+  std::vector<std::uint8_t> in_buf_;
+  std::vector<std::uint8_t> out_buf_;
+};
+
+}  // namespace gn::nat64

@@ -1,0 +1,128 @@
+#include "nat64/status.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace gn::nat64 {
+namespace {
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string hex(unsigned value, int width) { return fmt::format("0x{:0{}x}", value, width); }
+
+std::string v6_endpoint(const Binding& b) {
+  return "[" + b.v6_address.to_string() + "]:" + std::to_string(b.v6_port);
+}
+
+}  // namespace
+
+nlohmann::json status_document(const Translator& t, const StatusInfo& info, std::size_t max_listed) {
+  const TranslatorConfig& c = t.config();
+  TimePoint now = t.now();
+  nlohmann::json allow = nlohmann::json::array();
+  for (const auto& p : c.allow) allow.push_back(p.to_string());
+
+  // Sessions grouped under their binding; bindings in a stable order.
+  std::map<const Binding*, nlohmann::json> sessions_of;
+  std::size_t listed = 0;
+  t.table().for_each_session([&](const Session& s) {
+    if (listed >= max_listed) return;
+    ++listed;
+    bool icmp = s.binding->proto == Proto::kIcmp;
+    sessions_of[s.binding].push_back({
+        {"remote", icmp ? s.remote_address().to_string()
+                        : s.remote_address().to_string() + ":" + std::to_string(s.remote_port)},
+        {"state", icmp ? "query" : (s.seen_inbound && s.seen_outbound ? "established" : "initial")},
+        {"age_seconds", seconds(now - s.created)},
+        {"expires_in_seconds", seconds(s.expires - now)},
+    });
+  });
+  nlohmann::json bindings = nlohmann::json::array();
+  for (auto& [b, sessions] : sessions_of) {
+    bindings.push_back({
+        {"protocol", to_string(b->proto)},
+        {"ipv6", v6_endpoint(*b)},
+        {"pool_port", b->pool_port},
+        {"created_by", to_string(b->created_by)},
+        {"age_seconds", seconds(now - b->created)},
+        {"session_count", b->sessions},
+        {"sessions", std::move(sessions)},
+    });
+  }
+  nlohmann::json counters = nlohmann::json::object();
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    auto id = static_cast<Counter>(i);
+    counters[std::string(counter_name(id))] = t.counters().get(id);
+  }
+  return {
+      {"tun", info.tun},
+      {"pid", info.pid},
+      {"uptime_seconds", info.uptime_seconds},
+      {"prefix", c.prefix.to_string()},
+      {"pool", c.pool.to_string()},
+      {"ipv6_address", t.ipv6_address().to_string()},
+      {"mtu", c.mtu},
+      {"timeouts", {{"udp", c.timeouts.udp.count()},
+                    {"udp_initial", c.timeouts.udp_initial.count()},
+                    {"icmp", c.timeouts.icmp.count()}}},
+      {"extension",
+       {{"enabled", t.extension_enabled()},
+        {"geneve_port", c.geneve_port},
+        {"option_class", hex(c.option_id.option_class, 4)},
+        {"option_type", hex(c.option_id.type, 2)},
+        {"allow", allow},
+        {"rate", c.rate},
+        {"burst", c.burst}}},
+      {"max_sessions", c.max_sessions},
+      {"binding_count", t.table().binding_count()},
+      {"session_count", t.table().session_count()},
+      {"sessions_listed", listed},
+      {"bindings", std::move(bindings)},
+      {"counters", std::move(counters)},
+  };
+}
+
+std::string render_status(const nlohmann::json& d) {
+  std::string out;
+  const auto& ext = d.at("extension");
+  out += fmt::format("{}: NAT64 {} <-> pool {} (gateway {}), mtu {}, up {:.0f} s, pid {}\n",
+                     d.at("tun").get<std::string>(), d.at("prefix").get<std::string>(),
+                     d.at("pool").get<std::string>(), d.at("ipv6_address").get<std::string>(),
+                     d.at("mtu").get<unsigned>(), d.at("uptime_seconds").get<double>(), d.at("pid").get<long>());
+  if (ext.at("enabled").get<bool>()) {
+    std::string allow;
+    for (const auto& a : ext.at("allow")) allow += (allow.empty() ? "" : ", ") + a.get<std::string>();
+    out += fmt::format("extension: on, GENEVE port {}, option {}/{}, allow {}, rate {}/s burst {}\n",
+                       ext.at("geneve_port").get<unsigned>(), ext.at("option_class").get<std::string>(),
+                       ext.at("option_type").get<std::string>(), allow, ext.at("rate").get<double>(),
+                       ext.at("burst").get<double>());
+  } else {
+    out += "extension: off (no --allow prefix)\n";
+  }
+  out += fmt::format("bindings {}, sessions {} of {}{}\n", d.at("binding_count").get<std::size_t>(),
+                     d.at("session_count").get<std::size_t>(), d.at("max_sessions").get<std::size_t>(),
+                     d.at("sessions_listed").get<std::size_t>() < d.at("session_count").get<std::size_t>()
+                         ? fmt::format(" (first {} listed)", d.at("sessions_listed").get<std::size_t>())
+                         : "");
+  for (const auto& b : d.at("bindings")) {
+    out += fmt::format("  {:<4} {} <-> pool port {} ({}, {:.0f} s)\n", b.at("protocol").get<std::string>(),
+                       b.at("ipv6").get<std::string>(), b.at("pool_port").get<unsigned>(),
+                       b.at("created_by").get<std::string>(), b.at("age_seconds").get<double>());
+    for (const auto& s : b.at("sessions"))
+      out += fmt::format("       -> {:<21} {:<11} age {:.0f} s, expires in {:.0f} s\n",
+                         s.at("remote").get<std::string>(), s.at("state").get<std::string>(),
+                         s.at("age_seconds").get<double>(), s.at("expires_in_seconds").get<double>());
+  }
+  out += "counters (non-zero):\n";
+  bool any = false;
+  for (const auto& [name, value] : d.at("counters").items()) {
+    if (value.get<std::uint64_t>() == 0) continue;
+    out += fmt::format("  {:<28} {}\n", name, value.get<std::uint64_t>());
+    any = true;
+  }
+  if (!any) out += "  (all zero)\n";
+  return out;
+}
+
+}  // namespace gn::nat64

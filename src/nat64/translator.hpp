@@ -1,0 +1,121 @@
+#pragma once
+// The stateful NAT64 (RFC 6146 + RFC 7915) for UDP and ICMP, with the GENEVE
+// routing-option extension (docs/protocol.md 3.3). Pure: packets in, packets
+// out, time from an injected clock; the TUN device and the event loop live
+// in gateway.cpp.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "geneve/codec.hpp"
+#include "nat64/counters.hpp"
+#include "nat64/packet.hpp"
+#include "nat64/rate_limit.hpp"
+#include "nat64/state.hpp"
+#include "net/address.hpp"
+
+namespace gn::nat64 {
+
+struct TranslatorConfig {
+  net::Nat64Prefix prefix;
+  net::IpAddress pool;  // IPv4
+  std::uint16_t geneve_port = geneve::kDefaultPort;
+  geneve::OptionId option_id;
+  // IPv6 prefixes the routing option may name; empty: extension off.
+  std::vector<net::IpPrefix> allow;
+  double rate = 10;   // routing-option state creations per second per IPv4 source
+  double burst = 20;
+  std::uint32_t mtu = 1500;  // of the TUN device: both our IPv6 and IPv4 next hop
+  std::size_t max_sessions = 65536;
+  Timeouts timeouts;
+};
+
+enum class Fate : std::uint8_t {
+  kForward,  // `out` holds a packet to write to the TUN device
+  kDrop,
+};
+
+struct Verdict {
+  Fate fate;
+  Counter counter;  // already counted: why it was dropped, or what was sent
+};
+
+class Translator {
+ public:
+  using ClockFn = std::function<TimePoint()>;
+  // Called once per binding the routing option creates (the gateway logs it).
+  using ExtensionHook = std::function<void(const Binding&, const Session&)>;
+
+  Translator(TranslatorConfig config, ClockFn clock);
+
+  // One packet read from the TUN device, IPv4 or IPv6. On kForward, `out`
+  // holds the translated packet or a reply the gateway originates (ICMP
+  // error, echo reply); either way it goes back into the TUN device.
+  Verdict process(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out);
+
+  // Expires sessions and forgets idle rate-limit buckets (call about once a
+  // second).
+  void on_timer();
+
+  void set_extension_hook(ExtensionHook hook) { extension_hook_ = std::move(hook); }
+  bool extension_enabled() const { return !config_.allow.empty(); }
+  // The gateway's own IPv6 address (source of ICMPv6 it originates): the
+  // pool address inside the NAT64 prefix.
+  const net::IpAddress& ipv6_address() const { return own_v6_; }
+
+  const TranslatorConfig& config() const { return config_; }
+  const StateTable& table() const { return table_; }
+  Counters& counters() { return counters_; }
+  const Counters& counters() const { return counters_; }
+  TimePoint now() const { return clock_(); }
+
+ private:
+  using V4 = Ipv4Header;
+  using V6 = Ipv6Header;
+  Verdict from_ipv6(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
+  Verdict from_ipv4(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
+  Verdict udp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
+  Verdict echo_6to4(const V6& ip, std::vector<std::uint8_t>& out);
+  Verdict error_6to4(const V6& ip, std::vector<std::uint8_t>& out);
+  Verdict udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
+  Verdict echo_4to6(const V4& ip, std::vector<std::uint8_t>& out);
+  Verdict error_4to6(const V4& ip, std::vector<std::uint8_t>& out);
+  // The extension: state for an unsolicited datagram to the GENEVE port.
+  Verdict try_extension(const V4& ip, std::span<const std::uint8_t> udp, Session*& session);
+  // Too big for the other side: an ICMP error back, or a drop.
+  std::optional<Verdict> check_size_6to4(const V6& ip, std::span<const std::uint8_t> in, std::size_t out_size,
+                                         std::vector<std::uint8_t>& out);
+  std::optional<Verdict> check_size_4to6(const V4& ip, std::span<const std::uint8_t> in, std::size_t out_size,
+                                         std::vector<std::uint8_t>& out);
+  bool route_allowed(const net::IpAddress& v6) const;
+  Verdict count_state_error(StateError e);
+  void count_created(const StateResult& r, CreatedBy by);
+
+  // Packets the gateway originates.
+  Verdict icmp6_error_reply(const V6& ip, std::span<const std::uint8_t> in, std::uint8_t type, std::uint8_t code,
+                            std::uint32_t rest, Counter counter, std::vector<std::uint8_t>& out);
+  Verdict icmp4_error_reply(const V4& ip, std::span<const std::uint8_t> in, std::uint8_t type, std::uint8_t code,
+                            std::uint32_t rest, Counter counter, std::vector<std::uint8_t>& out);
+  Verdict echo6_reply(const V6& ip, std::vector<std::uint8_t>& out);
+  Verdict echo4_reply(const V4& ip, std::vector<std::uint8_t>& out);
+
+  void write_ipv4_header(std::uint8_t* p, std::uint8_t tos, std::size_t total_length, std::uint8_t ttl,
+                         std::uint8_t proto, const Bytes4& src, const Bytes4& dst);
+
+  Verdict drop(Counter c);
+  Verdict forward(Counter c);
+
+  TranslatorConfig config_;
+  ClockFn clock_;
+  StateTable table_;
+  RateLimiter rate_limiter_;
+  Counters counters_;
+  ExtensionHook extension_hook_;
+  net::IpAddress own_v6_;
+  std::array<std::uint8_t, 4> pool_v4_;
+  std::uint16_t next_ip_id_ = 1;
+};
+
+}  // namespace gn::nat64
