@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "control/control_socket.hpp"
+#include "fmt/format.h"
 #include "util/error.hpp"
 #include "version.hpp"
-#include "fmt/format.h"
 
 namespace {
 
@@ -54,12 +54,12 @@ void print_human(const nlohmann::json& s) {
       fmt::print("  latest receive: never\n");
     else
       fmt::print("  latest receive: {:.1f} seconds ago\n", p["last_rx_seconds_ago"].get<double>());
-    fmt::print("  transfer: {} received ({} packets), {} sent ({} packets)\n",
-               human_bytes(p.value("rx_bytes", 0ull)), p.value("rx_packets", 0ull),
-               human_bytes(p.value("tx_bytes", 0ull)), p.value("tx_packets", 0ull));
+    fmt::print("  transfer: {} received ({} packets), {} sent ({} packets)\n", human_bytes(p.value("rx_bytes", 0ull)),
+               p.value("rx_packets", 0ull), human_bytes(p.value("tx_bytes", 0ull)), p.value("tx_packets", 0ull));
     std::string drops;
     for (const auto& [reason, count] : p["drops"].items()) {
-      if (count.get<std::uint64_t>() > 0) drops += fmt::format("{}{} {}", drops.empty() ? "" : ", ", reason, count.get<std::uint64_t>());
+      if (count.get<std::uint64_t>() > 0)
+        drops += fmt::format("{}{} {}", drops.empty() ? "" : ", ", reason, count.get<std::uint64_t>());
     }
     fmt::print("  drops: {}\n", drops.empty() ? "none" : drops);
   }
@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "geneve-ctl: expected 'show [IFNAME]' (see --help)\n");
     return 2;
   }
-  std::vector<std::string> names = positional.size() == 2 ? std::vector<std::string>{positional[1]} : list_sockets(run_dir);
+  std::vector<std::string> names =
+      positional.size() == 2 ? std::vector<std::string>{positional[1]} : list_sockets(run_dir);
   nlohmann::json all = nlohmann::json::array();
   int rc = 0;
   for (const auto& name : names) {

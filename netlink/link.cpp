@@ -27,15 +27,16 @@ using NlAddrPtr = std::unique_ptr<nl_addr, NlDeleter<nl_addr, nl_addr_put>>;
 
 }  // namespace
 
-void RouteSocket::Free::operator()(nl_sock* s) const { nl_socket_free(s); }
+void RouteSocket::Free::operator()(nl_sock* s) const {
+  nl_socket_free(s);
+}
 
 RouteSocket::RouteSocket() : sock_(nl_socket_alloc()) {
   if (!sock_) throw std::runtime_error("allocating a netlink socket failed");
   if (int err = nl_connect(sock_.get(), NETLINK_ROUTE); err < 0) fail("connecting to rtnetlink", err);
 }
 
-void set_link_mtu_up(RouteSocket& sock, int ifindex, const std::string& ifname,
-                     std::optional<std::uint32_t> mtu) {
+void set_link_mtu_up(RouteSocket& sock, int ifindex, const std::string& ifname, std::optional<std::uint32_t> mtu) {
   rtnl_link* raw = nullptr;
   if (int err = rtnl_link_get_kernel(sock.get(), ifindex, nullptr, &raw); err < 0)
     fail("looking up interface " + ifname, err);

@@ -19,8 +19,7 @@ const char* to_string(Dataplane d) {
   return "?";
 }
 
-std::uint32_t parse_uint(const std::string& what, const std::string& text, std::uint32_t min,
-                         std::uint32_t max) {
+std::uint32_t parse_uint(const std::string& what, const std::string& text, std::uint32_t min, std::uint32_t max) {
   std::uint64_t value = 0;
   const char* begin = text.data();
   const char* end = text.data() + text.size();
@@ -31,19 +30,19 @@ std::uint32_t parse_uint(const std::string& what, const std::string& text, std::
   }
   auto [ptr, ec] = std::from_chars(begin, end, value, base);
   if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max)
-    throw UsageError(what + " '" + text + "' is not a number in " + std::to_string(min) + ".." +
-                     std::to_string(max));
+    throw UsageError(what + " '" + text + "' is not a number in " + std::to_string(min) + ".." + std::to_string(max));
   return static_cast<std::uint32_t>(value);
 }
 
-std::uint32_t parse_vni(const std::string& text) { return parse_uint("VNI", text, 0, geneve::kMaxVni); }
+std::uint32_t parse_vni(const std::string& text) {
+  return parse_uint("VNI", text, 0, geneve::kMaxVni);
+}
 
 std::uint16_t parse_port(const std::string& what, const std::string& text) {
   return static_cast<std::uint16_t>(parse_uint(what, text, 1, 65535));
 }
 
-net::IpAddress parse_address(const std::string& what, const std::string& text,
-                             std::optional<net::Family> family) {
+net::IpAddress parse_address(const std::string& what, const std::string& text, std::optional<net::Family> family) {
   auto a = net::IpAddress::parse(text);
   if (!a) throw UsageError(what + " '" + text + "' is not an IP address");
   if (family && a->family() != *family)
@@ -178,9 +177,7 @@ ParseResult parse_symmetric(const std::vector<std::string>& args) {
     // "%d" is a kernel template; check the rest as a literal name.
     c.ifname = parse_ifname(v);
   });
-  p.value("mtu", [&](const std::string& v) {
-    c.mtu = parse_uint("MTU", v, net::kMinInnerMtu, net::kMaxInnerMtu);
-  });
+  p.value("mtu", [&](const std::string& v) { c.mtu = parse_uint("MTU", v, net::kMinInnerMtu, net::kMaxInnerMtu); });
   p.value("address", [&](const std::string& v) {
     net::IpPrefix::parse(v);  // validates; kept as text for netlink
     c.addresses.push_back(v);
@@ -197,10 +194,14 @@ ParseResult parse_symmetric(const std::vector<std::string>& args) {
     c.option_id.type = static_cast<std::uint8_t>(parse_uint("option type", v, 0, 0x7f));
   });
   p.value("dataplane", [&](const std::string& v) {
-    if (v == "auto") c.dataplane = Dataplane::kAuto;
-    else if (v == "kernel") c.dataplane = Dataplane::kKernel;
-    else if (v == "userspace") c.dataplane = Dataplane::kUserspace;
-    else throw UsageError("data plane '" + v + "' is not one of auto, kernel, userspace");
+    if (v == "auto")
+      c.dataplane = Dataplane::kAuto;
+    else if (v == "kernel")
+      c.dataplane = Dataplane::kKernel;
+    else if (v == "userspace")
+      c.dataplane = Dataplane::kUserspace;
+    else
+      throw UsageError("data plane '" + v + "' is not one of auto, kernel, userspace");
   });
   p.value("run-dir", [&](const std::string& v) {
     if (v.empty() || v[0] != '/') throw UsageError("run directory '" + v + "' must be an absolute path");

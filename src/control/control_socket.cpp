@@ -48,7 +48,9 @@ StatusServer::StatusServer(const std::string& run_dir, const std::string& ifname
   if (::listen(fd_.get(), 16) < 0) throw_errno("listening on status socket " + path_);
 }
 
-StatusServer::~StatusServer() { ::unlink(path_.c_str()); }
+StatusServer::~StatusServer() {
+  ::unlink(path_.c_str());
+}
 
 void StatusServer::serve_one(const std::string& document) {
   Fd client(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));

@@ -29,8 +29,8 @@ nlohmann::json to_json(const Counters& c, std::chrono::steady_clock::time_point 
   nlohmann::json drops = nlohmann::json::object();
   for (std::size_t i = 0; i < c.drops.size(); ++i) drops[std::string(to_string(static_cast<Drop>(i)))] = c.drops[i];
   nlohmann::json j = {
-      {"rx_packets", c.rx_packets}, {"rx_bytes", c.rx_bytes},
-      {"tx_packets", c.tx_packets}, {"tx_bytes", c.tx_bytes},
+      {"rx_packets", c.rx_packets},           {"rx_bytes", c.rx_bytes},
+      {"tx_packets", c.tx_packets},           {"tx_bytes", c.tx_bytes},
       {"rx_route_option", c.rx_route_option}, {"drops", drops},
   };
   if (c.last_rx == std::chrono::steady_clock::time_point{}) {

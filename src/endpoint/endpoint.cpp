@@ -43,7 +43,8 @@ void block_exit_signals() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), started_(std::chrono::steady_clock::now()) {
+TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg)
+    : cfg_(cfg), started_(std::chrono::steady_clock::now()) {
   if (cfg_.dataplane == config::Dataplane::kKernel)
     throw UsageError("the kernel data plane is not available in this build; use --dataplane auto or userspace");
   dataplane_reason_ = cfg_.dataplane == config::Dataplane::kUserspace
@@ -62,9 +63,10 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), s
   std::size_t header_len = geneve::kBaseHeaderLen + (route ? geneve::kRouteOptionLen : 0);
   mtu_ = cfg_.mtu ? cfg_.mtu : net::inner_mtu_for(underlay_mtu_, header_len);
   if (mtu_ < net::kMinInnerMtu)
-    throw UsageError(fmt::format("the underlay MTU {} to {} leaves an inner MTU of {}, below IPv6's minimum {}; "
-                                 "raise the underlay MTU",
-                                 underlay_mtu_, peer.to_string(), mtu_, net::kMinInnerMtu));
+    throw UsageError(
+        fmt::format("the underlay MTU {} to {} leaves an inner MTU of {}, below IPv6's minimum {}; "
+                    "raise the underlay MTU",
+                    underlay_mtu_, peer.to_string(), mtu_, net::kMinInnerMtu));
   if (cfg_.mtu && cfg_.mtu > net::inner_mtu_for(underlay_mtu_, header_len))
     log::warn("--mtu {} exceeds what the underlay MTU {} carries ({}): large frames will be dropped as too big",
               cfg_.mtu, underlay_mtu_, net::inner_mtu_for(underlay_mtu_, header_len));
@@ -82,8 +84,7 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), s
 
   std::vector<dataplane::UdpSocket*> sockets{&*listen_};
   if (sender_) sockets.push_back(&*sender_);
-  dataplane_ = std::make_unique<dataplane::UserspaceDataplane>(*tap_, sockets, sender_ ? *sender_ : *listen_,
-                                                               peer_cfg);
+  dataplane_ = std::make_unique<dataplane::UserspaceDataplane>(*tap_, sockets, sender_ ? *sender_ : *listen_, peer_cfg);
 
   sigset_t set = exit_signals();
   signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
@@ -97,10 +98,11 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), s
 
   if (!cfg_.route_option)
     log::info("{}: sending no NAT64 routing option (--no-route-option): the path must not need it", tap_->name());
-  log::info("{}: {} tunnel VNI {} up: {} -> {} (peer {}), source port {}, mtu {} (underlay {}), "
-            "userspace data plane ({})",
-            tap_->name(), cfg_.mode, cfg_.vni, listen_->local().to_string(), peer.to_string(),
-            cfg_.remote.to_string(), cfg_.source_port, mtu_, underlay_mtu_, dataplane_reason_);
+  log::info(
+      "{}: {} tunnel VNI {} up: {} -> {} (peer {}), source port {}, mtu {} (underlay {}), "
+      "userspace data plane ({})",
+      tap_->name(), cfg_.mode, cfg_.vni, listen_->local().to_string(), peer.to_string(), cfg_.remote.to_string(),
+      cfg_.source_port, mtu_, underlay_mtu_, dataplane_reason_);
 }
 
 void TunnelEndpoint::run() {

@@ -44,11 +44,11 @@ inline constexpr std::size_t kRouteOptionLen = kOptionHeaderLen + kRouteDataLen;
 
 enum class ParseError : std::uint8_t {
   kOk = 0,
-  kTruncated,          // shorter than the 8-byte base header
-  kBadVersion,         // version is not 0
-  kOptionsTruncated,   // Opt Len points past the end of the datagram
-  kOptionOverrun,      // an option's length runs past the options area
-  kUnknownCritical,    // an option we do not understand has the critical bit
+  kTruncated,         // shorter than the 8-byte base header
+  kBadVersion,        // version is not 0
+  kOptionsTruncated,  // Opt Len points past the end of the datagram
+  kOptionOverrun,     // an option's length runs past the options area
+  kUnknownCritical,   // an option we do not understand has the critical bit
 };
 std::string_view to_string(ParseError e);
 
@@ -118,8 +118,7 @@ class HeaderBuilder {
   // Appends an option; data is padded with 0xff octets to a 4-byte multiple.
   // Throws std::length_error if the options area would exceed 252 bytes or
   // one option's data 124 bytes. A critical type sets the C bit.
-  HeaderBuilder& add_option(std::uint16_t option_class, std::uint8_t type,
-                            std::span<const std::uint8_t> data);
+  HeaderBuilder& add_option(std::uint16_t option_class, std::uint8_t type, std::span<const std::uint8_t> data);
   HeaderBuilder& add_route(const OptionId& id, const Nat64Route& route);
 
   std::span<const std::uint8_t> bytes() const { return {buf_.data(), len_}; }

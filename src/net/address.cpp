@@ -131,8 +131,8 @@ std::pair<IpAddress, int> parse_prefix(std::string_view text, const char* what) 
   auto [end, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
   int max = addr->is_v4() ? 32 : 128;
   if (ec != std::errc() || end != len_text.data() + len_text.size() || len < 0 || len > max)
-    throw UsageError(std::string(what) + " '" + std::string(text) + "' has a bad length (0.." +
-                     std::to_string(max) + ")");
+    throw UsageError(std::string(what) + " '" + std::string(text) + "' has a bad length (0.." + std::to_string(max) +
+                     ")");
   return {*addr, len};
 }
 
@@ -178,8 +178,7 @@ Nat64Prefix Nat64Prefix::parse(std::string_view text) {
 
 Nat64Prefix::Nat64Prefix(const IpAddress& prefix, int length) : prefix_(prefix), length_(length) {
   if (!prefix.is_v6() || !embed_positions(length))
-    throw UsageError("NAT64 prefix length must be 32, 40, 48, 56, 64 or 96 (RFC 6052), not " +
-                     std::to_string(length));
+    throw UsageError("NAT64 prefix length must be 32, 40, 48, 56, 64 or 96 (RFC 6052), not " + std::to_string(length));
   // Keep only the prefix bits, so embed() never mixes in stray host bits.
   auto b = prefix.bytes();
   for (int i = 0; i < 16; ++i) {
@@ -196,7 +195,9 @@ IpAddress Nat64Prefix::embed(const IpAddress& v4) const {
   return IpAddress::v6(b);
 }
 
-bool Nat64Prefix::contains(const IpAddress& v6) const { return prefix_match(prefix_, length_, v6); }
+bool Nat64Prefix::contains(const IpAddress& v6) const {
+  return prefix_match(prefix_, length_, v6);
+}
 
 std::optional<IpAddress> Nat64Prefix::extract(const IpAddress& v6) const {
   if (!contains(v6)) return std::nullopt;
@@ -205,7 +206,9 @@ std::optional<IpAddress> Nat64Prefix::extract(const IpAddress& v6) const {
   return IpAddress::v4({b[pos[0]], b[pos[1]], b[pos[2]], b[pos[3]]});
 }
 
-std::string Nat64Prefix::to_string() const { return prefix_.to_string() + "/" + std::to_string(length_); }
+std::string Nat64Prefix::to_string() const {
+  return prefix_.to_string() + "/" + std::to_string(length_);
+}
 
 IpPrefix IpPrefix::parse(std::string_view text) {
   auto [addr, len] = parse_prefix(text, "prefix");
@@ -215,8 +218,12 @@ IpPrefix IpPrefix::parse(std::string_view text) {
   return p;
 }
 
-bool IpPrefix::contains(const IpAddress& a) const { return prefix_match(network_, length_, a); }
+bool IpPrefix::contains(const IpAddress& a) const {
+  return prefix_match(network_, length_, a);
+}
 
-std::string IpPrefix::to_string() const { return network_.to_string() + "/" + std::to_string(length_); }
+std::string IpPrefix::to_string() const {
+  return network_.to_string() + "/" + std::to_string(length_);
+}
 
 }  // namespace gn::net

@@ -25,8 +25,12 @@ const char* name(Level level) {
 
 }  // namespace
 
-void set_level(Level level) { g_level = level; }
-Level level() { return g_level; }
+void set_level(Level level) {
+  g_level = level;
+}
+Level level() {
+  return g_level;
+}
 
 bool parse_level(std::string_view text, Level& out) {
   for (Level candidate : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {

@@ -18,9 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (8 + p.options.size() + p.payload.size() != size) std::abort();
     if (p.payload.data() != data + 8 + p.options.size()) std::abort();
     std::size_t walked = 0;
-    gn::geneve::for_each_option(p.options, [&](const gn::geneve::OptionView& o) {
-      walked += 4 + o.data.size();
-    });
+    gn::geneve::for_each_option(p.options, [&](const gn::geneve::OptionView& o) { walked += 4 + o.data.size(); });
     if (walked != p.options.size()) std::abort();
     if (auto c = gn::geneve::parse_control(p.payload)) {
       if (c->body.data() + c->body.size() > p.payload.data() + p.payload.size()) std::abort();

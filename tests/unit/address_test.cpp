@@ -8,7 +8,9 @@
 namespace gn::net {
 namespace {
 
-IpAddress A(const char* s) { return *IpAddress::parse(s); }
+IpAddress A(const char* s) {
+  return *IpAddress::parse(s);
+}
 
 TEST(Address, ParseIsStrict) {
   EXPECT_TRUE(IpAddress::parse("2001:db8::1"));

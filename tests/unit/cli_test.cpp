@@ -9,7 +9,9 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-Args base() { return {"42", "2001:db8:a::1", "2001:db8:64::203.0.113.90", "2001:db8:b::1"}; }
+Args base() {
+  return {"42", "2001:db8:a::1", "2001:db8:64::203.0.113.90", "2001:db8:b::1"};
+}
 
 TEST(Cli, SeedExampleParses) {
   auto r = parse_symmetric(base());
@@ -25,8 +27,8 @@ TEST(Cli, SeedExampleParses) {
 
 TEST(Cli, Options) {
   Args a = base();
-  a.insert(a.end(), {"--ifname", "tun-a", "--mtu=1400", "--port", "7000", "--option-class", "0x0163",
-                     "--option-type", "5", "--address", "fd00::1/64", "--dataplane", "userspace"});
+  a.insert(a.end(), {"--ifname", "tun-a", "--mtu=1400", "--port", "7000", "--option-class", "0x0163", "--option-type",
+                     "5", "--address", "fd00::1/64", "--dataplane", "userspace"});
   auto r = parse_symmetric(a);
   EXPECT_EQ(r.config.ifname, "tun-a");
   EXPECT_EQ(r.config.mtu, 1400u);
@@ -77,22 +79,19 @@ Args plus(std::initializer_list<const char*> extra) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, BadArgs,
-    ::testing::Values(Bad{replace(0, "16777216"), "VNI '16777216'"}, Bad{replace(0, "-1"), "VNI '-1'"},
-                      Bad{replace(0, "4x"), "VNI '4x'"}, Bad{replace(1, "2001:db8::zz"), "LOCAL"},
-                      Bad{replace(1, "192.0.2.1"), "LOCAL '192.0.2.1' must be an IPv6"},
-                      Bad{replace(2, "not-an-ip"), "PATH"}, Bad{replace(3, "10.0.0.1"), "REMOTE"},
-                      Bad{replace(3, "2001:db8:a::1"), "same address"}, Bad{Args{"42"}, "expected 4 arguments"},
-                      Bad{plus({"extra"}), "expected 4 arguments"}, Bad{plus({"--bogus"}), "unknown option '--bogus'"},
-                      Bad{plus({"-x"}), "unknown option '-x'"}, Bad{plus({"--mtu"}), "needs a value"},
-                      Bad{plus({"--mtu", "1279"}), "MTU '1279'"}, Bad{plus({"--port", "0"}), "port '0'"},
-                      Bad{plus({"--port", "65536"}), "port '65536'"},
-                      Bad{plus({"--option-type", "0x81"}), "option type"},
-                      Bad{plus({"--ifname", "a-name-far-too-long"}), "1..15"},
-                      Bad{plus({"--ifname", "a/b"}), "interface name"},
-                      Bad{plus({"--address", "fd00::1"}), "needs a /length"},
-                      Bad{plus({"--dataplane", "fast"}), "data plane 'fast'"},
-                      Bad{plus({"--no-route-option=1"}), "takes no value"},
-                      Bad{plus({"--run-dir", "relative"}), "absolute"}));
+    ::testing::Values(
+        Bad{replace(0, "16777216"), "VNI '16777216'"}, Bad{replace(0, "-1"), "VNI '-1'"},
+        Bad{replace(0, "4x"), "VNI '4x'"}, Bad{replace(1, "2001:db8::zz"), "LOCAL"},
+        Bad{replace(1, "192.0.2.1"), "LOCAL '192.0.2.1' must be an IPv6"}, Bad{replace(2, "not-an-ip"), "PATH"},
+        Bad{replace(3, "10.0.0.1"), "REMOTE"}, Bad{replace(3, "2001:db8:a::1"), "same address"},
+        Bad{Args{"42"}, "expected 4 arguments"}, Bad{plus({"extra"}), "expected 4 arguments"},
+        Bad{plus({"--bogus"}), "unknown option '--bogus'"}, Bad{plus({"-x"}), "unknown option '-x'"},
+        Bad{plus({"--mtu"}), "needs a value"}, Bad{plus({"--mtu", "1279"}), "MTU '1279'"},
+        Bad{plus({"--port", "0"}), "port '0'"}, Bad{plus({"--port", "65536"}), "port '65536'"},
+        Bad{plus({"--option-type", "0x81"}), "option type"}, Bad{plus({"--ifname", "a-name-far-too-long"}), "1..15"},
+        Bad{plus({"--ifname", "a/b"}), "interface name"}, Bad{plus({"--address", "fd00::1"}), "needs a /length"},
+        Bad{plus({"--dataplane", "fast"}), "data plane 'fast'"}, Bad{plus({"--no-route-option=1"}), "takes no value"},
+        Bad{plus({"--run-dir", "relative"}), "absolute"}));
 
 }  // namespace
 }  // namespace gn::config
