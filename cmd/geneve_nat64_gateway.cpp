@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "control/control_socket.hpp"
-#include "endpoint/endpoint.hpp"
+#include "util/event_loop.hpp"
 #include "nat64/config.hpp"
 #include "nat64/gateway.hpp"
 #include "nat64/status.hpp"
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   }
   gn::log::set_level(cmd.config.log_level);
   try {
-    gn::endpoint::block_exit_signals();
+    gn::block_exit_signals();
     gn::nat64::Gateway gateway(cmd.config);
     gateway.run();
     return 0;

@@ -1,10 +1,7 @@
 #include "endpoint/endpoint.hpp"
 
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -16,32 +13,11 @@
 namespace gn::endpoint {
 namespace {
 
-sigset_t exit_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
-void epoll_add(int epfd, int fd, const char* what) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(std::string("watching ") + what);
-}
-
 std::string hex(unsigned value, int width) {
   return fmt::format("0x{:0{}x}", value, width);
 }
 
 }  // namespace
-
-void block_exit_signals() {
-  sigset_t set = exit_signals();
-  if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) throw_errno("blocking SIGINT/SIGTERM");
-  std::signal(SIGPIPE, SIG_IGN);
-}
 
 TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg)
     : cfg_(cfg), started_(std::chrono::steady_clock::now()) {
@@ -86,15 +62,11 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg)
   if (sender_) sockets.push_back(&*sender_);
   dataplane_ = std::make_unique<dataplane::UserspaceDataplane>(*tap_, sockets, sender_ ? *sender_ : *listen_, peer_cfg);
 
-  sigset_t set = exit_signals();
-  signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signal_fd_) throw_errno("creating signalfd");
-  epoll_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_fd_) throw_errno("creating epoll");
-  epoll_add(epoll_fd_.get(), tap_->fd(), "the TAP device");
-  for (auto* s : sockets) epoll_add(epoll_fd_.get(), s->fd(), "the UDP socket");
-  epoll_add(epoll_fd_.get(), signal_fd_.get(), "the signalfd");
-  epoll_add(epoll_fd_.get(), status_server_->fd(), "the status socket");
+  loop_.watch(tap_->fd(), "the TAP device", [this] { dataplane_->on_tap_readable(); });
+  loop_.watch(listen_->fd(), "the UDP socket", [this] { dataplane_->on_udp_readable(*listen_); });
+  if (sender_) loop_.watch(sender_->fd(), "the UDP send socket", [this] { dataplane_->on_udp_readable(*sender_); });
+  loop_.watch(status_server_->fd(), "the status socket",
+              [this] { status_server_->serve_one(status().dump(2) + "\n"); });
 
   if (!cfg_.route_option)
     log::info("{}: sending no NAT64 routing option (--no-route-option): the path must not need it", tap_->name());
@@ -106,32 +78,8 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg)
 }
 
 void TunnelEndpoint::run() {
-  std::array<epoll_event, 8> events{};
-  for (;;) {
-    int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("waiting for events");
-    }
-    for (int i = 0; i < n; ++i) {
-      int fd = events[static_cast<std::size_t>(i)].data.fd;
-      if (fd == signal_fd_.get()) {
-        signalfd_siginfo si{};
-        if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-          log::info("{}: {} received, removing the tunnel", tap_->name(), strsignal(static_cast<int>(si.ssi_signo)));
-          return;
-        }
-      } else if (fd == tap_->fd()) {
-        dataplane_->on_tap_readable();
-      } else if (fd == status_server_->fd()) {
-        status_server_->serve_one(status().dump(2) + "\n");
-      } else if (fd == listen_->fd()) {
-        dataplane_->on_udp_readable(*listen_);
-      } else if (sender_ && fd == sender_->fd()) {
-        dataplane_->on_udp_readable(*sender_);
-      }
-    }
-  }
+  int signo = loop_.run();
+  log::info("{}: {} received, removing the tunnel", tap_->name(), strsignal(signo));
 }
 
 nlohmann::json TunnelEndpoint::status() const {

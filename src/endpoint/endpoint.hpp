@@ -15,15 +15,14 @@
 #include "dataplane/tap.hpp"
 #include "dataplane/udp.hpp"
 #include "dataplane/userspace.hpp"
-#include "util/fd.hpp"
+#include "util/event_loop.hpp"
 
 namespace gn::endpoint {
 
 class TunnelEndpoint {
  public:
   explicit TunnelEndpoint(const config::EndpointConfig& cfg);
-  // Runs until SIGINT or SIGTERM. Signals must be blocked by the caller
-  // (block_exit_signals) before any thread exists.
+  // Runs until SIGINT or SIGTERM (blocked first with block_exit_signals).
   void run();
   nlohmann::json status() const;
   const std::string& ifname() const { return tap_->name(); }
@@ -38,13 +37,8 @@ class TunnelEndpoint {
   std::optional<dataplane::TapDevice> tap_;
   std::unique_ptr<dataplane::UserspaceDataplane> dataplane_;
   std::unique_ptr<control::StatusServer> status_server_;
-  Fd signal_fd_;
-  Fd epoll_fd_;
+  EventLoop loop_;
   std::chrono::steady_clock::time_point started_;
 };
-
-// Blocks SIGINT and SIGTERM (delivered through a signalfd instead) and
-// ignores SIGPIPE. Call first thing in main.
-void block_exit_signals();
 
 }  // namespace gn::endpoint

@@ -29,7 +29,7 @@ int endpoint_main(int argc, char** argv, const char* command, ParseFn parse, Usa
   }
   log::set_level(parsed.config.log_level);
   try {
-    block_exit_signals();
+    gn::block_exit_signals();
     TunnelEndpoint endpoint(parsed.config);
     endpoint.run();
     return 0;

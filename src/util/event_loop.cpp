@@ -1,0 +1,69 @@
+#include "util/event_loop.hpp"
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <string>
+
+#include "util/error.hpp"
+
+namespace gn {
+namespace {
+
+sigset_t exit_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+void block_exit_signals() {
+  sigset_t set = exit_signals();
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) throw_errno("blocking SIGINT/SIGTERM");
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+  if (!epoll_) throw_errno("creating epoll");
+  sigset_t set = exit_signals();
+  signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd_) throw_errno("creating signalfd");
+  watch(signal_fd_.get(), "the signalfd", nullptr);
+}
+
+void EventLoop::watch(int fd, const char* what, std::function<void()> on_readable) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(std::string("watching ") + what);
+  handlers_[fd] = std::move(on_readable);
+}
+
+int EventLoop::run() {
+  std::array<epoll_event, 16> events{};
+  for (;;) {
+    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("waiting for events");
+    }
+    for (int i = 0; i < n; ++i) {
+      int fd = events[static_cast<std::size_t>(i)].data.fd;
+      if (fd == signal_fd_.get()) {
+        signalfd_siginfo si{};
+        if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) return static_cast<int>(si.ssi_signo);
+        continue;
+      }
+      if (auto h = handlers_.find(fd); h != handlers_.end()) h->second();
+    }
+  }
+}
+
+}  // namespace gn

@@ -1,0 +1,30 @@
+#pragma once
+// A single-threaded epoll loop that also owns the exit signals: SIGINT and
+// SIGTERM arrive through a signalfd, so a signal is just another event and
+// every handler runs to completion before the loop returns.
+#include <functional>
+#include <unordered_map>
+
+#include "util/fd.hpp"
+
+namespace gn {
+
+// Blocks SIGINT and SIGTERM (so they queue for the signalfd) and ignores
+// SIGPIPE. Call first thing in main, before any thread exists.
+void block_exit_signals();
+
+class EventLoop {
+ public:
+  EventLoop();
+  // Calls on_readable whenever fd is readable. `what` names fd in errors.
+  void watch(int fd, const char* what, std::function<void()> on_readable);
+  // Runs until SIGINT or SIGTERM; returns the signal's number.
+  int run();
+
+ private:
+  Fd epoll_;
+  Fd signal_fd_;
+  std::unordered_map<int, std::function<void()>> handlers_;
+};
+
+}  // namespace gn
