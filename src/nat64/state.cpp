@@ -84,9 +84,11 @@ bool StateTable::remote_address_known(Proto proto, std::uint16_t pool_port, std:
   return remote_refs_.contains(RemoteKey{remote_v4, pool_port, proto});
 }
 
-std::optional<std::uint16_t> StateTable::allocate_port(Proto proto, std::uint16_t wanted) {
+std::optional<std::uint16_t> StateTable::allocate_port(Proto proto, std::uint16_t wanted, bool may_reserve) {
   auto is_free = [&](std::uint16_t p) { return !by_pool_.contains(PoolKey{p, proto}); };
-  bool reserved = proto == Proto::kUdp && wanted == limits_.reserved_udp_port;
+  bool is_reserved = proto == Proto::kUdp && wanted == limits_.reserved_udp_port;
+  bool reserved = is_reserved && may_reserve;
+  if (is_reserved && !may_reserve) wanted = 0;  // fall through to the dynamic range
   // Keep the source port when we can (RFC 4787 REQ-3 "port preservation" is
   // a MAY; it makes the GENEVE case work: an endpoint sending from 6081 is
   // reachable on pool:6081).
@@ -154,7 +156,7 @@ void StateTable::touch(Session& session, Direction dir, TimePoint now) {
 }
 
 StateResult StateTable::outbound(Proto proto, const net::IpAddress& v6, std::uint16_t port, std::uint32_t remote_v4,
-                                 std::uint16_t remote_port, TimePoint now) {
+                                 std::uint16_t remote_port, TimePoint now, bool may_reserve) {
   Binding* b = find_binding_v6(proto, v6, port);
   bool created = false;
   if (b) {
@@ -165,7 +167,7 @@ StateResult StateTable::outbound(Proto proto, const net::IpAddress& v6, std::uin
   } else {
     // Check capacity before taking a port, so a refused packet leaves nothing.
     if (session_index_.size() >= limits_.max_sessions) return {StateError::kTableFull, nullptr, false};
-    auto pool_port = allocate_port(proto, port);
+    auto pool_port = allocate_port(proto, port, may_reserve);
     if (!pool_port) return {StateError::kPortsExhausted, nullptr, false};
     b = create_binding(proto, v6, port, *pool_port, CreatedBy::kOutbound, now);
     created = true;

@@ -93,9 +93,13 @@ class StateTable {
   bool remote_address_known(Proto proto, std::uint16_t pool_port, std::uint32_t remote_v4) const;
 
   // Outbound packet: finds or creates the binding (keeping the source port
-  // when it is free) and the session, then refreshes it.
+  // when it is free) and the session, then refreshes it. A UDP endpoint
+  // sending from the reserved (GENEVE) port gets pool:reserved port, the
+  // binding the extension would create for it, only if `may_reserve`
+  // (the translator passes: the endpoint is one the extension may deliver
+  // to); otherwise it gets a dynamic port like any other.
   StateResult outbound(Proto proto, const net::IpAddress& v6, std::uint16_t port, std::uint32_t remote_v4,
-                       std::uint16_t remote_port, TimePoint now);
+                       std::uint16_t remote_port, TimePoint now, bool may_reserve = true);
   // Inbound packet allowed by address-dependent filtering: adds a session to
   // an existing binding, then refreshes it.
   StateResult add_inbound_session(Binding& binding, std::uint32_t remote_v4, std::uint16_t remote_port,
@@ -166,7 +170,7 @@ class StateTable {
   using SessionList = std::list<Session>;
   static constexpr std::size_t kTimeoutClasses = 3;  // UDP initial, UDP established, ICMP
 
-  std::optional<std::uint16_t> allocate_port(Proto proto, std::uint16_t wanted);
+  std::optional<std::uint16_t> allocate_port(Proto proto, std::uint16_t wanted, bool may_reserve);
   Binding* create_binding(Proto proto, const net::IpAddress& v6, std::uint16_t port, std::uint16_t pool_port,
                           CreatedBy by, TimePoint now);
   StateResult create_session(Binding& binding, std::uint32_t remote_v4, std::uint16_t remote_port, TimePoint now);

@@ -171,7 +171,15 @@ Verdict Translator::udp_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
   std::uint16_t dst_port = load16(ip.payload.data() + 2);
   Bytes4 dst4 = config_.prefix.extract(net::IpAddress::v6(ip.dst))->v4_bytes();
 
-  StateResult r = table_.outbound(Proto::kUdp, net::IpAddress::v6(ip.src), src_port, as_u32(dst4), dst_port, clock_());
+  // An endpoint sending from the GENEVE port gets pool:GENEVE-port (when
+  // free): the binding the extension would create for it, so that one
+  // binding serves its own packets and its peer's, whichever came first
+  // (docs/protocol.md 3.3). With the extension on, only endpoints the
+  // extension may deliver to (--allow) get that port; others get a dynamic
+  // one and cannot take it from them.
+  net::IpAddress src6 = net::IpAddress::v6(ip.src);
+  bool may_reserve = !extension_enabled() || route_allowed(src6);
+  StateResult r = table_.outbound(Proto::kUdp, src6, src_port, as_u32(dst4), dst_port, clock_(), may_reserve);
   if (r.error != StateError::kOk) return count_state_error(r.error);
   count_created(r, CreatedBy::kOutbound);
   std::uint16_t pool_port = r.session->binding->pool_port;

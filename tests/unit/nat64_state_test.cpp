@@ -118,5 +118,32 @@ TEST(RateLimiterTest, TokenBucket) {
   EXPECT_TRUE(limiter.allow(3, t0 + 10s));
 }
 
+// docs/protocol.md 3.3: an endpoint sending from the GENEVE port gets
+// pool:6081, the very binding the extension would create; whichever comes
+// first, the other reuses it.
+TEST_F(StateTableTest, GenevePortOutboundAndExtensionShareOneBinding) {
+  auto out = table.outbound(Proto::kUdp, kHostA, 6081, kRemote1, 6081, now);
+  ASSERT_EQ(out.error, StateError::kOk);
+  EXPECT_EQ(out.session->binding->pool_port, 6081u);
+  EXPECT_EQ(out.session->binding->created_by, CreatedBy::kOutbound);
+  // The peer's packet (from its gateway's pool:6081) names kHostA: no conflict.
+  auto ext = table.extension(kHostA, 6081, 6081, kRemote1, 6081, now);
+  ASSERT_EQ(ext.error, StateError::kOk);
+  EXPECT_EQ(ext.session, out.session);
+  EXPECT_FALSE(ext.binding_created);
+  EXPECT_EQ(table.binding_count(), 1u);
+}
+
+TEST_F(StateTableTest, GenevePortNotReservedForOthers) {
+  // Not allowed to hold the GENEVE port: a dynamic port, never 6081.
+  auto r = table.outbound(Proto::kUdp, kHostB, 6081, kRemote1, 6081, now, /*may_reserve=*/false);
+  ASSERT_EQ(r.error, StateError::kOk);
+  EXPECT_NE(r.session->binding->pool_port, 6081u);
+  // ... and the port stays free for the allowed endpoint.
+  auto a = table.outbound(Proto::kUdp, kHostA, 6081, kRemote1, 6081, now);
+  ASSERT_EQ(a.error, StateError::kOk);
+  EXPECT_EQ(a.session->binding->pool_port, 6081u);
+}
+
 }  // namespace
 }  // namespace gn::nat64

@@ -760,5 +760,29 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_pair("2001:db8:122:344::/64", "2001:db8:122:344:cb:71:a00:0"),
                       std::make_pair("64:ff9b:1::/96", "64:ff9b:1::cb00:710a")));
 
+// Symmetric mode: both endpoints send from 6081 to the peer gateway's
+// pool:6081. The endpoint's own first packet must take pool:6081, so the
+// peer's packets (routing option naming it) find the same binding later.
+TEST_F(Nat64Test, GenevePortSenderFirstThenPeerOption) {
+  EXPECT_EQ(open(kHost, 6081, kRemote6, 6081), 6081u);
+  ASSERT_EQ(run(udp4(kRemote, 6081, kPool, 6081, geneve(route_to(kHost)))).fate, Fate::kForward);
+  EXPECT_EQ(get16(out, 42), 6081u);
+  EXPECT_EQ(count(Counter::binding_conflict), 0u);
+  EXPECT_EQ(count(Counter::bindings_created_extension), 0u);  // matched the session
+  EXPECT_EQ(t->table().binding_count(), 1u);
+}
+
+TEST_F(Nat64Test, GenevePortOnlyForAllowedEndpoints) {
+  // 2001:db8:2::1 is outside --allow: it may not hold pool:6081 ...
+  EXPECT_NE(open(a6("2001:db8:2::1"), 6081, kRemote6, 6081), 6081u);
+  // ... which stays free for an endpoint the extension may deliver to.
+  EXPECT_EQ(open(kHost, 6081, kRemote26, 6081), 6081u);
+  // Without the extension there is nobody to keep it for: port preserved.
+  TranslatorConfig c = default_config();
+  c.allow.clear();
+  build(c);
+  EXPECT_EQ(open(a6("2001:db8:2::1"), 6081, kRemote6, 6081), 6081u);
+}
+
 }  // namespace
 }  // namespace gn::nat64
