@@ -92,3 +92,38 @@ summary() {
   echo "$LAB_PASSED passed, $LAB_FAILED failed"
   [ "$LAB_FAILED" -eq 0 ]
 }
+
+# Named topologies (scripts/lab, docs/lab.md). After lab_topology, `on`,
+# `daemon`, `check` work on the topology's nodes ("on a ping ...").
+#
+#   lab_topology TOPO       scripts/lab TOPO up (after a down of leftovers);
+#                           on exit: our processes stopped, then TOPO down
+#   lab TOPO-ARGS...        scripts/lab with BUILD_DIR set
+#   gw_status DAEMON        the gateway's `status --json`, run in its node
+#   now_ms                  wall clock in milliseconds
+
+LAB_CMD="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab"
+
+lab() { BUILD_DIR="$BUILD_DIR" "$LAB_CMD" "$@"; }
+
+lab_topology() {
+  LAB_TOPO="$1"
+  LAB="gnlab-$1"
+  LAB_STATE="/run/geneve-nat64-lab/$1"
+  LAB_TMP=$(mktemp -d "/tmp/gnlab-$1.XXXX")
+  trap lab_topology_cleanup EXIT
+  trap 'exit 130' INT TERM
+  lab "$1" down
+  lab "$1" up >/dev/null
+}
+
+lab_topology_cleanup() {
+  lab_cleanup
+  lab "$LAB_TOPO" down || true
+}
+
+gw_status() {
+  on "$1" "$BUILD_DIR/geneve-nat64-gateway" status --json --tun nat64 --run-dir "$LAB_STATE/run-$1"
+}
+
+now_ms() { date +%s%3N; }
