@@ -1,11 +1,8 @@
 #include "nat64/gateway.hpp"
 
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 
 #include "nat64/status.hpp"
@@ -22,13 +19,6 @@ constexpr int kPacketsPerWakeup = 256;
 // The largest IP packet plus slack: whatever the TUN MTU, one read never
 // truncates a packet.
 constexpr std::size_t kBufferSize = 65536 + 64;
-
-void epoll_add(int epfd, int fd, const char* what) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(std::string("watching ") + what);
-}
 
 }  // namespace
 
@@ -52,12 +42,6 @@ Gateway::Gateway(const GatewayConfig& config)
               translator_.config().pool.to_string(), b.pool_port);
   });
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signal_fd_) throw_errno("creating signalfd");
   timer_fd_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   if (!timer_fd_) throw_errno("creating the expiry timerfd");
   // One tick a second: timeouts are whole seconds, and each tick only pops
@@ -66,24 +50,23 @@ Gateway::Gateway(const GatewayConfig& config)
   tick.it_interval.tv_sec = 1;
   tick.it_value.tv_sec = 1;
   if (::timerfd_settime(timer_fd_.get(), 0, &tick, nullptr) < 0) throw_errno("arming the expiry timerfd");
-  epoll_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_fd_) throw_errno("creating epoll");
-  epoll_add(epoll_fd_.get(), tun_->fd(), "the TUN device");
-  epoll_add(epoll_fd_.get(), signal_fd_.get(), "the signalfd");
-  epoll_add(epoll_fd_.get(), timer_fd_.get(), "the timerfd");
-  epoll_add(epoll_fd_.get(), status_server_->fd(), "the status socket");
+  loop_.watch(tun_->fd(), "the TUN device", [this] { on_tun_readable(); });
+  loop_.watch(timer_fd_.get(), "the timerfd", [this] { on_timer(); });
+  loop_.watch(status_server_->fd(), "the status socket", [this] { status_server_->serve_one(status_json()); });
 
   const TranslatorConfig& t = translator_.config();
-  log::info("{}: NAT64 {} <-> pool {} up (gateway address {}, mtu {}, max {} sessions); route the prefix and "
-            "the pool address to {}",
-            tun_->name(), t.prefix.to_string(), t.pool.to_string(), translator_.ipv6_address().to_string(), t.mtu,
-            t.max_sessions, tun_->name());
+  log::info(
+      "{}: NAT64 {} <-> pool {} up (gateway address {}, mtu {}, max {} sessions); route the prefix and "
+      "the pool address to {}",
+      tun_->name(), t.prefix.to_string(), t.pool.to_string(), translator_.ipv6_address().to_string(), t.mtu,
+      t.max_sessions, tun_->name());
   if (translator_.extension_enabled()) {
     std::string allow;
     for (const auto& p : t.allow) allow += (allow.empty() ? "" : ", ") + p.to_string();
-    log::info("{}: GENEVE extension on: port {}, option class 0x{:04x} type 0x{:02x}, allow {}, {}/s burst {} per "
-              "source",
-              tun_->name(), t.geneve_port, t.option_id.option_class, t.option_id.type, allow, t.rate, t.burst);
+    log::info(
+        "{}: GENEVE extension on: port {}, option class 0x{:04x} type 0x{:02x}, allow {}, {}/s burst {} per "
+        "source",
+        tun_->name(), t.geneve_port, t.option_id.option_class, t.option_id.type, allow, t.rate, t.burst);
   } else {
     log::info("{}: GENEVE extension off (no --allow prefix): port {} is filtered like any other", tun_->name(),
               t.geneve_port);
@@ -91,31 +74,8 @@ Gateway::Gateway(const GatewayConfig& config)
 }
 
 void Gateway::run() {
-  std::array<epoll_event, 8> events{};
-  for (;;) {
-    int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("waiting for events");
-    }
-    for (int i = 0; i < n; ++i) {
-      int fd = events[static_cast<std::size_t>(i)].data.fd;
-      if (fd == signal_fd_.get()) {
-        signalfd_siginfo si{};
-        if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-          log::info("{}: {} received, removing the TUN device", tun_->name(),
-                    strsignal(static_cast<int>(si.ssi_signo)));
-          return;
-        }
-      } else if (fd == tun_->fd()) {
-        on_tun_readable();
-      } else if (fd == timer_fd_.get()) {
-        on_timer();
-      } else if (fd == status_server_->fd()) {
-        status_server_->serve_one(status_json());
-      }
-    }
-  }
+  int signo = loop_.run();
+  log::info("{}: {} received, removing the TUN device", tun_->name(), strsignal(signo));
 }
 
 void Gateway::on_tun_readable() {
@@ -142,8 +102,7 @@ void Gateway::on_timer() {
 }
 
 std::string Gateway::status_json() const {
-  StatusInfo info{tun_->name(),
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(),
+  StatusInfo info{tun_->name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(),
                   static_cast<long>(::getpid())};
   return status_document(translator_, info).dump(2) + "\n";
 }

@@ -12,6 +12,7 @@
 #include "dataplane/tap.hpp"
 #include "nat64/config.hpp"
 #include "nat64/translator.hpp"
+#include "util/event_loop.hpp"
 #include "util/fd.hpp"
 
 namespace gn::nat64 {
@@ -33,9 +34,8 @@ class Gateway {
   Translator translator_;
   std::unique_ptr<control::StatusServer> status_server_;
   std::optional<dataplane::TapDevice> tun_;
-  Fd signal_fd_;
   Fd timer_fd_;
-  Fd epoll_fd_;
+  EventLoop loop_;
   std::chrono::steady_clock::time_point started_;
   std::vector<std::uint8_t> in_buf_;
   std::vector<std::uint8_t> out_buf_;
