@@ -101,6 +101,8 @@ summary() {
 #   lab TOPO-ARGS...        scripts/lab with BUILD_DIR set
 #   gw_status DAEMON        the gateway's `status --json`, run in its node
 #   now_ms                  wall clock in milliseconds
+#   binding_is GW EP BY     a gateway holds [EP]:6081 <-> pool:6081, created by BY
+#   transfer_file FROM ADDR TO FILE   TCP transfer between namespaces, sha256 checked
 
 LAB_CMD="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab"
 
@@ -127,3 +129,38 @@ gw_status() {
 }
 
 now_ms() { date +%s%3N; }
+
+# binding_is GW ENDPOINT CREATED_BY: the gateway holds [ENDPOINT]:6081 <->
+# pool:6081, created by CREATED_BY ("any": either way), and nothing
+# conflicted, was fragmented or had a bad checksum.
+binding_is() {
+  /usr/bin/python3 -c '
+import json, sys
+s = json.loads(sys.argv[1]); ep, by = sys.argv[2], sys.argv[3]
+b = [x for x in s["bindings"] if x["ipv6"] == "[%s]:6081" % ep]
+assert len(b) == 1 and b[0]["pool_port"] == 6081 and by in ("any", b[0]["created_by"]), s["bindings"]
+c = s["counters"]
+assert c["binding_conflict"] == 0 and c["fragment"] == 0 and c["bad_checksum"] == 0, c
+print("   ", sys.argv[4], b[0]["ipv6"], "<-> pool", b[0]["pool_port"], "created by", b[0]["created_by"],
+      [x["remote"] + " " + x["state"] for x in b[0]["sessions"]])
+' "$(gw_status "$1")" "$2" "$3" "$1"
+}
+
+# transfer_file FROM TO_ADDR TO_NS FILE: sends FILE over TCP from namespace
+# FROM to TO_ADDR (an address in TO_NS), prints the time taken, and succeeds
+# if what arrived has the same sha256.
+transfer_file() {
+  local from="$1" addr="$2" to="$3" file="$4"
+  local port=$((5000 + RANDOM % 1000)) received="$4.received.$3" t0 t1 rx
+  on "$to" socat -u "TCP6-LISTEN:$port,reuseaddr" "OPEN:$received,creat,trunc" &
+  rx=$!
+  wait_until 5 on "$to" sh -c "ss -ltnH 'sport = :$port' | grep -q ."
+  t0=$(now_ms)
+  on "$from" timeout 120 socat -u "OPEN:$file" "TCP6:[$addr]:$port" || true
+  wait "$rx" || true
+  t1=$(now_ms)
+  local bytes
+  bytes=$(stat -c %s "$file")
+  echo "    $((bytes / 1000000)) MB $from -> $to in $((t1 - t0)) ms ($((bytes * 8 / 1000 / (t1 - t0 + 1))) Mbit/s)"
+  [ "$(sha256sum <"$file")" = "$(sha256sum <"$received")" ]
+}

@@ -38,17 +38,8 @@ check "default inner MTU is 1406 (1500 - 94)" test "$(on a cat /sys/class/net/gn
 check "full-size inner ping, DF, no fragmentation" on a ping -q -c 2 -W 2 -M do -s $((1406 - 48)) fd00:42::b
 
 head -c 50000000 /dev/urandom >"$LAB_TMP/data"
-transfer() {  # transfer FROM TO_ADDR TO_NS
-  local port=$((5000 + RANDOM % 1000))
-  on "$3" socat -u "TCP6-LISTEN:$port,reuseaddr" "OPEN:$LAB_TMP/recv.$3,creat,trunc" &
-  local rx=$!
-  wait_until 5 on "$3" sh -c "ss -ltnH 'sport = :$port' | grep -q ."
-  on "$1" timeout 120 socat -u "OPEN:$LAB_TMP/data" "TCP6:[$2]:$port"
-  wait "$rx"
-  [ "$(sha256sum <"$LAB_TMP/data")" = "$(sha256sum <"$LAB_TMP/recv.$3")" ]
-}
-check "50 MB A -> B arrives with matching sha256" transfer a fd00:42::b b
-check "50 MB B -> A arrives with matching sha256" transfer b fd00:42::a a
+check "50 MB A -> B arrives with matching sha256" transfer_file a fd00:42::b b "$LAB_TMP/data"
+check "50 MB B -> A arrives with matching sha256" transfer_file b fd00:42::a a "$LAB_TMP/data"
 
 kill -TERM "$TSHARK"; wait "$TSHARK" 2>/dev/null || true
 fields=$(tshark -r "$LAB_TMP/outer.pcap" -Y geneve -T fields -E separator=, \
