@@ -37,7 +37,6 @@ struct Counters {
   std::chrono::steady_clock::time_point last_rx{};
 
   void drop(Drop d) { ++drops[static_cast<std::size_t>(d)]; }
-  std::uint64_t dropped(Drop d) const { return drops[static_cast<std::size_t>(d)]; }
 };
 
 // {"rx_packets":…, …, "drops":{"wrong_vni":…}, "last_rx_seconds_ago":…|null}

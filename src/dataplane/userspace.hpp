@@ -43,7 +43,6 @@ class UserspaceDataplane {
   std::size_t on_udp_readable(UdpSocket& sock);
 
   const control::Counters& counters() const { return counters_; }
-  std::span<const std::uint8_t> header() const { return header_.bytes(); }
   const PeerConfig& peer() const { return peer_; }
 
  private:

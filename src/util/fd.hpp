@@ -27,7 +27,4 @@ class Fd {
   int fd_ = -1;
 };
 
-// Sets O_NONBLOCK on fd; throws SystemError naming `what` on failure.
-void set_nonblocking(int fd, const char* what);
-
 }  // namespace gn
