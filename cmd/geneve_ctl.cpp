@@ -8,18 +8,25 @@
 #include <vector>
 
 #include "control/control_socket.hpp"
+#include "control/message.hpp"
 #include "fmt/format.h"
 #include "util/error.hpp"
 #include "version.hpp"
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: geneve-ctl show [IFNAME] [--json] [--run-dir DIR]
+constexpr const char* kUsage = R"(Usage: geneve-ctl show [NAME] [--json] [--run-dir DIR]
+       geneve-ctl genkey
        geneve-ctl --help | --version
 
-Shows the state of running GENEVE-through-NAT64 endpoints: every one, or
-the one serving IFNAME. --json prints the endpoints' status documents as a
-JSON array (one object with IFNAME).
+show: the state of running GENEVE-through-NAT64 endpoints: every one, or
+the one named NAME (its interface, or a server's --name; a server is also
+found by any of its clients' interfaces). For each peer: mode, chosen path
+and why, candidates with liveness, observed addresses, last handshake,
+traffic and drops by reason. --json prints the status documents as a JSON
+array (one object with NAME).
+
+genkey: prints a new random pre-shared key (base64) for --key-file.
 
 Options:
   --json          machine-readable output
@@ -38,22 +45,45 @@ std::string human_bytes(std::uint64_t b) {
   return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[u]);
 }
 
+std::string seconds_ago(const nlohmann::json& v) {
+  return v.is_null() ? std::string("never") : fmt::format("{:.1f} s ago", v.get<double>());
+}
+
 void print_human(const nlohmann::json& s) {
-  fmt::print("interface: {}\n", s.value("interface", "?"));
-  fmt::print("  mode: {}, vni {}\n", s.value("mode", "?"), s.value("vni", 0));
+  fmt::print("endpoint: {} ({} mode, pid {})\n", s.value("name", "?"), s.value("mode", "?"), s.value("pid", 0));
+  fmt::print("  local: {}, port {}, source port {}\n", s.value("local", "?"), s.value("listen_port", 0),
+             s.value("source_port", 0));
   fmt::print("  data plane: {} ({})\n", s["dataplane"].value("kind", "?"), s["dataplane"].value("reason", ""));
-  fmt::print("  listening: {}, source port {}\n", s.value("listen", "?"), s.value("source_port", 0));
   fmt::print("  mtu: {} (underlay {})\n", s.value("mtu", 0), s.value("underlay_mtu", 0));
   const auto& ro = s["route_option"];
   fmt::print("  NAT64 routing option: class {} type {}, {}\n", ro.value("class", "?"), ro.value("type", "?"),
              ro.value("sent", false) ? "sent" : "not sent");
+  fmt::print("  keepalive: every {} s, dead after {} missed replies\n", s.value("keepalive_seconds", 0.0),
+             s.value("dead_after", 0));
+  std::string unattributed;
+  for (const auto& [reason, count] : s["unattributed_drops"].items())
+    if (count.get<std::uint64_t>() > 0)
+      unattributed += fmt::format("{}{} {}", unattributed.empty() ? "" : ", ", reason, count.get<std::uint64_t>());
+  if (!unattributed.empty()) fmt::print("  dropped from unknown sources: {}\n", unattributed);
   for (const auto& p : s["peers"]) {
-    fmt::print("\npeer: {}\n", p.value("remote", "?"));
-    fmt::print("  path: {}\n", p.value("path", "?"));
-    if (p["last_rx_seconds_ago"].is_null())
-      fmt::print("  latest receive: never\n");
-    else
-      fmt::print("  latest receive: {:.1f} seconds ago\n", p["last_rx_seconds_ago"].get<double>());
+    fmt::print("\npeer: {} ({}), interface {}, vni {}\n", p.value("name", "?"), p.value("remote", "?"),
+               p.value("interface", "?"), p.value("vni", 0));
+    const auto& path = p["path"];
+    fmt::print("  mode: {}; path: {} {}{}\n", p.value("mode", "?"), path.value("kind", "?"),
+               path["target"].is_null() ? std::string("(none)") : path["target"].get<std::string>(),
+               path.value("alive", false) ? "" : " (not answering)");
+    fmt::print("  why: {}\n", path.value("reason", ""));
+    for (const auto& c : p["candidates"]) {
+      fmt::print("    candidate {} {}: {}, {} probes, {} replies, rtt {}, seen as {}\n", c.value("kind", "?"),
+                 c.value("target", "?"),
+                 c.value("alive", false) ? "alive" : (c.value("answered", false) ? "dead" : "not answering"),
+                 c.value("probes_sent", 0), c.value("replies", 0),
+                 c["rtt_ms"].is_null() ? std::string("-") : fmt::format("{:.2f} ms", c["rtt_ms"].get<double>()),
+                 c["observed"].is_null() ? std::string("?") : c["observed"].get<std::string>());
+    }
+    fmt::print("  authenticated: {}; last handshake: {}; latest receive: {}\n",
+               p.value("authenticated", false) ? "yes (pre-shared key)" : "NO KEY",
+               seconds_ago(p["last_handshake_seconds_ago"]), seconds_ago(p["last_rx_seconds_ago"]));
     fmt::print("  transfer: {} received ({} packets), {} sent ({} packets)\n", human_bytes(p.value("rx_bytes", 0ull)),
                p.value("rx_packets", 0ull), human_bytes(p.value("tx_bytes", 0ull)), p.value("tx_packets", 0ull));
     std::string drops;
@@ -110,21 +140,40 @@ int main(int argc, char** argv) {
       positional.push_back(a);
     }
   }
+  if (positional.size() == 1 && positional[0] == "genkey") {
+    std::puts(gn::control::generate_key_base64().c_str());
+    return 0;
+  }
   if (positional.empty() || positional[0] != "show" || positional.size() > 2) {
-    std::fprintf(stderr, "geneve-ctl: expected 'show [IFNAME]' (see --help)\n");
+    std::fprintf(stderr, "geneve-ctl: expected 'show [NAME]' or 'genkey' (see --help)\n");
     return 2;
   }
-  std::vector<std::string> names =
-      positional.size() == 2 ? std::vector<std::string>{positional[1]} : list_sockets(run_dir);
   nlohmann::json all = nlohmann::json::array();
   int rc = 0;
-  for (const auto& name : names) {
+  auto sockets = list_sockets(run_dir);
+  if (positional.size() == 2 && std::find(sockets.begin(), sockets.end(), positional[1]) != sockets.end())
+    sockets = {positional[1]};
+  for (const auto& name : sockets) {
     try {
       all.push_back(nlohmann::json::parse(gn::control::read_status(run_dir + "/" + name + ".sock")));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "geneve-ctl: %s: %s\n", name.c_str(), e.what());
       rc = 1;
     }
+  }
+  if (positional.size() == 2) {
+    // NAME is an endpoint's name or one of its peers' interfaces.
+    nlohmann::json match = nlohmann::json::array();
+    for (const auto& s : all) {
+      bool hit = s.value("name", "") == positional[1];
+      for (const auto& p : s["peers"]) hit = hit || p.value("interface", "") == positional[1];
+      if (hit) match.push_back(s);
+    }
+    if (match.empty()) {
+      std::fprintf(stderr, "geneve-ctl: no running endpoint named %s in %s\n", positional[1].c_str(), run_dir.c_str());
+      return 1;
+    }
+    all = match;
   }
   if (json) {
     std::puts((positional.size() == 2 && all.size() == 1 ? all[0] : all).dump(2).c_str());

@@ -3,7 +3,12 @@
 #include <charconv>
 #include <cstdlib>
 #include <functional>
+#include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "net/mtu.hpp"
 #include "util/error.hpp"
@@ -119,34 +124,25 @@ class OptionParser {
 
 }  // namespace
 
-std::string symmetric_usage() {
-  return R"(Usage: geneve-symmetric [OPTIONS] VNI LOCAL PATH REMOTE
+namespace {
 
-Runs one end of a GENEVE tunnel between two IPv6 sites, carrying Ethernet
-frames, where both ends can be reached through their path: directly over
-IPv6, or through NAT64 gateways that have the GENEVE NAT64 extension.
-
-Arguments:
-  VNI      virtual network identifier, 0..16777215 (same on both ends)
-  LOCAL    this endpoint's IPv6 address (the socket is bound to it)
-  PATH     where packets are sent: the peer's IPv6 address, or the peer
-           gateway's public IPv4 address inside our NAT64 prefix
-           (e.g. 2001:db8:64::203.0.113.90); an IPv4 address uses an
-           IPv4 underlay
-  REMOTE   the peer's IPv6 address (named in the NAT64 routing option)
-
-Options:
+const char* kCommonOptions = R"(Options:
   --ifname NAME         tunnel interface name (default gnv%d: the kernel
                         picks gnv0, gnv1, ...)
-  --mtu N               inner MTU (default: underlay route MTU minus the
-                        tunnel overhead, 94 bytes with the routing option)
+  --mtu N               inner MTU (default: underlay MTU minus the tunnel
+                        overhead, 94 bytes with the routing option)
   --address ADDR/LEN    assign an address to the tunnel interface
                         (repeatable)
+  --key-file FILE       pre-shared key (base64, `geneve-ctl genkey`): every
+                        control message is authenticated and a path moves
+                        only on authenticated messages (docs/protocol.md 6.3)
+  --keepalive SECONDS   probe interval, 1..25 (default 5; NATs forget an
+                        unanswered UDP mapping after 30 s)
+  --dead-after N        missed replies before a path is dead (default 3)
   --port N              UDP port we listen on and send to (default 6081)
   --source-port N       UDP source port of every packet (default: --port);
                         fixed so a NAT keeps one mapping
-  --no-route-option     send no NAT64 routing option (direct IPv6 peers
-                        that do not want it)
+  --no-route-option     send no NAT64 routing option
   --option-class N      class of the NAT64 routing option (default 0x0162)
   --option-type N       type of the NAT64 routing option (default 0x01;
                         must be non-critical, below 0x80)
@@ -158,14 +154,107 @@ Options:
   --version             show the version and exit
 
 SIGINT or SIGTERM removes the interface and exits 0. Status:
-geneve-ctl show [IFNAME] [--json].
+geneve-ctl show [NAME] [--json]. Modes and examples: docs/operations.md.
 )";
+
+}  // namespace
+
+std::string endpoint_usage(control::Mode mode) {
+  std::string head;
+  switch (mode) {
+    case control::Mode::kSymmetric:
+      head = R"(Usage: geneve-symmetric [OPTIONS] VNI LOCAL PATH REMOTE
+
+Runs one end of a GENEVE tunnel between two IPv6 sites, carrying Ethernet
+frames, where both ends can be reached through their path: directly over
+IPv6, or through NAT64 gateways that both have the GENEVE NAT64 extension.
+
+Arguments:
+  VNI      virtual network identifier, 0..16777215 (same on both ends)
+  LOCAL    this endpoint's IPv6 address (the socket is bound to it)
+  PATH     where packets are sent: the peer's IPv6 address, or the peer
+           gateway's public IPv4 address inside our NAT64 prefix
+           (e.g. 2001:db8:64::203.0.113.90); an IPv4 address uses an
+           IPv4 underlay
+  REMOTE   the peer's IPv6 address (named in the NAT64 routing option)
+
+)";
+      break;
+    case control::Mode::kServer:
+      head = R"(Usage: geneve-server [OPTIONS] VNI LOCAL REMOTE
+       geneve-server [OPTIONS] --config FILE
+
+Runs the server end of client-server tunnels: this host's NAT64 gateway has
+the GENEVE NAT64 extension and a public IPv4 address; clients reach it from
+anywhere (behind NAT44/CGN, or a NAT64 without the extension). The path to
+each client is learned from its authenticated probes and followed when the
+client's NAT mapping changes.
+
+Arguments:
+  VNI      virtual network identifier of the (single) client's tunnel
+  LOCAL    this endpoint's IPv6 address (the socket is bound to it)
+  REMOTE   the client's IPv6 address (its identity; the client's LOCAL)
+
+  --config FILE         serve many clients: a JSON file
+                        {"local": "LOCAL", "clients": [{"name": "...",
+                        "vni": N, "remote": "...", "key_file": "...",
+                        "ifname": "...", "address": ["..."]}]}
+  --name NAME           status socket name (default: the interface, or
+                        "geneve-server" with --config)
+
+)";
+      break;
+    case control::Mode::kClient:
+      head = R"(Usage: geneve-client [OPTIONS] VNI LOCAL PATH REMOTE
+
+Runs the client end of a client-server tunnel: the server's NAT64 gateway
+has the GENEVE NAT64 extension; this end may sit behind NAT44/CGN or a
+NAT64 without it.
+
+Arguments:
+  VNI      virtual network identifier (as the server has it for us)
+  LOCAL    this endpoint's IPv6 address: its identity (the server's REMOTE);
+           it need not be an address of this host
+  PATH     the server gateway's public IPv4 address, a host name, or an
+           IPv6 address (e.g. the IPv4 address inside our NAT64 prefix);
+           a host name is resolved at start and again when the path dies
+  REMOTE   the server's IPv6 address (named in the NAT64 routing option)
+
+  --nat64-prefix PREFIX  put an IPv4 PATH inside this NAT64 prefix (for a
+                        host with IPv6 only behind a NAT64)
+
+)";
+      break;
+    case control::Mode::kAuto:
+      head = R"(Usage: geneve-auto [OPTIONS] VNI LOCAL PATH REMOTE
+
+Runs one end of a tunnel and works out which path works: a direct IPv6
+path to REMOTE, the symmetric NAT64 path through PATH, or a client-server
+path in either direction. Both ends run geneve-auto; each probes its
+candidates and answers the other's probes, uses the best path that answers
+(direct, then NAT64 path, then learned) and moves when it dies.
+
+Arguments: as geneve-symmetric (PATH as for geneve-client).
+
+  --nat64-prefix PREFIX  put an IPv4 PATH inside this NAT64 prefix
+
+)";
+      break;
+  }
+  return head + kCommonOptions;
 }
 
+std::string symmetric_usage() { return endpoint_usage(control::Mode::kSymmetric); }
+
 ParseResult parse_symmetric(const std::vector<std::string>& args) {
+  return parse_endpoint(control::Mode::kSymmetric, args);
+}
+
+ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& args) {
   ParseResult result;
   EndpointConfig& c = result.config;
-  c.mode = "symmetric";
+  c.mode = mode;
+  c.command = std::string("geneve-") + std::string(control::to_string(mode));
   bool source_port_set = false;
   bool help = false;
   OptionParser p;
@@ -182,6 +271,14 @@ ParseResult parse_symmetric(const std::vector<std::string>& args) {
     net::IpPrefix::parse(v);  // validates; kept as text for netlink
     c.addresses.push_back(v);
   });
+  p.value("key-file", [&](const std::string& v) {
+    if (v.empty()) throw UsageError("key file name is empty");
+    c.key_file = v;
+  });
+  p.value("keepalive", [&](const std::string& v) {
+    c.timing.keepalive = std::chrono::seconds(parse_uint("keepalive interval", v, 1, 25));
+  });
+  p.value("dead-after", [&](const std::string& v) { c.timing.dead_after = parse_uint("dead-after", v, 1, 100); });
   p.value("port", [&](const std::string& v) { c.port = parse_port("port", v); });
   p.value("source-port", [&](const std::string& v) {
     c.source_port = parse_port("source port", v);
@@ -211,6 +308,16 @@ ParseResult parse_symmetric(const std::vector<std::string>& args) {
     if (!log::parse_level(v, c.log_level))
       throw UsageError("log level '" + v + "' is not one of debug, info, warn, error");
   });
+  if (mode == control::Mode::kServer) {
+    p.value("config", [&](const std::string& v) {
+      if (v.empty()) throw UsageError("config file name is empty");
+      c.config_file = v;
+    });
+    p.value("name", [&](const std::string& v) { c.name = parse_ifname(v); });
+  }
+  if (mode == control::Mode::kClient || mode == control::Mode::kAuto) {
+    p.value("nat64-prefix", [&](const std::string& v) { c.nat64_prefix = net::Nat64Prefix::parse(v); });
+  }
 
   auto positional = p.run(args);
   if (help) {
@@ -218,16 +325,135 @@ ParseResult parse_symmetric(const std::vector<std::string>& args) {
     return result;
   }
   if (result.action == ParseResult::Action::kVersion) return result;
-  if (positional.size() != 4)
-    throw UsageError("expected 4 arguments VNI LOCAL PATH REMOTE, got " + std::to_string(positional.size()) +
-                     " (see --help)");
-  c.vni = parse_vni(positional[0]);
-  c.local = parse_address("LOCAL", positional[1], net::Family::kV6);
-  c.path = parse_address("PATH", positional[2], std::nullopt);
-  c.remote = parse_address("REMOTE", positional[3], net::Family::kV6);
   if (!source_port_set) c.source_port = c.port;
+
+  if (mode == control::Mode::kServer) {
+    if (!c.config_file.empty()) {
+      if (!positional.empty())
+        throw UsageError("--config lists the clients: give no VNI LOCAL REMOTE arguments with it (see --help)");
+      if (c.name.empty()) c.name = "geneve-server";
+      return result;
+    }
+    if (positional.size() != 3)
+      throw UsageError("expected 3 arguments VNI LOCAL REMOTE (or --config FILE), got " +
+                       std::to_string(positional.size()) + " (see --help)");
+    c.vni = parse_vni(positional[0]);
+    c.local = parse_address("LOCAL", positional[1], net::Family::kV6);
+    c.remote = parse_address("REMOTE", positional[2], net::Family::kV6);
+  } else {
+    if (positional.size() != 4)
+      throw UsageError("expected 4 arguments VNI LOCAL PATH REMOTE, got " + std::to_string(positional.size()) +
+                       " (see --help)");
+    c.vni = parse_vni(positional[0]);
+    c.local = parse_address("LOCAL", positional[1], net::Family::kV6);
+    c.path_text = positional[2];
+    if (mode == control::Mode::kSymmetric) {
+      c.path = parse_address("PATH", positional[2], std::nullopt);
+    } else if (auto a = net::IpAddress::parse(positional[2])) {
+      c.path = *a;
+    } else if (!is_host_name(positional[2])) {
+      throw UsageError("PATH '" + positional[2] + "' is neither an IP address nor a host name");
+    }
+    c.remote = parse_address("REMOTE", positional[3], net::Family::kV6);
+  }
   if (c.local == c.remote) throw UsageError("LOCAL and REMOTE are the same address " + c.local.to_string());
   return result;
+}
+
+bool is_host_name(const std::string& text) {
+  // RFC 1123 labels: letters, digits, hyphens; dots between labels.
+  if (text.empty() || text.size() > 253 || text.front() == '.' || text.front() == '-') return false;
+  std::size_t label = 0;
+  for (char ch : text) {
+    if (ch == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
+    if (!ok || ++label > 63) return false;
+  }
+  return true;
+}
+
+void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::vector<PeerSpec>& clients) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw UsageError("the top level must be an object");
+  for (auto& [key, value] : j.items())
+    if (key != "local" && key != "clients") throw UsageError("unknown key '" + key + "' (expected local, clients)");
+  if (!j.contains("local") || !j["local"].is_string()) throw UsageError("\"local\" (this server's IPv6 address) is missing");
+  cfg.local = parse_address("local", j["local"].get<std::string>(), net::Family::kV6);
+  if (!j.contains("clients") || !j["clients"].is_array() || j["clients"].empty())
+    throw UsageError("\"clients\" must be a non-empty array");
+  std::set<std::pair<net::IpAddress, std::uint32_t>> seen;
+  std::size_t index = 0;
+  for (const auto& e : j["clients"]) {
+    std::string where = "clients[" + std::to_string(index++) + "]";
+    if (!e.is_object()) throw UsageError(where + " is not an object");
+    PeerSpec p;
+    auto str = [&](const char* k) -> std::optional<std::string> {
+      if (!e.contains(k)) return std::nullopt;
+      if (!e[k].is_string()) throw UsageError(where + "." + k + " must be a string");
+      return e[k].get<std::string>();
+    };
+    for (auto& [key, value] : e.items())
+      if (key != "name" && key != "vni" && key != "remote" && key != "key_file" && key != "ifname" && key != "address")
+        throw UsageError(where + ": unknown key '" + key + "'");
+    try {
+      if (!e.contains("vni") || !e["vni"].is_number_unsigned()) throw UsageError("\"vni\" (a number) is missing");
+      p.vni = parse_uint("VNI", std::to_string(e["vni"].get<std::uint64_t>()), 0, geneve::kMaxVni);
+      auto remote = str("remote");
+      if (!remote) throw UsageError("\"remote\" (the client's IPv6 address) is missing");
+      p.remote = parse_address("remote", *remote, net::Family::kV6);
+      p.name = str("name").value_or(p.remote.to_string());
+      p.key_file = str("key_file");
+      if (auto ifname = str("ifname")) p.ifname = parse_ifname(*ifname);
+      if (e.contains("address")) {
+        if (!e["address"].is_array()) throw UsageError("\"address\" must be an array of strings");
+        for (const auto& a : e["address"]) {
+          if (!a.is_string()) throw UsageError("\"address\" must be an array of strings");
+          net::IpPrefix::parse(a.get<std::string>());
+          p.addresses.push_back(a.get<std::string>());
+        }
+      }
+    } catch (const UsageError& err) {
+      throw UsageError(where + ": " + err.what());
+    }
+    if (!seen.insert({p.remote, p.vni}).second)
+      throw UsageError(where + ": another client has remote " + p.remote.to_string() + " and VNI " +
+                       std::to_string(p.vni) + " (a client is known by both)");
+    clients.push_back(std::move(p));
+  }
+}
+
+std::vector<PeerSpec> peers_of(EndpointConfig& cfg) {
+  std::vector<PeerSpec> peers;
+  if (!cfg.config_file.empty()) {
+    std::ifstream in(cfg.config_file);
+    if (!in) throw UsageError("cannot read config file " + cfg.config_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      load_server_config(text.str(), cfg, peers);
+    } catch (const UsageError& e) {
+      throw UsageError("config file " + cfg.config_file + ": " + e.what());
+    }
+    return peers;
+  }
+  PeerSpec p;
+  p.name = cfg.remote.to_string();
+  p.vni = cfg.vni;
+  p.remote = cfg.remote;
+  p.key_file = cfg.key_file;
+  p.ifname = cfg.ifname;
+  p.addresses = cfg.addresses;
+  peers.push_back(std::move(p));
+  return peers;
 }
 
 }  // namespace gn::config

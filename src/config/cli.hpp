@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "control/path.hpp"
 #include "geneve/codec.hpp"
 #include "net/address.hpp"
 #include "util/log.hpp"
@@ -16,12 +17,30 @@ namespace gn::config {
 enum class Dataplane { kAuto, kKernel, kUserspace };
 const char* to_string(Dataplane d);
 
-struct EndpointConfig {
-  std::string mode;  // "symmetric"
+// One peer of the endpoint. Every mode has one, given by the positional
+// arguments; a server may have many, from its --config file.
+struct PeerSpec {
+  std::string name;       // for logs and status; default: REMOTE
   std::uint32_t vni = 0;
-  net::IpAddress local;   // this endpoint's IPv6 address
-  net::IpAddress path;    // where packets are sent (the peer, or its NAT64)
+  net::IpAddress remote;  // the peer's IPv6 address: its identity
+  std::optional<std::string> key_file;
+  std::string ifname = "gnv%d";
+  std::vector<std::string> addresses;  // inner "address/length" to assign
+};
+
+struct EndpointConfig {
+  control::Mode mode = control::Mode::kSymmetric;
+  std::string command = "geneve-symmetric";
+  std::uint32_t vni = 0;
+  net::IpAddress local;   // this endpoint's IPv6 address (its identity)
+  std::string path_text;  // PATH as given: an address or a host name
+  net::IpAddress path;    // PATH when given as an address
   net::IpAddress remote;  // the peer's IPv6 address
+  std::optional<net::Nat64Prefix> nat64_prefix;  // client: for an IPv4 PATH
+  std::optional<std::string> key_file;
+  std::string config_file;  // server: clients from a JSON file
+  std::string name;         // status socket name (default: the interface)
+  control::Timing timing;
   std::string ifname = "gnv%d";
   std::uint32_t mtu = 0;  // 0: computed from the underlay route
   std::uint16_t port = geneve::kDefaultPort;
@@ -39,9 +58,20 @@ struct ParseResult {
   EndpointConfig config;
 };
 
-// args excludes argv[0].
+// args excludes argv[0]. One parser for every endpoint command; `mode`
+// decides the positional arguments and which options apply.
+ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& args);
+std::string endpoint_usage(control::Mode mode);
 ParseResult parse_symmetric(const std::vector<std::string>& args);
 std::string symmetric_usage();
+
+// The clients of a server, from the JSON text of its --config file:
+// {"local": "...", "clients": [{"name", "vni", "remote", "key_file",
+// "ifname", "address": [...]}]}. Throws UsageError naming the entry.
+void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::vector<PeerSpec>& clients);
+// The peers an endpoint serves: the one from the arguments, or the server's
+// clients from its config file (read here).
+std::vector<PeerSpec> peers_of(EndpointConfig& cfg);
 
 // Helpers shared by every command's parser.
 std::uint32_t parse_vni(const std::string& text);
@@ -50,5 +80,7 @@ std::uint32_t parse_uint(const std::string& what, const std::string& text, std::
 net::IpAddress parse_address(const std::string& what, const std::string& text, std::optional<net::Family> family);
 // Interface names: 1..15 bytes, no '/', ':' or whitespace (dev_valid_name()).
 std::string parse_ifname(const std::string& text);
+// A syntactically valid DNS host name (RFC 1123 labels).
+bool is_host_name(const std::string& text);
 
 }  // namespace gn::config

@@ -16,7 +16,13 @@ std::string_view to_string(Drop d) {
     case Drop::kUnknownSource: return "unknown_source";
     case Drop::kRouteForeign: return "route_option_foreign";
     case Drop::kRuntFrame: return "runt_frame";
-    case Drop::kControlUnhandled: return "control_unhandled";
+    case Drop::kNoPath: return "no_path";
+    case Drop::kControlMalformed: return "control_malformed";
+    case Drop::kControlUnknownPeer: return "control_unknown_peer";
+    case Drop::kControlUnauthenticated: return "control_unauthenticated";
+    case Drop::kControlBadMac: return "control_bad_mac";
+    case Drop::kControlReplay: return "control_replay";
+    case Drop::kControlStale: return "control_stale";
     case Drop::kTooBig: return "too_big";
     case Drop::kSendError: return "send_error";
     case Drop::kTapWriteError: return "tap_write_error";

@@ -21,7 +21,13 @@ enum class Drop : std::uint8_t {
   kUnknownSource,     // not from the peer's path address
   kRouteForeign,      // routing option names another endpoint
   kRuntFrame,         // inner frame shorter than an Ethernet header
-  kControlUnhandled,  // control message with no handler (yet)
+  kNoPath,            // frame from the TAP before any path is known
+  kControlMalformed,  // control framing with a bad version, type or body
+  kControlUnknownPeer,      // control message naming no configured peer
+  kControlUnauthenticated,  // no MAC where a key is configured
+  kControlBadMac,           // wrong MAC
+  kControlReplay,           // counter already seen or too old
+  kControlStale,            // reply matching no outstanding probe
   kTooBig,            // send failed with EMSGSIZE: larger than the path MTU
   kSendError,         // other send failure
   kTapWriteError,     // the TAP refused the frame

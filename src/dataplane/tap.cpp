@@ -52,4 +52,13 @@ bool TapDevice::write_frame(std::span<const std::uint8_t> frame) {
   }
 }
 
+std::array<std::uint8_t, 6> TapDevice::hardware_address() const {
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+  if (::ioctl(fd_.get(), SIOCGIFHWADDR, &ifr) < 0) throw_errno("reading the hardware address of " + name_);
+  std::array<std::uint8_t, 6> mac{};
+  std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, mac.size());
+  return mac;
+}
+
 }  // namespace gn::dataplane

@@ -4,6 +4,7 @@
 // translator such as geneve-nat64-gateway needs). Not persistent, so the
 // kernel deletes the interface when the last descriptor closes: on normal
 // exit, on a signal, and even on SIGKILL nothing is left behind.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -28,6 +29,8 @@ class TapDevice {
   const std::string& name() const { return name_; }
   int ifindex() const { return ifindex_; }
   DeviceMode mode() const { return mode_; }
+  // The TAP's Ethernet address (the source of control frames we send).
+  std::array<std::uint8_t, 6> hardware_address() const;
 
   // Reads one frame (a packet on a TUN device); returns 0 when none is
   // queued (non-blocking).

@@ -1,8 +1,14 @@
 #include "dataplane/udp.hpp"
 
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
-#include <cerrno>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
 
 #include "util/error.hpp"
 
@@ -68,6 +74,23 @@ std::uint32_t route_mtu(const net::Endpoint& local, const net::Endpoint& destina
   if (::getsockopt(fd.get(), v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &mtu_len) < 0)
     throw_errno("reading the route MTU to " + destination.to_string());
   return static_cast<std::uint32_t>(mtu);
+}
+
+std::uint32_t interface_mtu_of(const net::IpAddress& local) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) < 0) throw_errno("listing interface addresses");
+  std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> guard(list, ::freeifaddrs);
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    auto ep = net::Endpoint::from_sockaddr(i->ifa_addr, sizeof(sockaddr_storage));
+    if (!ep || ep->address != local) continue;
+    Fd fd = open_udp(net::Family::kV4, "an MTU query");
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, i->ifa_name, IFNAMSIZ - 1);
+    if (::ioctl(fd.get(), SIOCGIFMTU, &ifr) < 0) throw_errno(std::string("reading the MTU of ") + i->ifa_name);
+    return static_cast<std::uint32_t>(ifr.ifr_mtu);
+  }
+  throw UsageError("LOCAL " + local.to_string() + " is not an address of this host");
 }
 
 }  // namespace gn::dataplane

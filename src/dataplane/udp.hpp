@@ -30,4 +30,8 @@ class UdpSocket {
 // socket sees it). Throws if there is no route.
 std::uint32_t route_mtu(const net::Endpoint& local, const net::Endpoint& destination);
 
+// The MTU of the interface that has `local` (a server does not know where
+// its clients are before they call). Throws UsageError if no interface has it.
+std::uint32_t interface_mtu_of(const net::IpAddress& local);
+
 }  // namespace gn::dataplane

@@ -18,12 +18,6 @@ using control::Drop;
 
 namespace {
 
-geneve::HeaderBuilder make_header(const PeerConfig& peer) {
-  geneve::HeaderBuilder h(peer.vni);
-  if (peer.route) h.add_route(peer.option_id, *peer.route);
-  return h;
-}
-
 Drop drop_for(geneve::ParseError e) {
   switch (e) {
     case geneve::ParseError::kTruncated: return Drop::kTruncated;
@@ -38,38 +32,46 @@ Drop drop_for(geneve::ParseError e) {
 
 }  // namespace
 
-UserspaceDataplane::UserspaceDataplane(TapDevice& tap, std::vector<UdpSocket*> sockets, UdpSocket& sender,
-                                       const PeerConfig& peer)
-    : tap_(tap),
-      sockets_(std::move(sockets)),
-      sender_(sender),
-      peer_(peer),
-      header_(make_header(peer)),
-      tx_buf_(kBatch * kSlotSize),
-      rx_buf_(kBatch * kSlotSize) {
-  peer_addr_len_ = peer_.send_to.to_sockaddr(peer_addr_);
+void Tunnel::set_target(UdpSocket& sock, const net::Endpoint& to, const std::optional<geneve::Nat64Route>& route) {
+  socket = &sock;
+  target_ = to;
+  addr_len = to.to_sockaddr(addr);
+  header = geneve::HeaderBuilder(vni);
+  if (route) header.add_route(option_id, *route);
 }
 
-std::size_t UserspaceDataplane::on_tap_readable() {
+UserspaceDataplane::UserspaceDataplane(Lookup lookup, ControlHandler on_control)
+    : lookup_(std::move(lookup)),
+      on_control_(std::move(on_control)),
+      tx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kBatch * kSlotSize)),
+      rx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kBatch * kSlotSize)) {}
+
+std::size_t UserspaceDataplane::on_tap_readable(Tunnel& t) {
   std::size_t count = 0;
   while (count < kBatch) {
-    std::size_t n = tap_.read_frame({tx_buf_.data() + count * kSlotSize, kSlotSize});
+    std::size_t n = t.tap->read_frame({tx_buf_.get() + count * kSlotSize, kSlotSize});
     if (n == 0) break;
     tx_len_[count++] = n;
   }
-  if (count > 0) send_batch(count);
+  if (count == 0) return 0;
+  if (!t.has_target()) {
+    // No path yet (a server before its client's first probe): nowhere to send.
+    t.counters.drops[static_cast<std::size_t>(Drop::kNoPath)] += count;
+    return count;
+  }
+  send_batch(t, count);
   return count;
 }
 
-void UserspaceDataplane::send_batch(std::size_t count) {
+void UserspaceDataplane::send_batch(Tunnel& t, std::size_t count) {
   std::array<mmsghdr, kBatch> msgs{};
   std::array<std::array<iovec, 2>, kBatch> iovs{};
-  auto header = header_.bytes();
+  auto header = t.header.bytes();
   for (std::size_t i = 0; i < count; ++i) {
     iovs[i][0] = {const_cast<std::uint8_t*>(header.data()), header.size()};
-    iovs[i][1] = {tx_buf_.data() + i * kSlotSize, tx_len_[i]};
-    msgs[i].msg_hdr.msg_name = &peer_addr_;
-    msgs[i].msg_hdr.msg_namelen = peer_addr_len_;
+    iovs[i][1] = {tx_buf_.get() + i * kSlotSize, tx_len_[i]};
+    msgs[i].msg_hdr.msg_name = &t.addr;
+    msgs[i].msg_hdr.msg_namelen = t.addr_len;
     msgs[i].msg_hdr.msg_iov = iovs[i].data();
     msgs[i].msg_hdr.msg_iovlen = 2;
   }
@@ -77,11 +79,11 @@ void UserspaceDataplane::send_batch(std::size_t count) {
   while (done < count) {
     // The socket is blocking for sends: a full send buffer pushes back on
     // the TAP queue instead of dropping here.
-    int sent = ::sendmmsg(sender_.fd(), msgs.data() + done, static_cast<unsigned>(count - done), 0);
+    int sent = ::sendmmsg(t.socket->fd(), msgs.data() + done, static_cast<unsigned>(count - done), 0);
     if (sent > 0) {
       for (std::size_t i = done; i < done + static_cast<std::size_t>(sent); ++i) {
-        ++counters_.tx_packets;
-        counters_.tx_bytes += tx_len_[i];
+        ++t.counters.tx_packets;
+        t.counters.tx_bytes += tx_len_[i];
       }
       done += static_cast<std::size_t>(sent);
       continue;
@@ -89,14 +91,30 @@ void UserspaceDataplane::send_batch(std::size_t count) {
     if (errno == EINTR) continue;
     // The first message of the rest failed: count it and move past it.
     if (errno == EMSGSIZE) {
-      counters_.drop(Drop::kTooBig);
-      log::debug("frame of {} bytes does not fit the path MTU to {}", tx_len_[done], peer_.send_to.to_string());
+      t.counters.drop(Drop::kTooBig);
+      log::debug("frame of {} bytes does not fit the path MTU to {}", tx_len_[done], t.target().to_string());
     } else {
-      counters_.drop(Drop::kSendError);
-      log::debug("sending to {} failed: {}", peer_.send_to.to_string(), std::strerror(errno));
+      t.counters.drop(Drop::kSendError);
+      log::debug("sending to {} failed: {}", t.target().to_string(), std::strerror(errno));
     }
     ++done;
   }
+}
+
+bool UserspaceDataplane::send_control(UdpSocket& sock, const net::Endpoint& to, std::span<const std::uint8_t> header,
+                                      std::span<const std::uint8_t> frame) {
+  sockaddr_storage ss;
+  socklen_t len = to.to_sockaddr(ss);
+  std::array<iovec, 2> iov{{{const_cast<std::uint8_t*>(header.data()), header.size()},
+                            {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
+  msghdr msg{};
+  msg.msg_name = &ss;
+  msg.msg_namelen = len;
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  if (::sendmsg(sock.fd(), &msg, MSG_DONTWAIT) >= 0) return true;
+  log::debug("sending a control message to {} failed: {}", to.to_string(), std::strerror(errno));
+  return false;
 }
 
 std::size_t UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
@@ -104,7 +122,7 @@ std::size_t UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
   std::array<iovec, kBatch> iovs{};
   std::array<sockaddr_storage, kBatch> from{};
   for (std::size_t i = 0; i < kBatch; ++i) {
-    iovs[i] = {rx_buf_.data() + i * kSlotSize, kSlotSize};
+    iovs[i] = {rx_buf_.get() + i * kSlotSize, kSlotSize};
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
     msgs[i].msg_hdr.msg_iov = &iovs[i];
@@ -119,59 +137,66 @@ std::size_t UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
     auto src = net::Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&from[i]), msgs[i].msg_hdr.msg_namelen);
     // A datagram truncated to the slot would be a corrupt frame: the flag says so.
     if (!src || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
-      counters_.drop(Drop::kTruncated);
+      unattributed_.drop(Drop::kTruncated);
       continue;
     }
-    deliver({rx_buf_.data() + static_cast<std::size_t>(i) * kSlotSize, msgs[i].msg_len}, *src);
+    deliver({rx_buf_.get() + static_cast<std::size_t>(i) * kSlotSize, msgs[i].msg_len}, src->unmapped(), sock);
   }
   return static_cast<std::size_t>(n);
 }
 
-void UserspaceDataplane::deliver(std::span<const std::uint8_t> datagram, const net::Endpoint& from) {
-  // The peer is known by the address its packets come from (PATH). The port
-  // is not checked: a NAT may pick any, and a kernel GENEVE sender hashes
-  // flows over a port range.
-  if (from.address != peer_.accept_from) {
-    counters_.drop(Drop::kUnknownSource);
-    return;
-  }
+void UserspaceDataplane::deliver(std::span<const std::uint8_t> datagram, const net::Endpoint& from, UdpSocket& sock) {
+  // The tunnel is found by the address its packets come from (docs/protocol.md 6.6).
+  Tunnel* t = lookup_(from);
+  control::Counters& counters = t ? t->counters : unattributed_;
   geneve::Packet pkt;
-  if (auto err = geneve::parse(datagram, peer_.option_id, pkt); err != geneve::ParseError::kOk) {
-    counters_.drop(drop_for(err));
+  geneve::OptionId option_id = t ? t->option_id : geneve::OptionId{};
+  if (auto err = geneve::parse(datagram, option_id, pkt); err != geneve::ParseError::kOk) {
+    counters.drop(t ? drop_for(err) : Drop::kUnknownSource);
     return;
   }
-  if (pkt.vni != peer_.vni) {
-    counters_.drop(Drop::kWrongVni);
+  if (!t) {
+    // Unknown source: only a control message may be worth reading (a probe
+    // that teaches a path, or the reply to a challenge).
+    if (pkt.protocol == geneve::kProtoEthernet && geneve::is_control_frame(pkt.payload)) {
+      on_control_(nullptr, pkt.vni, pkt.payload, from, sock);
+      return;
+    }
+    counters.drop(Drop::kUnknownSource);
+    return;
+  }
+  if (pkt.vni != t->vni) {
+    counters.drop(Drop::kWrongVni);
     return;
   }
   if (pkt.protocol != geneve::kProtoEthernet) {
-    counters_.drop(Drop::kWrongProtocol);
+    counters.drop(Drop::kWrongProtocol);
     return;
   }
   if (pkt.route_state != geneve::RouteState::kAbsent) {
-    ++counters_.rx_route_option;
+    ++counters.rx_route_option;
     // The option is for gateways; a well-formed one naming another endpoint
     // means this frame was meant for someone else.
-    if (pkt.route_state == geneve::RouteState::kPresent && pkt.route.address != peer_.local_v6.bytes()) {
-      counters_.drop(Drop::kRouteForeign);
+    if (pkt.route_state == geneve::RouteState::kPresent && pkt.route.address != t->local_v6.bytes()) {
+      counters.drop(Drop::kRouteForeign);
       return;
     }
   }
   if (pkt.payload.size() < geneve::kEthernetHeaderLen) {
-    counters_.drop(Drop::kRuntFrame);
+    counters.drop(Drop::kRuntFrame);
     return;
   }
-  counters_.last_rx = std::chrono::steady_clock::now();
+  counters.last_rx = std::chrono::steady_clock::now();
   if (geneve::is_control_frame(pkt.payload)) {
-    counters_.drop(Drop::kControlUnhandled);
+    on_control_(t, pkt.vni, pkt.payload, from, sock);
     return;
   }
-  if (!tap_.write_frame(pkt.payload)) {
-    counters_.drop(Drop::kTapWriteError);
+  if (!t->tap->write_frame(pkt.payload)) {
+    counters.drop(Drop::kTapWriteError);
     return;
   }
-  ++counters_.rx_packets;
-  counters_.rx_bytes += pkt.payload.size();
+  ++counters.rx_packets;
+  counters.rx_bytes += pkt.payload.size();
 }
 
 }  // namespace gn::dataplane

@@ -1,23 +1,12 @@
 #include "nat64/state.hpp"
 
-#include <random>
+#include "util/hash.hpp"
 
 namespace gn::nat64 {
 namespace {
 
-// splitmix64 finaliser: cheap, and with a secret seed good enough to keep
-// chosen keys from piling into one bucket.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t random_seed() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) | rd();
-}
+using gn::random_seed;
+std::uint64_t mix(std::uint64_t x) { return mix64(x); }
 
 std::size_t proto_index(Proto p) { return p == Proto::kUdp ? 0 : 1; }
 

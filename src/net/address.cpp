@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "util/error.hpp"
+#include "util/hash.hpp"
 
 namespace gn::net {
 
@@ -224,6 +225,17 @@ bool IpPrefix::contains(const IpAddress& a) const {
 
 std::string IpPrefix::to_string() const {
   return network_.to_string() + "/" + std::to_string(length_);
+}
+
+std::size_t AddressHasher::operator()(const IpAddress& a) const {
+  std::uint64_t hi = 0, lo = 0;
+  for (std::size_t i = 0; i < 8; ++i) hi = (hi << 8) | a.bytes()[i];
+  for (std::size_t i = 8; i < 16; ++i) lo = (lo << 8) | a.bytes()[i];
+  return mix64(mix64(hi ^ seed) ^ lo ^ static_cast<std::uint64_t>(a.family()));
+}
+
+std::size_t AddressHasher::operator()(const Endpoint& e) const {
+  return mix64((*this)(e.address) ^ (static_cast<std::uint64_t>(e.port) << 16));
 }
 
 }  // namespace gn::net

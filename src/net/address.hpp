@@ -60,6 +60,13 @@ struct Endpoint {
   friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
 
+// Keyed hash for IpAddress and Endpoint keys of unordered containers.
+struct AddressHasher {
+  std::uint64_t seed = 0;
+  std::size_t operator()(const IpAddress& a) const;
+  std::size_t operator()(const Endpoint& e) const;
+};
+
 // A NAT64 prefix (RFC 6052 section 2.2): length 32, 40, 48, 56, 64 or 96.
 class Nat64Prefix {
  public:

@@ -4,7 +4,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cerrno>
 #include <csignal>
 #include <string>
@@ -49,7 +51,15 @@ void EventLoop::watch(int fd, const char* what, std::function<void()> on_readabl
 int EventLoop::run() {
   std::array<epoll_event, 16> events{};
   for (;;) {
-    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
+    int timeout_ms = -1;
+    if (timer_) {
+      auto deadline = timer_();
+      if (deadline != std::chrono::steady_clock::time_point::max()) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        timeout_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 60'000));
+      }
+    }
+    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_errno("waiting for events");

@@ -65,7 +65,7 @@ s = json.loads(sys.argv[1]); p = s["peers"][0]
 assert s["dataplane"]["kind"] == "userspace", s
 assert p["rx_packets"] > 30000 and p["tx_packets"] > 30000, p
 assert sum(p["drops"].values()) == 0, p["drops"]
-assert p["rx_route_option"] == p["rx_packets"], p
+assert p["rx_route_option"] >= p["rx_packets"], p  # data and control carry it
 ' "$status"
 
 kill -TERM "$PID_A" "$PID_B"

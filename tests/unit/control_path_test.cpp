@@ -1,0 +1,192 @@
+// Path choice (docs/protocol.md 6.5, 6.6): liveness, learning, preference.
+#include <gtest/gtest.h>
+
+#include "control/path.hpp"
+
+using namespace gn;
+using namespace gn::control;
+using namespace std::chrono_literals;
+
+namespace {
+
+net::Endpoint ep(const char* a, std::uint16_t port) { return {*net::IpAddress::parse(a), port}; }
+
+struct Fixture {
+  explicit Fixture(Mode mode) : paths(mode, Timing{}, [this] { return ++next_id; }) {}
+  Message reply_to(const ProbeOut& p, PathKind peer_uses = PathKind::kNat64) {
+    Message m;
+    m.type = MessageType::kReply;
+    m.probe_id = p.probe_id;
+    m.in_use = peer_uses;
+    m.observed = ep("192.0.2.99", 1234);
+    return m;
+  }
+  Message probe(PathKind sent_on, PathKind in_use = PathKind::kNone) {
+    Message m;
+    m.type = MessageType::kProbe;
+    m.sent_on = sent_on;
+    m.in_use = in_use;
+    return m;
+  }
+  const ProbeOut* find(const std::vector<ProbeOut>& v, PathKind k) {
+    for (const auto& p : v)
+      if (p.kind == k) return &p;
+    return nullptr;
+  }
+  std::uint64_t next_id = 100;
+  PathSelector paths;
+  Clock::time_point t0 = Clock::now();
+};
+
+const auto kDirect = ep("2001:db8:b::1", 6081);
+const auto kPath = ep("2001:db8:64::cb00:715a", 6081);
+const auto kClient = ep("2001:db8:64::c633:6407", 40001);
+
+}  // namespace
+
+TEST(PathSelector, SymmetricAlwaysSendsOnPathAndReportsLiveness) {
+  Fixture f(Mode::kSymmetric);
+  f.paths.set_nat64(kPath, true);
+  ASSERT_TRUE(f.paths.chosen());  // before any reply: data is never held back
+  EXPECT_EQ(f.paths.chosen()->target, kPath);
+  EXPECT_TRUE(f.paths.chosen()->route_option);
+  auto out = f.paths.poll(f.t0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(f.paths.on_reply(ep("2001:db8:64::cb00:715a", 6081), f.reply_to(out[0]), f.t0 + 10ms));
+  EXPECT_TRUE(f.paths.chosen()->alive(3));
+  EXPECT_EQ(f.paths.label(), "symmetric");
+  EXPECT_EQ(f.paths.chosen()->observed, ep("192.0.2.99", 1234));
+}
+
+TEST(PathSelector, RepliesMustMatchAnOutstandingProbe) {
+  Fixture f(Mode::kSymmetric);
+  f.paths.set_nat64(kPath, true);
+  auto out = f.paths.poll(f.t0);
+  Message r = f.reply_to(out[0]);
+  r.probe_id ^= 1;
+  EXPECT_FALSE(f.paths.on_reply(kPath, r, f.t0 + 1ms));
+  EXPECT_TRUE(f.paths.on_reply(kPath, f.reply_to(out[0]), f.t0 + 1ms));
+  EXPECT_FALSE(f.paths.on_reply(kPath, f.reply_to(out[0]), f.t0 + 2ms));  // a replay
+  // From another address: not this path's reply.
+  auto again = f.paths.poll(f.t0 + 5s);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_FALSE(f.paths.on_reply(ep("2001:db8:66::1", 6081), f.reply_to(again[0]), f.t0 + 5s));
+}
+
+TEST(PathSelector, MissesRetryAtOnceThenDeclareDeadAndRecover) {
+  Fixture f(Mode::kSymmetric);
+  f.paths.set_nat64(kPath, true);
+  auto out = f.paths.poll(f.t0);
+  f.paths.on_reply(kPath, f.reply_to(out[0]), f.t0 + 1ms);
+  // Next keepalive at 5 s, unanswered; retries at 6 s and 7 s.
+  EXPECT_TRUE(f.paths.poll(f.t0 + 4s).empty());
+  EXPECT_EQ(f.paths.poll(f.t0 + 5s).size(), 1u);
+  EXPECT_EQ(f.paths.poll(f.t0 + 6s).size(), 1u);
+  EXPECT_TRUE(f.paths.chosen()->alive(3));
+  EXPECT_EQ(f.paths.poll(f.t0 + 7s).size(), 1u);
+  EXPECT_TRUE(f.paths.poll(f.t0 + 8s).empty());
+  EXPECT_FALSE(f.paths.chosen()->alive(3));  // dead 8 s after the last good reply at most
+  // Dead paths are probed at the keepalive pace and come back on a reply.
+  auto later = f.paths.poll(f.t0 + 12s);
+  ASSERT_EQ(later.size(), 1u);
+  f.paths.on_reply(kPath, f.reply_to(later[0]), f.t0 + 12s + 1ms);
+  EXPECT_TRUE(f.paths.chosen()->alive(3));
+}
+
+TEST(PathSelector, ServerLearnsOnlyAfterTheChallengeIsAnswered) {
+  Fixture f(Mode::kServer);
+  EXPECT_EQ(f.paths.chosen(), nullptr);
+  EXPECT_EQ(f.paths.label(), "none");
+  auto challenge = f.paths.on_probe(kClient, f.probe(PathKind::kNat64), f.t0);
+  ASSERT_TRUE(challenge);
+  EXPECT_EQ(challenge->target, kClient);
+  EXPECT_EQ(f.paths.chosen(), nullptr);  // a probe alone moves nothing
+  EXPECT_FALSE(f.paths.on_probe(kClient, f.probe(PathKind::kNat64), f.t0 + 1ms));  // one challenge at a time
+  // The reply must come from exactly the challenged source.
+  EXPECT_FALSE(f.paths.on_reply(ep("2001:db8:64::c633:6407", 40002), f.reply_to(*challenge), f.t0 + 2ms));
+  EXPECT_TRUE(f.paths.on_reply(kClient, f.reply_to(*challenge), f.t0 + 3ms));
+  ASSERT_TRUE(f.paths.chosen());
+  EXPECT_EQ(f.paths.chosen()->target, kClient);
+  EXPECT_EQ(f.paths.label(), "server");
+  EXPECT_EQ(f.paths.learned_source(), kClient);
+}
+
+TEST(PathSelector, ServerFollowsRebindingAndIgnoresUnansweredChallenges) {
+  Fixture f(Mode::kServer);
+  auto c1 = f.paths.on_probe(kClient, f.probe(PathKind::kNat64), f.t0);
+  f.paths.on_reply(kClient, f.reply_to(*c1), f.t0 + 1ms);
+  auto gen = f.paths.generation();
+  // A forged or replayed probe from elsewhere: the challenge goes unanswered.
+  auto attacker = ep("2001:db8:64::cb00:7101", 6081);
+  auto c2 = f.paths.on_probe(attacker, f.probe(PathKind::kNat64), f.t0 + 1s);
+  ASSERT_TRUE(c2);
+  f.paths.poll(f.t0 + 3s);  // challenge timed out
+  EXPECT_EQ(f.paths.chosen()->target, kClient);
+  EXPECT_EQ(f.paths.generation(), gen);
+  // The client's NAT mapping changes: new port, answered challenge, moved.
+  auto moved = ep("2001:db8:64::c633:6407", 40999);
+  auto c3 = f.paths.on_probe(moved, f.probe(PathKind::kNat64), f.t0 + 4s);
+  ASSERT_TRUE(c3);
+  EXPECT_TRUE(f.paths.on_reply(moved, f.reply_to(*c3), f.t0 + 4s + 1ms));
+  EXPECT_EQ(f.paths.chosen()->target, moved);
+  EXPECT_GT(f.paths.generation(), gen);
+}
+
+TEST(PathSelector, ChallengesAreRateLimited) {
+  Timing t;
+  t.challenges_per_second = 3;
+  std::uint64_t id = 0;
+  PathSelector p(Mode::kServer, t, [&] { return ++id; });
+  auto now = Clock::now();
+  int sent = 0;
+  for (int i = 0; i < 10; ++i) {
+    // Each challenge times out before the next probe so only the rate limits.
+    p.poll(now + std::chrono::milliseconds(i * 1001 / 10 + 1000));
+    if (p.on_probe(ep("2001:db8::1", static_cast<std::uint16_t>(1000 + i)), Message{}, now + std::chrono::milliseconds(i * 10)))
+      ++sent;
+  }
+  EXPECT_LE(sent, 3);
+  EXPECT_GT(p.challenges_limited(), 0u);
+}
+
+TEST(PathSelector, AutoPrefersDirectThenPathThenLearnedAndFallsBack) {
+  Fixture f(Mode::kAuto);
+  f.paths.set_direct(kDirect);
+  f.paths.set_nat64(kPath, true);
+  EXPECT_EQ(f.paths.chosen_kind(), PathKind::kNat64);  // nothing answers yet: try PATH
+  auto out = f.paths.poll(f.t0);
+  ASSERT_EQ(out.size(), 2u);
+  f.paths.on_reply(kPath, f.reply_to(*f.find(out, PathKind::kNat64)), f.t0 + 5ms);
+  EXPECT_EQ(f.paths.chosen_kind(), PathKind::kNat64);
+  EXPECT_EQ(f.paths.label(), "symmetric");
+  f.paths.on_reply(kDirect, f.reply_to(*f.find(out, PathKind::kDirect)), f.t0 + 6ms);
+  EXPECT_EQ(f.paths.chosen_kind(), PathKind::kDirect);
+  EXPECT_EQ(f.paths.label(), "direct");
+  // Direct dies (three missed replies); the NAT64 path keeps answering.
+  for (int s = 5; s <= 8; ++s) {
+    for (const auto& p : f.paths.poll(f.t0 + std::chrono::seconds(s)))
+      if (p.kind == PathKind::kNat64) f.paths.on_reply(kPath, f.reply_to(p), f.t0 + std::chrono::seconds(s) + 1ms);
+  }
+  EXPECT_EQ(f.paths.chosen_kind(), PathKind::kNat64);
+  EXPECT_NE(f.paths.reason().find("direct dead"), std::string::npos) << f.paths.reason();
+}
+
+TEST(PathSelector, AutoLabelsClientWhenThePeerLearnedUs) {
+  Fixture f(Mode::kAuto);
+  f.paths.set_nat64(kPath, true);
+  auto out = f.paths.poll(f.t0);
+  f.paths.on_reply(kPath, f.reply_to(out[0], PathKind::kLearned), f.t0 + 5ms);
+  EXPECT_EQ(f.paths.label(), "client");
+}
+
+TEST(PathSelector, AutoLearnsAsServerWhenItsOwnPathIsDead) {
+  Fixture f(Mode::kAuto);
+  f.paths.set_nat64(ep("2001:db8:64::c000:201", 6081), true);  // an unreachable PATH
+  // A probe via PATH's address teaches nothing: that is a known source.
+  EXPECT_FALSE(f.paths.on_probe(ep("2001:db8:64::c000:201", 6081), f.probe(PathKind::kNat64), f.t0));
+  auto c = f.paths.on_probe(kClient, f.probe(PathKind::kNat64), f.t0);
+  ASSERT_TRUE(c);
+  f.paths.on_reply(kClient, f.reply_to(*c), f.t0 + 1ms);
+  EXPECT_EQ(f.paths.chosen_kind(), PathKind::kLearned);
+  EXPECT_EQ(f.paths.label(), "server");
+}
