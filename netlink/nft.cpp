@@ -1,0 +1,253 @@
+#include "netlink/nft.hpp"
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cerrno>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "util/log.hpp"
+
+namespace gn::netlink {
+namespace {
+
+template <typename T, void (*Free)(const T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using TablePtr = std::unique_ptr<nftnl_table, Deleter<nftnl_table, nftnl_table_free>>;
+using ChainPtr = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, nftnl_chain_free>>;
+using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>>;
+using UdataPtr = std::unique_ptr<nftnl_udata_buf, Deleter<nftnl_udata_buf, nftnl_udata_buf_free>>;
+
+constexpr const char* kChain = "output";
+// NF_IP_PRI_RAW / NF_IP6_PRI_RAW: before conntrack (-200).
+constexpr std::int32_t kRawPriority = -300;
+
+template <typename T>
+T* check_alloc(T* p) {
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+// An nfnetlink batch under construction.
+class Batch {
+ public:
+  Batch() : buf_(16384) {}
+  nlmsghdr* begin() { return put(nftnl_batch_begin(at(), 0)); }
+  void end() { put(nftnl_batch_end(at(), 0)); }
+  char* at() { return reinterpret_cast<char*>(buf_.data() + used_); }
+  nlmsghdr* put(nlmsghdr* nlh) {
+    used_ += NLMSG_ALIGN(nlh->nlmsg_len);
+    return nlh;
+  }
+  // Starts a message at the current position; finish with done().
+  nlmsghdr* header(std::uint16_t type, std::uint16_t flags) {
+    return nftnl_nlmsg_build_hdr(at(), type, NFPROTO_INET, flags | NLM_F_ACK, 0);
+  }
+  Message bytes() const { return Message(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(used_)); }
+
+ private:
+  std::vector<std::uint8_t> buf_;
+  std::size_t used_ = 0;
+};
+
+void add(nftnl_rule* r, nftnl_expr* e) {
+  nftnl_rule_add_expr(r, e);
+}
+
+nftnl_expr* meta(std::uint32_t key) {
+  auto* e = check_alloc(nftnl_expr_alloc("meta"));
+  nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+  return e;
+}
+
+nftnl_expr* load(std::uint32_t base, std::uint32_t offset, std::uint32_t len) {
+  auto* e = check_alloc(nftnl_expr_alloc("payload"));
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+  return e;
+}
+
+nftnl_expr* cmp(std::uint32_t op, const void* data, std::uint32_t len) {
+  auto* e = check_alloc(nftnl_expr_alloc("cmp"));
+  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+  nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+  return e;
+}
+
+}  // namespace
+
+std::string source_port_table(const std::string& ifname) {
+  return kTablePrefix + ifname;
+}
+
+Message build_source_port_batch(const SourcePortRule& rule) {
+  Batch b;
+  b.begin();
+
+  TablePtr table(check_alloc(nftnl_table_alloc()));
+  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, rule.table.c_str());
+  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+  // The comment as nft(8) stores it, so `nft list ruleset` shows our mark.
+  UdataPtr udata(check_alloc(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN)));
+  if (!nftnl_udata_put_strz(udata.get(), NFTNL_UDATA_TABLE_COMMENT, rule.comment.c_str()))
+    throw std::length_error("nftables comment too long: " + rule.comment);
+  nftnl_table_set_data(table.get(), NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(udata.get()),
+                       nftnl_udata_buf_len(udata.get()));
+  nlmsghdr* nlh = b.header(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+  nftnl_table_nlmsg_build_payload(nlh, table.get());
+  b.put(nlh);
+
+  ChainPtr chain(check_alloc(nftnl_chain_alloc()));
+  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, rule.table.c_str());
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, kChain);
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TYPE, "filter");
+  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_OUT);
+  nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, kRawPriority);
+  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
+  nlh = b.header(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL);
+  nftnl_chain_nlmsg_build_payload(nlh, chain.get());
+  b.put(nlh);
+
+  RulePtr r(check_alloc(nftnl_rule_alloc()));
+  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, rule.table.c_str());
+  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kChain);
+  const bool v6 = rule.peer.is_v6();
+  const std::uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+  add(r.get(), meta(NFT_META_NFPROTO));
+  add(r.get(), cmp(NFT_CMP_EQ, &nfproto, 1));
+  if (v6) {
+    add(r.get(), load(NFT_PAYLOAD_NETWORK_HEADER, 24, 16));  // ip6 daddr
+    add(r.get(), cmp(NFT_CMP_EQ, rule.peer.bytes().data(), 16));
+  } else {
+    auto a = rule.peer.v4_bytes();
+    add(r.get(), load(NFT_PAYLOAD_NETWORK_HEADER, 16, 4));  // ip daddr
+    add(r.get(), cmp(NFT_CMP_EQ, a.data(), 4));
+  }
+  const std::uint8_t udp = IPPROTO_UDP;
+  add(r.get(), meta(NFT_META_L4PROTO));
+  add(r.get(), cmp(NFT_CMP_EQ, &udp, 1));
+  const std::uint16_t dport = htons(rule.peer_port);
+  add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2));  // udp dport
+  add(r.get(), cmp(NFT_CMP_EQ, &dport, 2));
+  // GENEVE VNI: UDP header (8) + 4 bytes into the GENEVE header, 3 bytes.
+  const std::uint8_t vni[3] = {static_cast<std::uint8_t>(rule.vni >> 16), static_cast<std::uint8_t>(rule.vni >> 8),
+                               static_cast<std::uint8_t>(rule.vni)};
+  add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 12, 3));
+  add(r.get(), cmp(NFT_CMP_EQ, vni, 3));
+  const std::uint16_t zero = 0;
+  add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 6, 2));  // udp checksum
+  add(r.get(), cmp(NFT_CMP_NEQ, &zero, 2));
+  add(r.get(), check_alloc(nftnl_expr_alloc("notrack")));
+  const std::uint16_t sport = htons(rule.source_port);
+  auto* imm = check_alloc(nftnl_expr_alloc("immediate"));
+  nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+  nftnl_expr_set(imm, NFTNL_EXPR_IMM_DATA, &sport, 2);
+  add(r.get(), imm);
+  auto* write = check_alloc(nftnl_expr_alloc("payload"));
+  nftnl_expr_set_u32(write, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
+  nftnl_expr_set_u32(write, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+  nftnl_expr_set_u32(write, NFTNL_EXPR_PAYLOAD_OFFSET, 0);  // udp sport
+  nftnl_expr_set_u32(write, NFTNL_EXPR_PAYLOAD_LEN, 2);
+  nftnl_expr_set_u32(write, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_INET);
+  nftnl_expr_set_u32(write, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, 6);  // udp checksum
+  nftnl_expr_set_u32(write, NFTNL_EXPR_PAYLOAD_FLAGS, 0);
+  add(r.get(), write);
+  nlh = b.header(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+  nftnl_rule_nlmsg_build_payload(nlh, r.get());
+  b.put(nlh);
+
+  b.end();
+  return b.bytes();
+}
+
+Message build_delete_table_batch(const std::string& name) {
+  Batch b;
+  b.begin();
+  TablePtr table(check_alloc(nftnl_table_alloc()));
+  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, name.c_str());
+  nlmsghdr* nlh = b.header(NFT_MSG_DELTABLE, 0);
+  nftnl_table_nlmsg_build_payload(nlh, table.get());
+  b.put(nlh);
+  b.end();
+  return b.bytes();
+}
+
+Message build_get_tables() {
+  std::vector<std::uint8_t> buf(4096);
+  nlmsghdr* nlh =
+      nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(buf.data()), NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP, 0);
+  buf.resize(nlh->nlmsg_len);
+  return buf;
+}
+
+std::vector<NftTable> list_inet_tables(MnlSocket& sock) {
+  std::vector<NftTable> out;
+  sock.dump(build_get_tables(), "listing nftables tables", [&](const nlmsghdr* nlh) {
+    TablePtr t(check_alloc(nftnl_table_alloc()));
+    if (nftnl_table_nlmsg_parse(nlh, t.get()) < 0) return;
+    if (nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY) != NFPROTO_INET) return;
+    NftTable table;
+    table.name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME);
+    table.flags = nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS);
+    std::uint32_t len = 0;
+    if (nftnl_table_is_set(t.get(), NFTNL_TABLE_USERDATA)) {
+      const void* data = nftnl_table_get_data(t.get(), NFTNL_TABLE_USERDATA, &len);
+      // One TLV: type, length, NUL-terminated comment.
+      const auto* p = static_cast<const std::uint8_t*>(data);
+      if (len >= 2 && p[0] == NFTNL_UDATA_TABLE_COMMENT && p[1] + 2u <= len && p[1] > 0)
+        table.comment.assign(reinterpret_cast<const char*>(p + 2), strnlen(reinterpret_cast<const char*>(p + 2), p[1]));
+    }
+    out.push_back(std::move(table));
+  });
+  return out;
+}
+
+void delete_inet_table(MnlSocket& sock, const std::string& table) {
+  try {
+    sock.request(build_delete_table_batch(table), "deleting nftables table inet " + table);
+  } catch (const NetlinkError& e) {
+    if (e.code() != ENOENT) throw;
+  }
+}
+
+SourcePortPin::SourcePortPin(const SourcePortRule& rule) : sock_(NETLINK_NETFILTER), table_(rule.table) {
+  try {
+    sock_.request(build_source_port_batch(rule),
+                  fmt::format("adding nftables table inet {} (source port {} towards [{}]:{})", rule.table,
+                              rule.source_port, rule.peer.to_string(), rule.peer_port));
+  } catch (const NetlinkError& e) {
+    // A batch is atomic: on failure nothing of it exists.
+    rethrow_unsupported(e, "nftables support for the source-port rule (nf_tables, nft_ct notrack, payload)");
+  }
+}
+
+SourcePortPin::~SourcePortPin() {
+  try {
+    delete_inet_table(sock_, table_);
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
+  }
+}
+
+}  // namespace gn::netlink

@@ -1,0 +1,143 @@
+// tc messages against linux/pkt_cls.h, pkt_sched.h and tc_act/: the clsact
+// qdisc, the egress matchall + tunnel_key carrying the NAT64 routing option
+// (bytes from the codec), the ingress flower + gact filters.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_gact.h>
+#include <linux/tc_act/tc_tunnel_key.h>
+
+#include "geneve/codec.hpp"
+#include "netlink/tc.hpp"
+#include "netlink_test_util.hpp"
+
+namespace gn::netlink {
+namespace {
+
+using namespace testing;
+
+const tcmsg* tcm(const Bytes& m) {
+  return static_cast<const tcmsg*>(mnl_nlmsg_get_payload(header(m)));
+}
+
+TunnelKey key_v6() {
+  TunnelKey k;
+  k.vni = 42;
+  k.src = *net::IpAddress::parse("2001:db8:a::1");
+  k.dst = *net::IpAddress::parse("2001:db8:64::c633:645a");
+  k.dst_port = 6081;
+  k.ttl = 64;
+  // The option as the userspace data plane sends it.
+  geneve::Nat64Route route{net::IpAddress::parse("2001:db8:b::1")->bytes(), 6081};
+  geneve::HeaderBuilder h(42);
+  h.add_route(geneve::OptionId{}, route);
+  auto b = h.bytes();
+  GeneveOptionBytes o;
+  o.option_class = static_cast<std::uint16_t>((b[8] << 8) | b[9]);
+  o.type = b[10];
+  o.data.assign(b.begin() + 12, b.end());
+  k.option = o;
+  return k;
+}
+
+TEST(NetlinkTc, ClsactQdisc) {
+  Bytes m = build_add_clsact(3);
+  EXPECT_EQ(header(m)->nlmsg_type, RTM_NEWQDISC);
+  EXPECT_EQ(tcm(m)->tcm_ifindex, 3);
+  EXPECT_EQ(tcm(m)->tcm_parent, TC_H_CLSACT);
+  EXPECT_EQ(tcm(m)->tcm_handle, 0xffff0000u);
+  EXPECT_STREQ(mnl_attr_get_str(path(header(m), sizeof(tcmsg), {TCA_KIND})), "clsact");
+  EXPECT_EQ(header(build_del_clsact(3))->nlmsg_type, RTM_DELQDISC);
+}
+
+TEST(NetlinkTc, EgressTunnelKeyOnEveryFrame) {
+  const TunnelKey key = key_v6();
+  Bytes m = build_egress_tunnel_key(3, key);
+  const nlmsghdr* nlh = header(m);
+  EXPECT_EQ(nlh->nlmsg_type, RTM_NEWTFILTER);
+  EXPECT_EQ(tcm(m)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+  // Priority 1, protocol ETH_P_ALL (network order): ARP, ND and control
+  // frames get the metadata too.
+  EXPECT_EQ(tcm(m)->tcm_info >> 16, 1u);
+  EXPECT_EQ(tcm(m)->tcm_info & 0xffff, htons(ETH_P_ALL));
+  EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_KIND})), "matchall");
+  const nlattr* kind = path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_MATCHALL_ACT, 1, TCA_ACT_KIND});
+  ASSERT_NE(kind, nullptr);
+  EXPECT_STREQ(mnl_attr_get_str(kind), "tunnel_key");
+  auto act = [&](std::uint16_t t) {
+    return path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_MATCHALL_ACT, 1, TCA_ACT_OPTIONS, t});
+  };
+  const nlattr* parms = act(TCA_TUNNEL_KEY_PARMS);
+  ASSERT_NE(parms, nullptr);
+  ASSERT_EQ(mnl_attr_get_payload_len(parms), sizeof(tc_tunnel_key));
+  tc_tunnel_key p;
+  std::memcpy(&p, mnl_attr_get_payload(parms), sizeof p);
+  EXPECT_EQ(p.t_action, TCA_TUNNEL_KEY_ACT_SET);
+  EXPECT_EQ(p.action, TC_ACT_PIPE);
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_ENC_IPV6_SRC)), Bytes(key.src.bytes().begin(), key.src.bytes().end()));
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_ENC_IPV6_DST)), Bytes(key.dst.bytes().begin(), key.dst.bytes().end()));
+  EXPECT_EQ(act(TCA_TUNNEL_KEY_ENC_IPV4_DST), nullptr);
+  // ENC_KEY_ID: be32 (the kernel reads nla_get_be32).
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_ENC_KEY_ID)), Bytes({0, 0, 0, 42}));
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_ENC_DST_PORT)), Bytes({0x17, 0xc1}));
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_NO_CSUM)), Bytes({0}));  // checksums on
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_ENC_TTL)), Bytes({64}));
+  // The routing option: class 0x0162 (be16), type 0x01, 20 bytes of data.
+  auto opt = [&](std::uint16_t t) {
+    return path(nlh, sizeof(tcmsg),
+                {TCA_OPTIONS, TCA_MATCHALL_ACT, 1, TCA_ACT_OPTIONS, TCA_TUNNEL_KEY_ENC_OPTS,
+                 TCA_TUNNEL_KEY_ENC_OPTS_GENEVE, t});
+  };
+  ASSERT_NE(opt(TCA_TUNNEL_KEY_ENC_OPT_GENEVE_CLASS), nullptr);
+  EXPECT_EQ(payload(opt(TCA_TUNNEL_KEY_ENC_OPT_GENEVE_CLASS)), Bytes({0x01, 0x62}));
+  EXPECT_EQ(payload(opt(TCA_TUNNEL_KEY_ENC_OPT_GENEVE_TYPE)), Bytes({0x01}));
+  Bytes expected = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x17, 0xc1, 0xff, 0xff};
+  EXPECT_EQ(payload(opt(TCA_TUNNEL_KEY_ENC_OPT_GENEVE_DATA)), expected);
+}
+
+TEST(NetlinkTc, EgressIpv4AndNoOption) {
+  TunnelKey k = key_v6();
+  k.src = *net::IpAddress::parse("192.0.2.1");
+  k.dst = *net::IpAddress::parse("198.51.100.7");
+  k.option.reset();
+  Bytes m = build_egress_tunnel_key(3, k);
+  auto act = [&](std::uint16_t t) {
+    return path(header(m), sizeof(tcmsg), {TCA_OPTIONS, TCA_MATCHALL_ACT, 1, TCA_ACT_OPTIONS, t});
+  };
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_ENC_IPV4_SRC)), Bytes({192, 0, 2, 1}));
+  EXPECT_EQ(payload(act(TCA_TUNNEL_KEY_ENC_IPV4_DST)), Bytes({198, 51, 100, 7}));
+  EXPECT_EQ(act(TCA_TUNNEL_KEY_ENC_OPTS), nullptr);
+  k.dst = *net::IpAddress::parse("2001:db8::1");
+  EXPECT_THROW(build_egress_tunnel_key(3, k), std::invalid_argument);
+}
+
+TEST(NetlinkTc, IngressAdmitsOnlyThePeer) {
+  Bytes m = build_ingress_accept(3, 42, *net::IpAddress::parse("2001:db8:64::c633:645a"));
+  const nlmsghdr* nlh = header(m);
+  EXPECT_EQ(tcm(m)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+  EXPECT_EQ(tcm(m)->tcm_info >> 16, 1u);
+  EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_KIND})), "flower");
+  EXPECT_EQ(payload(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_KEY_ID})), Bytes({0, 0, 0, 42}));
+  EXPECT_EQ(payload(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK})), Bytes(16, 0xff));
+  EXPECT_EQ(payload(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_IPV6_SRC})).size(), 16u);
+  EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_KIND})), "gact");
+  const nlattr* g = path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_OPTIONS, TCA_GACT_PARMS});
+  ASSERT_NE(g, nullptr);
+  tc_gact gact;
+  std::memcpy(&gact, mnl_attr_get_payload(g), sizeof gact);
+  EXPECT_EQ(gact.action, TC_ACT_OK);
+
+  Bytes d = build_ingress_drop(3);
+  EXPECT_EQ(tcm(d)->tcm_info >> 16, 2u);  // after the accept filter
+  const nlattr* dg =
+      path(header(d), sizeof(tcmsg), {TCA_OPTIONS, TCA_MATCHALL_ACT, 1, TCA_ACT_OPTIONS, TCA_GACT_PARMS});
+  ASSERT_NE(dg, nullptr);
+  std::memcpy(&gact, mnl_attr_get_payload(dg), sizeof gact);
+  EXPECT_EQ(gact.action, TC_ACT_SHOT);
+}
+
+}  // namespace
+}  // namespace gn::netlink
