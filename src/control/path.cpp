@@ -204,7 +204,7 @@ void PathSelector::choose(Clock::time_point now) {
       std::string skipped_text;
       for (const auto& s : skipped) skipped_text += (skipped_text.empty() ? "" : ", ") + s;
       if (pick != PathKind::kNone) {
-        why = fmt::format("{} path answers probes{}{}", to_string(pick), skipped.empty() ? "" : "; preferred ",
+        why = fmt::format("{} path answers probes{}{}", to_string(pick), skipped.empty() ? "" : "; passed over: ",
                           skipped_text);
       } else if (chosen() != nullptr) {
         pick = chosen_;  // nothing answers: stay where we were
