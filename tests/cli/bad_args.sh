@@ -23,7 +23,7 @@ expect_usage_error() {  # expect_usage_error WORDS-IN-MESSAGE ARGS...
   after=$(on x ip -o link show | wc -l)
   [ "$rc" -eq 2 ] || { echo "  exit status $rc, want 2: $err"; return 1; }
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || { echo "  not one line: $err"; return 1; }
-  [[ "$err" == geneve-symmetric:*"$want"* ]] || { echo "  message: $err"; return 1; }
+  [[ "$err" == "$(basename "$BIN")":*"$want"* ]] || { echo "  message: $err"; return 1; }
   [ "$before" -eq "$after" ] || { echo "  an interface was created"; return 1; }
   [ -z "$(ls -A "$RUN" 2>/dev/null)" ] || { echo "  something left in $RUN"; return 1; }
 }
@@ -46,4 +46,27 @@ on x ip link add taken type veth peer name taken-peer
 check "interface name taken" expect_usage_error "interface taken already exists" "${GOOD[@]}" --ifname taken
 check "--help exits 0 and prints usage" bash -c "'$BIN' --help | grep -q '^Usage: geneve-symmetric'"
 check "--version exits 0" bash -c "'$BIN' --version | grep -q '^geneve-symmetric [0-9]'"
+
+# Keys: a missing or malformed key file stops the start, nothing created.
+check "key file missing" expect_usage_error "cannot read key file $LAB_TMP/nokey" "${GOOD[@]}" --key-file "$LAB_TMP/nokey"
+echo "c2hvcnQ=" >"$LAB_TMP/shortkey" && chmod 600 "$LAB_TMP/shortkey"
+check "key file not a 32-byte key" expect_usage_error "not a base64-encoded 32-byte key" "${GOOD[@]}" \
+  --key-file "$LAB_TMP/shortkey"
+check "keepalive above the NAT timeout" expect_usage_error "keepalive interval '30'" "${GOOD[@]}" --keepalive 30
+
+BIN="$BUILD_DIR/geneve-server"
+check "server: PATH is not an argument" expect_usage_error "expected 3 arguments" "${GOOD[@]}"
+check "server: config file missing" expect_usage_error "cannot read config file $LAB_TMP/none.json" \
+  --config "$LAB_TMP/none.json"
+echo '{"local": "2001:db8:a::1", "clients": [{"vni": 1}]}' >"$LAB_TMP/bad.json"
+check "server: config entry without remote" expect_usage_error "clients[0]: \"remote\"" --config "$LAB_TMP/bad.json"
+check "server: --help" bash -c "'$BIN' --help | grep -q '^Usage: geneve-server'"
+
+BIN="$BUILD_DIR/geneve-client"
+check "client: PATH host name that does not resolve" expect_usage_error "cannot resolve PATH no-such-host.invalid" \
+  42 2001:db8:a::1 no-such-host.invalid 2001:db8:a::2
+check "client: --help" bash -c "'$BIN' --help | grep -q '^Usage: geneve-client'"
+BIN="$BUILD_DIR/geneve-auto"
+check "auto: --help" bash -c "'$BIN' --help | grep -q '^Usage: geneve-auto'"
+check "genkey prints a 32-byte base64 key" bash -c "'$BUILD_DIR/geneve-ctl' genkey | base64 -d | wc -c | grep -qx 32"
 summary

@@ -93,5 +93,106 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{plus({"--dataplane", "fast"}), "data plane 'fast'"}, Bad{plus({"--no-route-option=1"}), "takes no value"},
         Bad{plus({"--run-dir", "relative"}), "absolute"}));
 
+TEST(Cli, ServerTakesThreeArgumentsOrAConfig) {
+  auto r = parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1", "fd00:c4::1", "--key-file", "/k"});
+  EXPECT_EQ(r.config.mode, control::Mode::kServer);
+  EXPECT_EQ(r.config.command, "geneve-server");
+  EXPECT_EQ(r.config.remote.to_string(), "fd00:c4::1");
+  EXPECT_EQ(r.config.key_file, std::optional<std::string>("/k"));
+  auto c = parse_endpoint(control::Mode::kServer, {"--config", "/etc/clients.json"});
+  EXPECT_EQ(c.config.config_file, "/etc/clients.json");
+  EXPECT_EQ(c.config.name, "geneve-server");
+  EXPECT_THROW(parse_endpoint(control::Mode::kServer, {"--config", "/x", "42", "2001:db8:5::1", "fd00::1"}),
+               UsageError);
+  EXPECT_THROW(parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1"}), UsageError);
+  // PATH is not a server argument; --nat64-prefix is not a server option.
+  EXPECT_THROW(parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1", "fd00::1", "--nat64-prefix", "64:ff9b::/96"}),
+               UsageError);
+}
+
+TEST(Cli, ClientPathMayBeIpv4Ipv6OrAHostName) {
+  auto v4 = parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "192.0.2.7", "2001:db8:5::1"});
+  EXPECT_EQ(v4.config.path.to_string(), "192.0.2.7");
+  auto name = parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "entry.example.net", "2001:db8:5::1",
+                                                      "--nat64-prefix", "2001:db8:64:c::/96"});
+  EXPECT_EQ(name.config.path_text, "entry.example.net");
+  ASSERT_TRUE(name.config.nat64_prefix);
+  EXPECT_EQ(name.config.nat64_prefix->to_string(), "2001:db8:64:c::/96");
+  EXPECT_THROW(parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "bad_name!", "2001:db8:5::1"}),
+               UsageError);
+  // Symmetric mode keeps the PoC's rule: PATH is an address.
+  EXPECT_THROW(parse_symmetric({"42", "2001:db8:a::1", "entry.example.net", "2001:db8:b::1"}), UsageError);
+}
+
+TEST(Cli, KeepaliveStaysBelowNatTimeouts) {
+  Args a = base();
+  a.insert(a.end(), {"--keepalive", "10", "--dead-after", "5"});
+  auto r = parse_endpoint(control::Mode::kAuto, a);
+  EXPECT_EQ(r.config.timing.keepalive, std::chrono::seconds(10));
+  EXPECT_EQ(r.config.timing.dead_after, 5u);
+  EXPECT_THROW(parse_endpoint(control::Mode::kAuto, plus({"--keepalive", "26"})), UsageError);
+  EXPECT_THROW(parse_endpoint(control::Mode::kAuto, plus({"--keepalive", "0"})), UsageError);
+  EXPECT_THROW(parse_endpoint(control::Mode::kAuto, plus({"--dead-after", "0"})), UsageError);
+}
+
+TEST(Cli, HostNames) {
+  EXPECT_TRUE(is_host_name("geneve-entry-point.nat64.dk"));
+  EXPECT_TRUE(is_host_name("localhost"));
+  EXPECT_FALSE(is_host_name(""));
+  EXPECT_FALSE(is_host_name("-lead.example"));
+  EXPECT_FALSE(is_host_name("a..b"));
+  EXPECT_FALSE(is_host_name("under_score.example"));
+  EXPECT_FALSE(is_host_name(std::string(64, 'a') + ".example"));
+}
+
+TEST(ServerConfig, LoadsClients) {
+  EndpointConfig cfg;
+  std::vector<PeerSpec> clients;
+  load_server_config(R"({"local": "2001:db8:5::1", "clients": [
+      {"name": "branch1", "vni": 42, "remote": "fd00:c4::1", "key_file": "/k1", "ifname": "gnc1",
+       "address": ["fd00:42::1/64"]},
+      {"vni": 43, "remote": "fd00:c6::1"}]})",
+                     cfg, clients);
+  EXPECT_EQ(cfg.local.to_string(), "2001:db8:5::1");
+  ASSERT_EQ(clients.size(), 2u);
+  EXPECT_EQ(clients[0].name, "branch1");
+  EXPECT_EQ(clients[0].ifname, "gnc1");
+  EXPECT_EQ(clients[0].key_file, std::optional<std::string>("/k1"));
+  EXPECT_EQ(clients[0].addresses, Args{"fd00:42::1/64"});
+  EXPECT_EQ(clients[1].name, "fd00:c6::1");  // defaults to the remote
+  EXPECT_EQ(clients[1].vni, 43u);
+}
+
+TEST(ServerConfig, ErrorsNameTheEntry) {
+  auto error_of = [](const std::string& text) {
+    EndpointConfig cfg;
+    std::vector<PeerSpec> clients;
+    try {
+      load_server_config(text, cfg, clients);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of(R"({"clients": []})").find("local"), std::string::npos);
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "clients": []})").find("non-empty"), std::string::npos);
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "clients": [{"vni": 1}]})").find("clients[0]: \"remote\""),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "clients": [{"vni": 1, "remote": "fd00::1"},
+                        {"vni": 16777216, "remote": "fd00::2"}]})")
+                .find("clients[1]: VNI"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "clients": [{"vni": 1, "remote": "fd00::1"},
+                        {"vni": 1, "remote": "fd00::1"}]})")
+                .find("clients[1]: another client"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "clients": [{"vni": 1, "remote": "fd00::1", "colour": "red"}]})")
+                .find("unknown key 'colour'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "extra": 1, "clients": []})").find("unknown key 'extra'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gn::config
