@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "control/control_socket.hpp"
-#include "util/event_loop.hpp"
 #include "nat64/config.hpp"
 #include "nat64/gateway.hpp"
 #include "nat64/status.hpp"
 #include "util/error.hpp"
+#include "util/event_loop.hpp"
 #include "util/log.hpp"
 #include "version.hpp"
 
@@ -52,21 +52,14 @@ int main(int argc, char** argv) {
   }
   using Action = gn::nat64::GatewayCommand::Action;
   switch (cmd.action) {
-    case Action::kHelp:
-      std::fputs(gn::nat64::gateway_usage().c_str(), stdout);
-      return 0;
-    case Action::kVersion:
-      std::printf("%s %s\n", kCommand, gn::kVersion);
-      return 0;
-    case Action::kStatus:
-      try {
-        return status_main(cmd);
+    case Action::kHelp: std::fputs(gn::nat64::gateway_usage().c_str(), stdout); return 0;
+    case Action::kVersion: std::printf("%s %s\n", kCommand, gn::kVersion); return 0;
+    case Action::kStatus: try { return status_main(cmd);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: %s\n", kCommand, e.what());
         return 1;
       }
-    case Action::kRun:
-      break;
+    case Action::kRun: break;
   }
   gn::log::set_level(cmd.config.log_level);
   try {

@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -244,7 +244,9 @@ Arguments: as geneve-symmetric (PATH as for geneve-client).
   return head + kCommonOptions;
 }
 
-std::string symmetric_usage() { return endpoint_usage(control::Mode::kSymmetric); }
+std::string symmetric_usage() {
+  return endpoint_usage(control::Mode::kSymmetric);
+}
 
 ParseResult parse_symmetric(const std::vector<std::string>& args) {
   return parse_endpoint(control::Mode::kSymmetric, args);
@@ -386,7 +388,8 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
   if (!j.is_object()) throw UsageError("the top level must be an object");
   for (auto& [key, value] : j.items())
     if (key != "local" && key != "clients") throw UsageError("unknown key '" + key + "' (expected local, clients)");
-  if (!j.contains("local") || !j["local"].is_string()) throw UsageError("\"local\" (this server's IPv6 address) is missing");
+  if (!j.contains("local") || !j["local"].is_string())
+    throw UsageError("\"local\" (this server's IPv6 address) is missing");
   cfg.local = parse_address("local", j["local"].get<std::string>(), net::Family::kV6);
   if (!j.contains("clients") || !j["clients"].is_array() || j["clients"].empty())
     throw UsageError("\"clients\" must be a non-empty array");

@@ -20,7 +20,7 @@ const char* to_string(Dataplane d);
 // One peer of the endpoint. Every mode has one, given by the positional
 // arguments; a server may have many, from its --config file.
 struct PeerSpec {
-  std::string name;       // for logs and status; default: REMOTE
+  std::string name;  // for logs and status; default: REMOTE
   std::uint32_t vni = 0;
   net::IpAddress remote;  // the peer's IPv6 address: its identity
   std::optional<std::string> key_file;
@@ -32,10 +32,10 @@ struct EndpointConfig {
   control::Mode mode = control::Mode::kSymmetric;
   std::string command = "geneve-symmetric";
   std::uint32_t vni = 0;
-  net::IpAddress local;   // this endpoint's IPv6 address (its identity)
-  std::string path_text;  // PATH as given: an address or a host name
-  net::IpAddress path;    // PATH when given as an address
-  net::IpAddress remote;  // the peer's IPv6 address
+  net::IpAddress local;                          // this endpoint's IPv6 address (its identity)
+  std::string path_text;                         // PATH as given: an address or a host name
+  net::IpAddress path;                           // PATH when given as an address
+  net::IpAddress remote;                         // the peer's IPv6 address
   std::optional<net::Nat64Prefix> nat64_prefix;  // client: for an IPv4 PATH
   std::optional<std::string> key_file;
   std::string config_file;  // server: clients from a JSON file

@@ -46,7 +46,9 @@ net::IpAddress get_address(const std::uint8_t* p) {
   return net::Endpoint{net::IpAddress::v6(b), 0}.unmapped().address;
 }
 
-bool valid_kind(std::uint8_t k) { return k <= static_cast<std::uint8_t>(PathKind::kLearned); }
+bool valid_kind(std::uint8_t k) {
+  return k <= static_cast<std::uint8_t>(PathKind::kLearned);
+}
 
 void ensure_sodium() {
   static const bool ok = sodium_init() >= 0;
@@ -176,7 +178,7 @@ Key parse_key(std::string_view text, const std::string& what) {
 Key read_key_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read key file " + path);
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
     log::warn("key file {} is readable by group or others; chmod 600 it", path);
   std::stringstream ss;

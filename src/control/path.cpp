@@ -154,7 +154,9 @@ const Candidate* PathSelector::chosen() const {
   return nullptr;
 }
 
-PathKind PathSelector::chosen_kind() const { return chosen() ? chosen_ : PathKind::kNone; }
+PathKind PathSelector::chosen_kind() const {
+  return chosen() ? chosen_ : PathKind::kNone;
+}
 
 std::string PathSelector::label() const {
   switch (chosen_kind()) {
@@ -204,8 +206,8 @@ void PathSelector::choose(Clock::time_point now) {
       std::string skipped_text;
       for (const auto& s : skipped) skipped_text += (skipped_text.empty() ? "" : ", ") + s;
       if (pick != PathKind::kNone) {
-        why = fmt::format("{} path answers probes{}{}", to_string(pick), skipped.empty() ? "" : "; passed over: ",
-                          skipped_text);
+        why = fmt::format("{} path answers probes{}{}", to_string(pick),
+                          skipped.empty() ? "" : "; passed over: ", skipped_text);
       } else if (chosen() != nullptr) {
         pick = chosen_;  // nothing answers: stay where we were
         why = "no path answers probes (" + skipped_text + "); staying on the last one";

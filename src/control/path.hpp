@@ -33,8 +33,8 @@ struct Candidate {
   bool route_option = false;  // data and control sent on it carry the option
 
   // Liveness.
-  bool answered = false;                   // a reply ever came back
-  unsigned misses = 0;                     // consecutive
+  bool answered = false;                     // a reply ever came back
+  unsigned misses = 0;                       // consecutive
   std::optional<std::uint64_t> outstanding;  // probe id awaiting a reply
   Clock::time_point sent_at{};
   Clock::time_point next_probe{};

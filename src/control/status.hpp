@@ -17,20 +17,20 @@ enum class Drop : std::uint8_t {
   kOptionOverrun,     // option length past the options
   kUnknownCritical,   // critical option we do not understand
   kWrongVni,
-  kWrongProtocol,     // not Ethernet (0x6558)
-  kUnknownSource,     // not from the peer's path address
-  kRouteForeign,      // routing option names another endpoint
-  kRuntFrame,         // inner frame shorter than an Ethernet header
-  kNoPath,            // frame from the TAP before any path is known
-  kControlMalformed,  // control framing with a bad version, type or body
+  kWrongProtocol,           // not Ethernet (0x6558)
+  kUnknownSource,           // not from the peer's path address
+  kRouteForeign,            // routing option names another endpoint
+  kRuntFrame,               // inner frame shorter than an Ethernet header
+  kNoPath,                  // frame from the TAP before any path is known
+  kControlMalformed,        // control framing with a bad version, type or body
   kControlUnknownPeer,      // control message naming no configured peer
   kControlUnauthenticated,  // no MAC where a key is configured
   kControlBadMac,           // wrong MAC
   kControlReplay,           // counter already seen or too old
   kControlStale,            // reply matching no outstanding probe
-  kTooBig,            // send failed with EMSGSIZE: larger than the path MTU
-  kSendError,         // other send failure
-  kTapWriteError,     // the TAP refused the frame
+  kTooBig,                  // send failed with EMSGSIZE: larger than the path MTU
+  kSendError,               // other send failure
+  kTapWriteError,           // the TAP refused the frame
   kCount
 };
 std::string_view to_string(Drop d);

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <string>
 
 #include "util/error.hpp"
@@ -46,6 +46,11 @@ void EventLoop::watch(int fd, const char* what, std::function<void()> on_readabl
   ev.data.fd = fd;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(std::string("watching ") + what);
   handlers_[fd] = std::move(on_readable);
+}
+
+void EventLoop::unwatch(int fd) {
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  handlers_.erase(fd);
 }
 
 int EventLoop::run() {

@@ -19,6 +19,8 @@ class EventLoop {
   EventLoop();
   // Calls on_readable whenever fd is readable. `what` names fd in errors.
   void watch(int fd, const char* what, std::function<void()> on_readable);
+  // Stops watching fd (before it is closed).
+  void unwatch(int fd);
   // Called before every wait: does what is due and returns when it next
   // wants to be called (time_point::max() for never).
   void set_timer(std::function<std::chrono::steady_clock::time_point()> on_timer) { timer_ = std::move(on_timer); }

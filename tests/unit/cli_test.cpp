@@ -106,8 +106,9 @@ TEST(Cli, ServerTakesThreeArgumentsOrAConfig) {
                UsageError);
   EXPECT_THROW(parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1"}), UsageError);
   // PATH is not a server argument; --nat64-prefix is not a server option.
-  EXPECT_THROW(parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1", "fd00::1", "--nat64-prefix", "64:ff9b::/96"}),
-               UsageError);
+  EXPECT_THROW(
+      parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1", "fd00::1", "--nat64-prefix", "64:ff9b::/96"}),
+      UsageError);
 }
 
 TEST(Cli, ClientPathMayBeIpv4Ipv6OrAHostName) {
@@ -118,8 +119,7 @@ TEST(Cli, ClientPathMayBeIpv4Ipv6OrAHostName) {
   EXPECT_EQ(name.config.path_text, "entry.example.net");
   ASSERT_TRUE(name.config.nat64_prefix);
   EXPECT_EQ(name.config.nat64_prefix->to_string(), "2001:db8:64:c::/96");
-  EXPECT_THROW(parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "bad_name!", "2001:db8:5::1"}),
-               UsageError);
+  EXPECT_THROW(parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "bad_name!", "2001:db8:5::1"}), UsageError);
   // Symmetric mode keeps the PoC's rule: PATH is an address.
   EXPECT_THROW(parse_symmetric({"42", "2001:db8:a::1", "entry.example.net", "2001:db8:b::1"}), UsageError);
 }

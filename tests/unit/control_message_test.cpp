@@ -12,7 +12,9 @@ namespace {
 
 const std::array<std::uint8_t, 6> kMac = {0x02, 0, 0, 0, 0, 1};
 
-net::IpAddress addr(const char* s) { return *net::IpAddress::parse(s); }
+net::IpAddress addr(const char* s) {
+  return *net::IpAddress::parse(s);
+}
 
 Message probe() {
   Message m;
@@ -38,17 +40,17 @@ TEST(ControlMessage, ProbeLayoutIsTheSpecified) {
   auto f = build_frame(probe(), 42, kMac, nullptr);
   ASSERT_EQ(f.size(), geneve::kControlHeaderLen + kProbeBodyLen);
   EXPECT_TRUE(geneve::is_control_frame(f));
-  EXPECT_EQ(f[19], 1);                       // type probe
-  EXPECT_EQ((f[20] << 8) | f[21], 52);       // body length
+  EXPECT_EQ(f[19], 1);                  // type probe
+  EXPECT_EQ((f[20] << 8) | f[21], 52);  // body length
   const std::uint8_t* b = f.data() + 22;
-  EXPECT_EQ(b[0], 0x20);                     // sender 2001:db8:a::1
+  EXPECT_EQ(b[0], 0x20);  // sender 2001:db8:a::1
   EXPECT_EQ(b[15], 0x01);
-  EXPECT_EQ(b[32], 0x01);                    // counter, big-endian
+  EXPECT_EQ(b[32], 0x01);  // counter, big-endian
   EXPECT_EQ(b[39], 0x08);
-  EXPECT_EQ(b[40], 0x11);                    // probe id
-  EXPECT_EQ(b[48], 2);                       // sent on NAT64 path
-  EXPECT_EQ(b[49], 1);                       // in use: direct
-  EXPECT_EQ(b[50], 0);                       // no MAC
+  EXPECT_EQ(b[40], 0x11);  // probe id
+  EXPECT_EQ(b[48], 2);     // sent on NAT64 path
+  EXPECT_EQ(b[49], 1);     // in use: direct
+  EXPECT_EQ(b[50], 0);     // no MAC
 }
 
 TEST(ControlMessage, ReplyRoundTripsWithIpv4Observed) {
@@ -82,7 +84,7 @@ TEST(ControlMessage, MacVerifiesOnlyWithTheRightKeyAndVni) {
   EXPECT_EQ(verify(*r, 42, &k), DecodeError::kOk);
   Key other = key_of(8);
   EXPECT_EQ(verify(*r, 42, &other), DecodeError::kBadMac);
-  EXPECT_EQ(verify(*r, 43, &k), DecodeError::kBadMac);  // moved to another tunnel
+  EXPECT_EQ(verify(*r, 43, &k), DecodeError::kBadMac);   // moved to another tunnel
   EXPECT_EQ(verify(*r, 42, nullptr), DecodeError::kOk);  // no key: taken as is
 }
 

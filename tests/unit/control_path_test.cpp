@@ -9,7 +9,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-net::Endpoint ep(const char* a, std::uint16_t port) { return {*net::IpAddress::parse(a), port}; }
+net::Endpoint ep(const char* a, std::uint16_t port) {
+  return {*net::IpAddress::parse(a), port};
+}
 
 struct Fixture {
   explicit Fixture(Mode mode) : paths(mode, Timing{}, [this] { return ++next_id; }) {}
@@ -100,7 +102,7 @@ TEST(PathSelector, ServerLearnsOnlyAfterTheChallengeIsAnswered) {
   auto challenge = f.paths.on_probe(kClient, f.probe(PathKind::kNat64), f.t0);
   ASSERT_TRUE(challenge);
   EXPECT_EQ(challenge->target, kClient);
-  EXPECT_EQ(f.paths.chosen(), nullptr);  // a probe alone moves nothing
+  EXPECT_EQ(f.paths.chosen(), nullptr);                                            // a probe alone moves nothing
   EXPECT_FALSE(f.paths.on_probe(kClient, f.probe(PathKind::kNat64), f.t0 + 1ms));  // one challenge at a time
   // The reply must come from exactly the challenged source.
   EXPECT_FALSE(f.paths.on_reply(ep("2001:db8:64::c633:6407", 40002), f.reply_to(*challenge), f.t0 + 2ms));
@@ -142,7 +144,8 @@ TEST(PathSelector, ChallengesAreRateLimited) {
   for (int i = 0; i < 10; ++i) {
     // Each challenge times out before the next probe so only the rate limits.
     p.poll(now + std::chrono::milliseconds(i * 1001 / 10 + 1000));
-    if (p.on_probe(ep("2001:db8::1", static_cast<std::uint16_t>(1000 + i)), Message{}, now + std::chrono::milliseconds(i * 10)))
+    if (p.on_probe(ep("2001:db8::1", static_cast<std::uint16_t>(1000 + i)), Message{},
+                   now + std::chrono::milliseconds(i * 10)))
       ++sent;
   }
   EXPECT_LE(sent, 3);
