@@ -1,11 +1,14 @@
 #include "control/control_socket.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -55,9 +58,29 @@ StatusServer::~StatusServer() {
 void StatusServer::serve_one(const std::string& document) {
   Fd client(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
   if (!client) return;  // EAGAIN or the client went away
-  ssize_t n = ::send(client.get(), document.data(), document.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (n != static_cast<ssize_t>(document.size()))
-    log::debug("status client on {} took {} of {} bytes", path_, n, document.size());
+  // A server's document with hundreds of peers is larger than a Unix
+  // socket's default send buffer (~200 kB): make room for all of it, so one
+  // non-blocking send takes it whole (root may exceed wmem_max).
+  int want = static_cast<int>(std::min<std::size_t>(document.size() * 2 + 65536, 64u << 20));
+  if (::setsockopt(client.get(), SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) < 0)
+    ::setsockopt(client.get(), SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+  // Without the privilege the rest goes out as the client reads it, waiting
+  // at most 1 s in all: a stuck client cannot hold the endpoint longer.
+  std::size_t sent = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (sent < document.size()) {
+    ssize_t n = ::send(client.get(), document.data() + sent, document.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) break;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd pfd{client.get(), POLLOUT, 0};
+    ::poll(&pfd, 1, static_cast<int>(left.count()));
+  }
+  if (sent != document.size()) log::debug("status client on {} took {} of {} bytes", path_, sent, document.size());
 }
 
 std::string read_status(const std::string& socket_path) {

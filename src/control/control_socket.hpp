@@ -1,9 +1,10 @@
 #pragma once
 // The local status socket: a Unix stream socket in the run directory, named
 // after the interface, readable by root only. A client connects and reads
-// one JSON document until EOF; it sends nothing. The server never blocks on
-// a client: the answer is written with MSG_DONTWAIT, and a client that cannot
-// take it whole gets a closed connection.
+// one JSON document until EOF; it sends nothing. The answer is written with
+// MSG_DONTWAIT into a send buffer sized to hold all of it; if the buffer
+// cannot be raised that far, the server waits at most 1 s for the client to
+// take the rest, then closes the connection.
 #include <string>
 
 #include "util/fd.hpp"
