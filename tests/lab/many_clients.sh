@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Issue 4: "at least 200 clients connected to one server at once in the lab,
+# each exchanging traffic; report the server's memory and CPU".
+#
+# `client-server` lab. geneve-server in node server serves N clients from a
+# JSON config (one TAP each, VNI 1000+i, identity fd00:c8::i, TAP address
+# fd01:0:0:i::1/64, one shared key). tests/tools/many_clients in node
+# client4 (behind the CGN) acts as the N clients: each has its own UDP
+# socket (own CGN mapping), probes the server through gw's pool 192.0.2.7
+# with the routing option, answers the server's challenges and keepalives,
+# answers the server kernel's neighbour solicitations and pings the server's
+# TAP address fd01:0:0:i::1 every 500 ms.
+#
+# Asserted: every peer on the server has a learned, alive path; every client
+# got echo replies; `geneve-ctl show --json` returns the whole document.
+# Printed: time to set up, the server's RSS/HWM and CPU seconds, totals.
+#
+# Setup time is bounded by gw's extension rate limit (10 state creations per
+# second per IPv4 source, burst 20: docs/gateway.md): all N clients share the
+# CGN's one public address, so the first packet of each new CGN mapping
+# needs the routing option and at most ~10 new clients get through a second.
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib/lab.sh"
+N=${MANY_CLIENTS:-200}
+BIN="$BUILD_DIR"
+DRIVER_BIN="$BIN/tests/many_clients"
+[ -x "$DRIVER_BIN" ] || { echo "no $DRIVER_BIN (build the many_clients target)"; exit 1; }
+lab_topology client-server
+# Our own scratch directory: something on this shared machine has removed
+# /tmp/gnlab-TOPOLOGY.* directories while a test ran.
+rmdir "$LAB_TMP" 2>/dev/null || true
+LAB_TMP=$(mktemp -d /tmp/gn-many.XXXX)
+
+"$BIN/geneve-ctl" genkey >"$LAB_TMP/key"
+chmod 600 "$LAB_TMP/key"
+/usr/bin/python3 - "$N" "$LAB_TMP/server.json" <<'EOF'
+import json, sys
+n, out = int(sys.argv[1]), sys.argv[2]
+clients = [{"name": "c%d" % i, "vni": 1000 + i, "remote": "fd00:c8::%x" % i,
+            "ifname": "gc%d" % i, "address": ["fd01:0:0:%x::1/64" % i]} for i in range(1, n + 1)]
+json.dump({"local": "2001:db8:5::1", "clients": clients}, open(out, "w"), indent=1)
+EOF
+
+RUN="$LAB_TMP/run-server"
+t0=$(now_ms)
+daemon server "$LAB_TMP/server.log" "$BIN/geneve-server" --config "$LAB_TMP/server.json" --key-file "$LAB_TMP/key" \
+  --run-dir "$RUN"
+SERVER=$LAST_PID
+wait_until 30 test -S "$RUN/geneve-server.sock" || { tail -20 "$LAB_TMP/server.log"; exit 1; }
+t1=$(now_ms)
+echo "    server with $N TAP interfaces up in $((t1 - t0)) ms"
+
+daemon client4 "$LAB_TMP/driver.log" "$DRIVER_BIN" --count "$N" --key-file "$LAB_TMP/key" \
+  --path 192.0.2.7 --server 2001:db8:5::1 --vni-base 1000 --identity-prefix fd00:c8:: --inner-prefix fd01:: \
+  --duration 120 --summary "$LAB_TMP/summary.json"
+DRIVER=$LAST_PID
+t2=$(now_ms)
+
+status() { on server "$BIN/geneve-ctl" show --json --run-dir "$RUN"; }
+# all_learned: every peer's path is learned and alive.
+all_learned() {
+  status | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+d = d[0] if isinstance(d, list) else d
+ok = [p for p in d["peers"] if p["path"]["kind"] == "learned" and p["path"]["alive"]]
+sys.exit(0 if len(ok) == int(sys.argv[1]) else 1)' "$N"
+}
+# wait_for SECS CMD...: retry CMD until it succeeds or SECS of wall time
+# passed (a status call with N peers takes a while: count time, not tries).
+wait_for() {
+  local end=$(($(now_ms) + $1 * 1000))
+  shift
+  while [ "$(now_ms)" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+learned=no
+wait_for 60 all_learned && learned=yes
+t3=$(now_ms)
+echo "    $(tail -1 "$LAB_TMP/driver.log")"
+echo "    every server peer learned and alive: $learned, $((t3 - t2)) ms after the driver started"
+check "all $N peers on the server have a learned, alive path" test "$learned" = yes
+echoing=no
+wait_for 30 grep -q "all $N clients have echo replies" "$LAB_TMP/driver.log" && echoing=yes
+grep "all $N clients have echo replies" "$LAB_TMP/driver.log" | sed 's/^/    driver: /' || true
+check "every client's pings are answered by its server TAP" test "$echoing" = yes
+sleep 5   # steady traffic: N clients x 2 pings/s, plus keepalives
+
+status >"$LAB_TMP/status.json" 2>"$LAB_TMP/status.err" || true
+check "geneve-ctl show --json returns the whole document with $N peers ($(stat -c %s "$LAB_TMP/status.json") bytes)" \
+  /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d = d[0] if isinstance(d, list) else d
+assert len(d["peers"]) == int(sys.argv[2]), len(d["peers"])' "$LAB_TMP/status.json" "$N"
+
+# The server's memory and CPU while serving N clients.
+rss=$(awk '/^VmRSS/ {print $2, $3}' "/proc/$SERVER/status")
+hwm=$(awk '/^VmHWM/ {print $2, $3}' "/proc/$SERVER/status")
+tck=$(getconf CLK_TCK)
+read -r ut st <<<"$(awk '{print $14, $15}' "/proc/$SERVER/stat")"
+wall=$((($(now_ms) - t0) / 1000))
+echo "    server (pid $SERVER): VmRSS $rss, VmHWM $hwm, CPU user $(echo "scale=2; $ut/$tck" | bc) s + system $(echo "scale=2; $st/$tck" | bc) s over ${wall} s"
+
+kill -TERM "$DRIVER"
+wait "$DRIVER" 2>/dev/null || true
+check "driver summary: every client sent probes, got replies, answered the server's probes and got echo replies" \
+  /usr/bin/python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1])); c = s["clients"]; n = int(sys.argv[2])
+tot = lambda k: sum(x[k] for x in c)
+print("    clients %d: probes %d (missed %d), replies %d, server probes answered %d, echo %d sent / %d replies, "
+      "NS answered %d, rejected control %d, bad datagrams %d, bad checksums %d" % (len(c), tot("probes_sent"),
+      tot("probes_missed"), tot("replies_received"), tot("replies_sent"), tot("echo_sent"), tot("echo_replies"),
+      tot("ns_answered"), tot("control_rejected"), s["bad_datagrams"], s["bad_checksums"]))
+fr = sorted(x["first_reply_ms"] for x in c); fe = sorted(x["first_echo_reply_ms"] for x in c)
+print("    first probe reply: median %.0f ms, last %.0f ms; first echo reply: median %.0f ms, last %.0f ms" %
+      (fr[len(fr) // 2], fr[-1], fe[len(fe) // 2], fe[-1]))
+print("    echo replies per client: min %d, max %d" % (min(x["echo_replies"] for x in c), max(x["echo_replies"] for x in c)))
+ports = set(x["observed"] for x in c)
+print("    distinct CGN mappings seen by the server: %d" % len(ports))
+assert len(c) == n
+bad = [x["index"] for x in c if not (x["replies_received"] > 0 and x["replies_sent"] > 0 and x["echo_replies"] > 0)]
+assert not bad, "clients without replies: %s" % bad[:20]
+assert len(ports) == n, "clients sharing a mapping"
+assert s["bad_checksums"] == 0
+' "$LAB_TMP/summary.json" "$N"
+check "server: every peer has rx and tx packets counted (drops printed)" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); d = d[0] if isinstance(d, list) else d
+drops = {}
+for p in d["peers"]:
+    for k, v in p["drops"].items():
+        if v: drops[k] = drops.get(k, 0) + v
+print("    server: rx %d, tx %d packets over %d peers; drops %s; unattributed %s" % (
+    sum(p["rx_packets"] for p in d["peers"]), sum(p["tx_packets"] for p in d["peers"]), len(d["peers"]), drops,
+    {k: v for k, v in d["unattributed_drops"].items() if v}))
+assert all(p["rx_packets"] > 0 and p["tx_packets"] > 0 for p in d["peers"])
+' "$LAB_TMP/status.json"
+gw_status gw | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print("    gw: rate_limited %s, bindings created by extension etc: %s" % (c.get("rate_limited"),
+      {k: v for k, v in c.items() if v and ("extension" in k or "session" in k or "binding" in k)}))' || true
+echo "    total wall time $((($(now_ms) - t0) / 1000)) s"
+summary

@@ -1,0 +1,473 @@
+// many_clients: one process that acts as N geneve-client endpoints, for the
+// many-clients lab test (tests/lab/many_clients.sh, issue 4: "at least 200
+// clients connected to one server at once, each exchanging traffic").
+//
+// Client i (1..N) has its own UDP socket (its own source port, so a NAT in
+// front of us gives it its own mapping), its own identity (LOCAL)
+// IDENTITY_PREFIX::i, VNI VNI_BASE+i, its own MAC 02:c8:00:00:ii:ii and inner
+// address INNER_PREFIX:0:0:i::2 (the server's TAP for it is expected to have
+// ...:i::1/64). It speaks the control protocol of docs/protocol.md section 6
+// through gn_core (codec, message framing, MAC, replay window): probes the
+// server through PATH with the routing option, answers the server's probes
+// (challenges, keepalives) and, once its path answers, sends ICMPv6 echo
+// requests to the server's TAP address and counts the echo replies. It
+// answers the server kernel's neighbour solicitations for its inner address.
+//
+// Progress goes to stderr once a second; on SIGINT/SIGTERM or after
+// --duration a JSON summary goes to stdout (or --summary FILE).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "control/message.hpp"
+#include "geneve/codec.hpp"
+#include "geneve/control.hpp"
+#include "net/address.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+using gn::net::Endpoint;
+using gn::net::IpAddress;
+namespace control = gn::control;
+namespace geneve = gn::geneve;
+
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+struct Options {
+  unsigned count = 200;
+  std::string key_file;
+  std::string path = "192.0.2.7";
+  std::string server = "2001:db8:5::1";
+  std::uint16_t port = geneve::kDefaultPort;
+  std::uint32_t vni_base = 1000;
+  std::string identity_prefix = "fd00:c8::";
+  std::string inner_prefix = "fd01::";  // client i: <prefix with word 3 = i>::2
+  double duration = 60;
+  double start_rate = 0;  // clients started per second; 0: all at once
+  unsigned ping_interval_ms = 500;
+  unsigned keepalive_ms = 5000;
+  unsigned reply_timeout_ms = 1000;
+  std::string summary;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "many_clients: %s\n"
+               "usage: many_clients --key-file K [--count N] [--path IPV4] [--server IPV6] [--port P]\n"
+               "       [--vni-base V] [--identity-prefix P6] [--inner-prefix P6] [--duration S]\n"
+               "       [--start-rate R] [--ping-interval-ms MS] [--summary FILE]\n",
+               why);
+  std::exit(2);
+}
+
+IpAddress with_index(const std::string& prefix, unsigned word, unsigned i, std::uint8_t last) {
+  auto a = IpAddress::parse(prefix);
+  if (!a || !a->is_v6()) usage("bad IPv6 prefix");
+  auto b = a->bytes();
+  if (word < 8) {
+    b[word * 2] = static_cast<std::uint8_t>(i >> 8);
+    b[word * 2 + 1] = static_cast<std::uint8_t>(i);
+  }
+  if (last) b[15] = last;
+  return IpAddress::v6(b);
+}
+
+void put16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+
+// ICMPv6 checksum (RFC 4443 2.3) over the pseudo-header and the message.
+std::uint16_t icmp6_checksum(const std::array<std::uint8_t, 16>& src, const std::array<std::uint8_t, 16>& dst,
+                             const std::uint8_t* msg, std::size_t len) {
+  std::uint32_t sum = 0;
+  auto add = [&](const std::uint8_t* p, std::size_t n) {
+    for (std::size_t i = 0; i + 1 < n; i += 2) sum += static_cast<std::uint32_t>((p[i] << 8) | p[i + 1]);
+    if (n & 1) sum += static_cast<std::uint32_t>(p[n - 1] << 8);
+  };
+  add(src.data(), 16);
+  add(dst.data(), 16);
+  sum += static_cast<std::uint32_t>(len >> 16) + static_cast<std::uint32_t>(len & 0xffff);
+  sum += 58;
+  add(msg, len);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+// Ethernet + IPv6 + ICMPv6 message (checksum filled in).
+std::vector<std::uint8_t> icmp6_frame(const std::array<std::uint8_t, 6>& dst_mac,
+                                      const std::array<std::uint8_t, 6>& src_mac, const IpAddress& src,
+                                      const IpAddress& dst, std::uint8_t hop_limit, std::vector<std::uint8_t> icmp) {
+  icmp[2] = icmp[3] = 0;
+  put16(&icmp[2], icmp6_checksum(src.bytes(), dst.bytes(), icmp.data(), icmp.size()));
+  std::vector<std::uint8_t> f(14 + 40);
+  std::copy(dst_mac.begin(), dst_mac.end(), f.begin());
+  std::copy(src_mac.begin(), src_mac.end(), f.begin() + 6);
+  put16(&f[12], 0x86dd);
+  std::uint8_t* ip = &f[14];
+  ip[0] = 0x60;
+  put16(ip + 4, static_cast<std::uint16_t>(icmp.size()));
+  ip[6] = 58;
+  ip[7] = hop_limit;
+  std::copy(src.bytes().begin(), src.bytes().end(), ip + 8);
+  std::copy(dst.bytes().begin(), dst.bytes().end(), ip + 24);
+  f.insert(f.end(), icmp.begin(), icmp.end());
+  return f;
+}
+
+struct Client {
+  unsigned index = 0;
+  int fd = -1;
+  std::uint32_t vni = 0;
+  IpAddress identity, inner, server_inner;
+  std::array<std::uint8_t, 6> mac{};
+  std::optional<std::array<std::uint8_t, 6>> server_mac;
+  control::ReplayWindow replay;
+  std::optional<std::uint64_t> outstanding;
+  Clock::time_point started{}, sent_at{}, next_probe{}, next_ping{};
+  std::optional<Clock::time_point> first_reply, first_echo_reply;
+  std::optional<Endpoint> observed;  // how the server sees us
+  std::uint64_t probes_sent = 0, replies_received = 0, probes_missed = 0;
+  std::uint64_t server_probes = 0, replies_sent = 0, control_rejected = 0;
+  std::uint64_t echo_sent = 0, echo_replies = 0, ns_answered = 0, other_frames = 0;
+  std::uint16_t seq = 0;
+  bool up() const { return first_reply.has_value(); }
+};
+
+class Driver {
+ public:
+  explicit Driver(Options o) : opt_(std::move(o)) {
+    key_ = control::read_key_file(opt_.key_file);
+    auto path = IpAddress::parse(opt_.path);
+    auto server = IpAddress::parse(opt_.server);
+    if (!path || !server || !server->is_v6()) usage("bad --path or --server");
+    path_ = Endpoint{*path, opt_.port};
+    server_ = *server;
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    clients_.resize(opt_.count);
+    for (unsigned i = 0; i < opt_.count; ++i) {
+      Client& c = clients_[i];
+      c.index = i + 1;
+      c.vni = opt_.vni_base + c.index;
+      c.identity = with_index(opt_.identity_prefix, 8, 0, 0);
+      auto id = c.identity.bytes();
+      put16(&id[14], static_cast<std::uint16_t>(c.index));
+      c.identity = IpAddress::v6(id);
+      c.inner = with_index(opt_.inner_prefix, 3, c.index, 2);
+      c.server_inner = with_index(opt_.inner_prefix, 3, c.index, 1);
+      c.mac = {0x02, 0xc8, 0, 0, static_cast<std::uint8_t>(c.index >> 8), static_cast<std::uint8_t>(c.index)};
+    }
+  }
+
+  int run() {
+    auto t0 = Clock::now();
+    start_ = t0;
+    auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt_.duration));
+    unsigned started = 0;
+    auto last_progress = t0;
+    std::array<epoll_event, 64> events;
+    std::array<std::uint8_t, 2048> buf;
+    while (!g_stop && Clock::now() < end) {
+      auto now = Clock::now();
+      // Start clients at --start-rate.
+      while (started < clients_.size() &&
+             (opt_.start_rate <= 0 || std::chrono::duration<double>(now - t0).count() * opt_.start_rate >= started)) {
+        open(clients_[started++], now);
+      }
+      for (unsigned i = 0; i < started; ++i) tick(clients_[i], now);
+      if (now - last_progress >= 1s) {
+        last_progress = now;
+        progress(now);
+      }
+      int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), 20);
+      for (int e = 0; e < n; ++e) {
+        Client& c = clients_[events[e].data.u32];
+        for (;;) {
+          sockaddr_storage ss{};
+          socklen_t sl = sizeof ss;
+          ssize_t len = ::recvfrom(c.fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), &sl);
+          if (len < 0) break;
+          auto from = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), sl);
+          if (from) receive(c, std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(len)), *from);
+        }
+      }
+    }
+    progress(Clock::now());
+    summary();
+    return 0;
+  }
+
+ private:
+  void open(Client& c, Clock::time_point now) {
+    c.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    if (::bind(c.fd, reinterpret_cast<sockaddr*>(&any), sizeof any) < 0)
+      throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = c.index - 1;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev);
+    c.started = now;
+    c.next_probe = now;
+    c.next_ping = now;
+  }
+
+  void send(Client& c, const Endpoint& to, std::span<const std::uint8_t> frame) {
+    geneve::HeaderBuilder h(c.vni);
+    h.add_route(geneve::OptionId{}, geneve::Nat64Route{server_.bytes(), opt_.port});
+    auto hdr = h.bytes();
+    iovec iov[2] = {{const_cast<std::uint8_t*>(hdr.data()), hdr.size()},
+                    {const_cast<std::uint8_t*>(frame.data()), frame.size()}};
+    sockaddr_storage ss{};
+    msghdr m{};
+    m.msg_name = &ss;
+    m.msg_namelen = to.to_sockaddr(ss);
+    m.msg_iov = iov;
+    m.msg_iovlen = 2;
+    if (::sendmsg(c.fd, &m, MSG_DONTWAIT) < 0) ++send_errors_;
+  }
+
+  void send_message(Client& c, control::Message m, const Endpoint& to) {
+    m.sender = c.identity;
+    m.receiver = server_;
+    m.counter = counter_.next();
+    m.sent_on = control::PathKind::kNat64;
+    m.in_use = control::PathKind::kNat64;
+    auto frame = control::build_frame(m, c.vni, c.mac, &key_);
+    send(c, to, frame);
+  }
+
+  void tick(Client& c, Clock::time_point now) {
+    if (c.outstanding && now - c.sent_at >= std::chrono::milliseconds(opt_.reply_timeout_ms)) {
+      c.outstanding.reset();
+      ++c.probes_missed;
+      c.next_probe = now;  // after a miss, probe again at once (6.5)
+    }
+    if (!c.outstanding && now >= c.next_probe) {
+      control::Message m;
+      m.type = control::MessageType::kProbe;
+      m.probe_id = control::random_probe_id();
+      c.outstanding = m.probe_id;
+      c.sent_at = now;
+      c.next_probe = now + std::chrono::milliseconds(opt_.keepalive_ms);
+      send_message(c, m, path_);
+      ++c.probes_sent;
+    }
+    if (c.up() && c.server_mac && now >= c.next_ping) {
+      c.next_ping = now + std::chrono::milliseconds(opt_.ping_interval_ms);
+      std::vector<std::uint8_t> icmp(8 + 16, 0);
+      icmp[0] = 128;  // echo request
+      put16(&icmp[4], static_cast<std::uint16_t>(c.index));
+      put16(&icmp[6], ++c.seq);
+      std::memcpy(&icmp[8], "many_clients....", 16);
+      send(c, path_, icmp6_frame(*c.server_mac, c.mac, c.inner, c.server_inner, 64, std::move(icmp)));
+      ++c.echo_sent;
+    }
+  }
+
+  void receive(Client& c, std::span<const std::uint8_t> datagram, const Endpoint& from) {
+    geneve::Packet p;
+    if (geneve::parse(datagram, geneve::OptionId{}, p) != geneve::ParseError::kOk || p.vni != c.vni ||
+        p.protocol != geneve::kProtoEthernet || p.payload.size() < 14) {
+      ++bad_datagrams_;
+      return;
+    }
+    auto frame = p.payload;
+    if (geneve::is_control_frame(frame)) return on_control(c, frame, from);
+    std::array<std::uint8_t, 6> src_mac;
+    std::copy(frame.begin() + 6, frame.begin() + 12, src_mac.begin());
+    if (get16(&frame[12]) != 0x86dd || frame.size() < 14 + 40 + 8 || frame[14 + 6] != 58) {
+      ++c.other_frames;
+      return;
+    }
+    const std::uint8_t* ip = &frame[14];
+    const std::uint8_t* icmp = ip + 40;
+    std::size_t icmp_len = frame.size() - 54;
+    std::array<std::uint8_t, 16> ip_src, ip_dst;
+    std::copy(ip + 8, ip + 24, ip_src.begin());
+    std::copy(ip + 24, ip + 40, ip_dst.begin());
+    if (icmp6_checksum(ip_src, ip_dst, icmp, std::min<std::size_t>(icmp_len, get16(ip + 4))) != 0) {
+      ++bad_checksums_;
+      return;
+    }
+    if (icmp[0] == 129 && IpAddress::v6(ip_dst) == c.inner && get16(icmp + 4) == c.index) {
+      if (!c.first_echo_reply) c.first_echo_reply = Clock::now();
+      ++c.echo_replies;
+    } else if (icmp[0] == 135 && icmp_len >= 24 && std::equal(icmp + 8, icmp + 24, c.inner.bytes().begin())) {
+      // Neighbour solicitation for our inner address: solicited, override NA
+      // with our MAC as target link-layer address.
+      c.server_mac = src_mac;
+      std::vector<std::uint8_t> na(32, 0);
+      na[0] = 136;
+      na[4] = 0x60;  // S, O
+      std::copy(c.inner.bytes().begin(), c.inner.bytes().end(), na.begin() + 8);
+      na[24] = 2;  // target link-layer address option, 1 unit of 8 bytes
+      na[25] = 1;
+      std::copy(c.mac.begin(), c.mac.end(), na.begin() + 26);
+      IpAddress dst = IpAddress::v6(ip_src);
+      if (dst == IpAddress{}) dst = *IpAddress::parse("ff02::1");
+      send(c, path_, icmp6_frame(src_mac, c.mac, c.inner, dst, 255, std::move(na)));
+      ++c.ns_answered;
+    } else {
+      ++c.other_frames;
+    }
+  }
+
+  void on_control(Client& c, std::span<const std::uint8_t> frame, const Endpoint& from) {
+    auto r = control::parse_frame(frame);
+    if (!r || r->message.sender != server_ || r->message.receiver != c.identity ||
+        control::verify(*r, c.vni, &key_) != control::DecodeError::kOk || !c.replay.accept(r->message.counter)) {
+      ++c.control_rejected;
+      return;
+    }
+    // Control frames carry the server TAP's MAC as source (6.1).
+    std::array<std::uint8_t, 6> src_mac;
+    std::copy(frame.begin() + 6, frame.begin() + 12, src_mac.begin());
+    if (src_mac != std::array<std::uint8_t, 6>{}) c.server_mac = src_mac;
+    const control::Message& m = r->message;
+    if (m.type == control::MessageType::kProbe) {
+      ++c.server_probes;
+      control::Message reply;
+      reply.type = control::MessageType::kReply;
+      reply.probe_id = m.probe_id;
+      reply.observed = from;
+      send_message(c, reply, from);
+      ++c.replies_sent;
+    } else if (c.outstanding && m.probe_id == *c.outstanding && from == path_) {
+      c.outstanding.reset();
+      ++c.replies_received;
+      if (!c.first_reply) c.first_reply = Clock::now();
+      c.observed = m.observed;
+    } else {
+      ++c.control_rejected;
+    }
+  }
+
+  double ms(std::optional<Clock::time_point> t) const {
+    return t ? std::chrono::duration<double, std::milli>(*t - start_).count() : -1;
+  }
+
+  void progress(Clock::time_point now) {
+    unsigned up = 0, challenged = 0, echoing = 0;
+    std::uint64_t replies = 0;
+    for (const auto& c : clients_) {
+      up += c.up();
+      challenged += c.server_probes > 0;
+      echoing += c.echo_replies > 0;
+      replies += c.echo_replies;
+    }
+    std::fprintf(stderr, "t=%.1fs clients=%zu up=%u probed_by_server=%u echoing=%u echo_replies=%llu\n",
+                 std::chrono::duration<double>(now - start_).count(), clients_.size(), up, challenged, echoing,
+                 static_cast<unsigned long long>(replies));
+    if (echoing == clients_.size() && !all_echoing_reported_) {
+      all_echoing_reported_ = true;
+      std::fprintf(stderr, "all %zu clients have echo replies after %.1f s\n", clients_.size(),
+                   std::chrono::duration<double>(now - start_).count());
+    }
+    std::fflush(stderr);
+  }
+
+  void summary() {
+    nlohmann::json out;
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& c : clients_) {
+      list.push_back({{"index", c.index},
+                      {"vni", c.vni},
+                      {"identity", c.identity.to_string()},
+                      {"inner", c.inner.to_string()},
+                      {"observed", c.observed ? nlohmann::json(c.observed->to_string()) : nlohmann::json(nullptr)},
+                      {"probes_sent", c.probes_sent},
+                      {"probes_missed", c.probes_missed},
+                      {"replies_received", c.replies_received},
+                      {"server_probes", c.server_probes},
+                      {"replies_sent", c.replies_sent},
+                      {"control_rejected", c.control_rejected},
+                      {"echo_sent", c.echo_sent},
+                      {"echo_replies", c.echo_replies},
+                      {"ns_answered", c.ns_answered},
+                      {"other_frames", c.other_frames},
+                      {"first_reply_ms", ms(c.first_reply)},
+                      {"first_echo_reply_ms", ms(c.first_echo_reply)}});
+    }
+    out["clients"] = list;
+    out["bad_datagrams"] = bad_datagrams_;
+    out["bad_checksums"] = bad_checksums_;
+    out["send_errors"] = send_errors_;
+    std::string text = out.dump(1) + "\n";
+    if (opt_.summary.empty()) {
+      std::fputs(text.c_str(), stdout);
+    } else {
+      std::ofstream(opt_.summary) << text;
+    }
+  }
+
+  Options opt_;
+  control::Key key_{};
+  Endpoint path_;
+  IpAddress server_;
+  control::CounterSource counter_;
+  int epfd_ = -1;
+  std::vector<Client> clients_;
+  Clock::time_point start_{};
+  std::uint64_t bad_datagrams_ = 0, bad_checksums_ = 0, send_errors_ = 0;
+  bool all_echoing_reported_ = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+      return argv[++i];
+    };
+    if (a == "--count") o.count = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--key-file") o.key_file = val();
+    else if (a == "--path") o.path = val();
+    else if (a == "--server") o.server = val();
+    else if (a == "--port") o.port = static_cast<std::uint16_t>(std::stoul(val()));
+    else if (a == "--vni-base") o.vni_base = static_cast<std::uint32_t>(std::stoul(val()));
+    else if (a == "--identity-prefix") o.identity_prefix = val();
+    else if (a == "--inner-prefix") o.inner_prefix = val();
+    else if (a == "--duration") o.duration = std::stod(val());
+    else if (a == "--start-rate") o.start_rate = std::stod(val());
+    else if (a == "--ping-interval-ms") o.ping_interval_ms = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--summary") o.summary = val();
+    else usage(("unknown argument " + a).c_str());
+  }
+  if (o.key_file.empty()) usage("--key-file is required");
+  if (o.count == 0 || o.count > 65535) usage("--count must be 1..65535");
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  try {
+    return Driver(o).run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "many_clients: %s\n", e.what());
+    return 1;
+  }
+}
