@@ -29,10 +29,10 @@ EOF
 
 # Everything between the IPv4 Internet and gw (both clients' traffic), and
 # IPv6 fragments behind TAYGA, while the tunnels run.
-on inet tcpdump -i to-gw -n -U -s 128 -w "$LAB_TMP/v4leg.pcap" "udp port 6081 or (ip[6:2] & 0x3fff != 0)" \
+ip netns exec "$LAB-inet" tcpdump -i to-gw -n -U -s 128 -w "$LAB_TMP/v4leg.pcap" "udp port 6081 or (ip[6:2] & 0x3fff != 0)" \
   >"$LAB_TMP/tcpdump-inet.log" 2>&1 &
 CAP1=$!
-on nat64 tcpdump -i to-client6 -n -U -s 128 -w "$LAB_TMP/frag6.pcap" "ip6 and ip6[6] == 44" \
+ip netns exec "$LAB-nat64" tcpdump -i to-client6 -n -U -s 128 -w "$LAB_TMP/frag6.pcap" "ip6 and ip6[6] == 44" \
   >"$LAB_TMP/tcpdump-nat64.log" 2>&1 &
 CAP2=$!
 LAB_PIDS+=("$CAP1" "$CAP2")
@@ -79,11 +79,11 @@ check "inner MTU 1406 on all four interfaces" bash -c "
   [ \$(ip netns exec $LAB-server cat /sys/class/net/gns6/mtu) = 1406 ] &&
   [ \$(ip netns exec $LAB-client4 cat /sys/class/net/gnc4/mtu) = 1406 ] &&
   [ \$(ip netns exec $LAB-client6 cat /sys/class/net/gnc6/mtu) = 1406 ]"
-check "full-size inner ping (1406, DF) both ways on both tunnels" bash -c "
+check "full-size inner ping (1406, DF) both ways on both tunnels" bash -c "{
   ip netns exec $LAB-client4 ping -q -c 2 -W 2 -M do -s 1358 fd00:42::1 &&
   ip netns exec $LAB-server ping -q -c 2 -W 2 -M do -s 1358 fd00:42::2 &&
   ip netns exec $LAB-client6 ping -q -c 2 -W 2 -M do -s 1358 fd00:43::1 &&
-  ip netns exec $LAB-server ping -q -c 2 -W 2 -M do -s 1358 fd00:43::2"
+  ip netns exec $LAB-server ping -q -c 2 -W 2 -M do -s 1358 fd00:43::2; } >/dev/null"
 
 head -c 50000000 /dev/urandom >"$LAB_TMP/data"
 check "50 MB client4 -> server, matching sha256" transfer_file client4 fd00:42::1 server "$LAB_TMP/data"
