@@ -70,23 +70,24 @@ wait_until 5 grep -q "listening on" "$LAB_TMP/tcpdump.log"
 start_endpoints keyed --key-file "$LAB_TMP/key"
 check "keyed: tunnel up within 10 s" wait_until 10 on client4 ping -c 1 -W 1 fd00:42::1
 # Genuine replies that never reach the server: the server's input drops the
-# client's replies (magic "GN64" at UDP payload byte 46, type 2 at 51) until
-# one of its keepalive probes has lost its reply. Replayed later they carry
+# client's replies (magic "GN64" at UDP payload byte 46, type 2 at 51): the
+# quota lets exactly one (a 206-byte packet) be dropped, so a keepalive
+# probe loses its reply and the server's retry gets one. Replayed later they carry
 # a valid MAC and a fresh counter but answer no outstanding probe: stale.
 on server nft -f - <<'EOF2'
 table ip6 attack_test {
   chain input {
     type filter hook input priority -10; policy accept;
-    udp dport 6081 @th,432,32 0x474e3634 @th,472,8 0x02 counter drop
+    udp dport 6081 @th,432,32 0x474e3634 @th,472,8 0x02 quota until 300 bytes counter drop
   }
 }
 EOF2
 dropped_replies() { on server nft list table ip6 attack_test | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 check "keyed: a genuine reply of the client withheld from the server" wait_until 8 bash -c "[ \"\$(ip netns exec $LAB-server nft list table ip6 attack_test | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')\" -ge 1 ]"
+sleep 1.5   # the server's retry is answered
 WITHHELD=$(dropped_replies)
 on server nft delete table ip6 attack_test
 echo "    withheld $WITHHELD genuine replies from the server"
-sleep 1.5   # the server's retry is answered
 kill -TERM "$CAP"; wait "$CAP" 2>/dev/null || true
 
 on attacker "${FORGE[@]}" check --pcap "$LAB_TMP/genuine.pcap" --sender $CLIENT --key "$LAB_TMP/key" >"$LAB_TMP/check.out"
@@ -189,5 +190,13 @@ wait "$LISTEN" || true
 got=$(json_field "$LAB_TMP/listen.out" 'd["received"]')
 echo "    server's ping to client4: $(grep -E 'packets transmitted' "$LAB_TMP/ping-open.log"); the attacker received $got datagrams"
 check "no key: the server's tunnel traffic now reaches the attacker ($got datagrams)" test "$got" -ge 5
+# For the record (not asserted): the attacker's counter (its clock) is above
+# the client's (the client's start time + 1 per message), so the client's own
+# probes now fall below the replay window and it cannot take its path back.
+sleep 3
+s_status | /usr/bin/python3 -c '
+import json, sys
+p = json.load(sys.stdin)["peers"][0]
+print("    8 s after the hijack: path %s, client probes dropped as control_replay: %d" % (p["path"]["target"], p["drops"]["control_replay"]))'
 stop_endpoints
 summary
