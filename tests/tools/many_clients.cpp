@@ -119,7 +119,7 @@ std::vector<std::uint8_t> icmp6_frame(const std::array<std::uint8_t, 6>& dst_mac
                                       const IpAddress& dst, std::uint8_t hop_limit, std::vector<std::uint8_t> icmp) {
   icmp[2] = icmp[3] = 0;
   put16(&icmp[2], icmp6_checksum(src.bytes(), dst.bytes(), icmp.data(), icmp.size()));
-  std::vector<std::uint8_t> f(14 + 40);
+  std::vector<std::uint8_t> f(14 + 40 + icmp.size());
   std::copy(dst_mac.begin(), dst_mac.end(), f.begin());
   std::copy(src_mac.begin(), src_mac.end(), f.begin() + 6);
   put16(&f[12], 0x86dd);
@@ -130,7 +130,7 @@ std::vector<std::uint8_t> icmp6_frame(const std::array<std::uint8_t, 6>& dst_mac
   ip[7] = hop_limit;
   std::copy(src.bytes().begin(), src.bytes().end(), ip + 8);
   std::copy(dst.bytes().begin(), dst.bytes().end(), ip + 24);
-  f.insert(f.end(), icmp.begin(), icmp.end());
+  std::copy(icmp.begin(), icmp.end(), f.begin() + 54);
   return f;
 }
 
