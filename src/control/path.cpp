@@ -29,7 +29,7 @@ std::string_view to_string(Mode m) {
 
 PathSelector::PathSelector(Mode mode, Timing timing, std::function<std::uint64_t()> random_id)
     : mode_(mode), timing_(timing), random_id_(std::move(random_id)) {
-  if (mode_ == Mode::kServer) reason_ = "no authenticated probe from the client yet";
+  if (mode_ == Mode::kServer) reason_ = "no probe from the client yet";
 }
 
 void PathSelector::set_direct(const net::Endpoint& target) {
@@ -110,7 +110,6 @@ bool PathSelector::on_reply(const net::Endpoint& from, const Message& reply, Clo
   c->rtt = std::chrono::duration_cast<std::chrono::microseconds>(now - c->sent_at);
   c->observed = reply.observed;
   ++c->replies;
-  peer_in_use_ = reply.in_use;
   if (pending_ && c == &*pending_) {
     // The challenge came back from the new source: the path moves there.
     pending_->kind = PathKind::kLearned;
@@ -118,11 +117,12 @@ bool PathSelector::on_reply(const net::Endpoint& from, const Message& reply, Clo
     pending_.reset();
   }
   choose(now);
+  note_peer_in_use(reply.in_use, now);
   return true;
 }
 
 std::optional<ProbeOut> PathSelector::on_probe(const net::Endpoint& from, const Message& probe, Clock::time_point now) {
-  peer_in_use_ = probe.in_use;
+  note_peer_in_use(probe.in_use, now);
   if (mode_ != Mode::kServer && mode_ != Mode::kAuto) return std::nullopt;
   if (learned_ && learned_->target == from) return std::nullopt;
   if (pending_ && pending_->target == from) return std::nullopt;
@@ -142,6 +142,25 @@ std::optional<ProbeOut> PathSelector::on_probe(const net::Endpoint& from, const 
   ProbeOut p = send_probe(*pending_, now);
   pending_->next_probe = now + timing_.keepalive;
   return p;
+}
+
+Candidate* PathSelector::chosen_mutable() {
+  return const_cast<Candidate*>(chosen());
+}
+
+void PathSelector::suspect(Clock::time_point now) {
+  Candidate* c = chosen_mutable();
+  if (!c || c->outstanding || now - c->sent_at < timing_.reply_timeout) return;
+  c->next_probe = std::min(c->next_probe, now);
+}
+
+void PathSelector::note_peer_in_use(PathKind k, Clock::time_point now) {
+  peer_in_use_ = k;
+  // Both ends prefer the direct path; if only one of us is on it, one of us
+  // is wrong about it: check ours at once.
+  if (mode_ == Mode::kAuto && k != PathKind::kNone && chosen_ != PathKind::kNone &&
+      (k == PathKind::kDirect) != (chosen_ == PathKind::kDirect))
+    suspect(now);
 }
 
 const Candidate* PathSelector::chosen() const {
@@ -172,7 +191,6 @@ std::string PathSelector::label() const {
 }
 
 void PathSelector::choose(Clock::time_point now) {
-  (void)now;
   PathKind pick = PathKind::kNone;
   std::string why;
   auto alive = [&](const std::optional<Candidate>& c) { return c && c->alive(timing_.dead_after); };
@@ -187,7 +205,7 @@ void PathSelector::choose(Clock::time_point now) {
     case Mode::kServer:
       if (learned_) {
         pick = PathKind::kLearned;
-        why = fmt::format("learned from the client's authenticated probe, confirmed by its reply from {}",
+        why = fmt::format("learned from the client's probe, confirmed by its reply to our challenge from {}",
                           learned_->target.to_string());
       }
       break;
@@ -226,6 +244,10 @@ void PathSelector::choose(Clock::time_point now) {
     chosen_ = pick;
     chosen_target_ = target;
     ++generation_;
+    // The peer learns what we use from our probes ("in use"): send them now.
+    if (mode_ == Mode::kAuto)
+      for (auto* slot : {&direct_, &nat64_, &learned_})
+        if (*slot && !(*slot)->outstanding) (*slot)->next_probe = std::min((*slot)->next_probe, now);
   }
   if (!why.empty()) reason_ = why;
 }

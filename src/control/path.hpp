@@ -73,6 +73,12 @@ class PathSelector {
   // to send at once).
   std::optional<ProbeOut> on_probe(const net::Endpoint& from, const Message& probe, Clock::time_point now);
 
+  // Data went out on the chosen path and nothing came back for a while, or
+  // the peer reports using the direct path while we do not (or the other
+  // way round): probe the chosen path now instead of at the next keepalive,
+  // so a dead path is noticed in reply_timeout * dead_after.
+  void suspect(Clock::time_point now);
+
   // The candidate data goes to now, if any.
   const Candidate* chosen() const;
   PathKind chosen_kind() const;
@@ -96,6 +102,8 @@ class PathSelector {
 
  private:
   Candidate* find_outstanding(const net::Endpoint& from, std::uint64_t id);
+  Candidate* chosen_mutable();
+  void note_peer_in_use(PathKind k, Clock::time_point now);
   void choose(Clock::time_point now);
   ProbeOut send_probe(Candidate& c, Clock::time_point now);
 

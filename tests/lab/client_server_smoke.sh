@@ -17,7 +17,7 @@ wait_until 5 on gw sh -c "ss -lunH 'sport = :7000' | grep -q ."
 
 # Everything the attacker's link sees while the clients talk (but the
 # kernel's own IPv6 multicast chatter, MLD, on link-up).
-on attacker tcpdump -i to-inet -n -U -w "$LAB_TMP/attacker.pcap" not arp and not ip6 multicast >"$LAB_TMP/tcpdump.log" 2>&1 &
+ip netns exec "$LAB-attacker" tcpdump -i to-inet -n -U -w "$LAB_TMP/attacker.pcap" not arp and not ip6 multicast >"$LAB_TMP/tcpdump.log" 2>&1 &
 TCPDUMP=$!
 LAB_PIDS+=("$TCPDUMP")
 wait_until 5 grep -q "listening on" "$LAB_TMP/tcpdump.log"

@@ -193,3 +193,42 @@ TEST(PathSelector, AutoLearnsAsServerWhenItsOwnPathIsDead) {
   EXPECT_EQ(f.paths.chosen_kind(), PathKind::kLearned);
   EXPECT_EQ(f.paths.label(), "server");
 }
+
+TEST(PathSelector, SuspicionProbesAtOnceInsteadOfAtTheNextKeepalive) {
+  Fixture f(Mode::kSymmetric);
+  f.paths.set_nat64(kPath, true);
+  auto out = f.paths.poll(f.t0);
+  f.paths.on_reply(kPath, f.reply_to(out[0]), f.t0 + 1ms);
+  EXPECT_TRUE(f.paths.poll(f.t0 + 2s).empty());  // keepalive not due until 5 s
+  f.paths.suspect(f.t0 + 2s);
+  EXPECT_EQ(f.paths.poll(f.t0 + 2s).size(), 1u);
+  f.paths.suspect(f.t0 + 2s + 100ms);  // one probe outstanding is enough
+  EXPECT_TRUE(f.paths.poll(f.t0 + 2s + 100ms).empty());
+  // Unanswered: dead after reply_timeout * dead_after, at 5 s, not 8 s.
+  f.paths.poll(f.t0 + 3s);
+  f.paths.poll(f.t0 + 4s);
+  f.paths.poll(f.t0 + 5s);
+  EXPECT_FALSE(f.paths.chosen()->alive(3));
+}
+
+TEST(PathSelector, AutoChecksItsPathWhenThePeerDisagreesAboutDirect) {
+  Fixture f(Mode::kAuto);
+  f.paths.set_direct(kDirect);
+  f.paths.set_nat64(kPath, true);
+  auto out = f.paths.poll(f.t0);
+  for (const auto& p : out)
+    f.paths.on_reply(p.kind == PathKind::kDirect ? kDirect : kPath, f.reply_to(p, PathKind::kDirect), f.t0 + 1ms);
+  ASSERT_EQ(f.paths.chosen_kind(), PathKind::kDirect);
+  // The move to direct made every candidate due, so the peer hears "in use"
+  // at once; answer those too.
+  auto told = f.paths.poll(f.t0 + 2ms);
+  EXPECT_GE(told.size(), 1u);
+  for (const auto& p : told)
+    f.paths.on_reply(p.kind == PathKind::kDirect ? kDirect : kPath, f.reply_to(p, PathKind::kDirect), f.t0 + 3ms);
+  EXPECT_TRUE(f.paths.poll(f.t0 + 2s).empty());
+  // The peer's probe says it left the direct path: ours is checked now.
+  f.paths.on_probe(kPath, f.probe(PathKind::kNat64, PathKind::kNat64), f.t0 + 2s);
+  auto again = f.paths.poll(f.t0 + 2s);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].kind, PathKind::kDirect);
+}
