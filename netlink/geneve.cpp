@@ -1,9 +1,13 @@
 #include "netlink/geneve.hpp"
 
 #include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -197,6 +201,24 @@ std::vector<LinkInfo> list_links(MnlSocket& sock) {
     if (nlh->nlmsg_type == RTM_NEWLINK) out.push_back(parse_link(nlh));
   });
   return out;
+}
+
+void disable_tx_checksum_offload(const std::string& ifname) {
+  int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno("opening a socket for the ethtool ioctl on " + ifname);
+  // gn::Fd lives in gn_io, which gn_netlink does not link.
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } closer{fd};
+  ethtool_value value{};
+  value.cmd = ETHTOOL_STXCSUM;
+  value.data = 0;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_data = reinterpret_cast<char*>(&value);
+  if (::ioctl(fd, SIOCETHTOOL, &ifr) < 0) throw_errno("turning off transmit checksum offload on " + ifname);
 }
 
 std::optional<std::string> probe_geneve_support(MnlSocket& sock) {

@@ -85,6 +85,16 @@ void delete_link(MnlSocket& sock, int ifindex, const std::string& ifname);
 std::optional<LinkInfo> get_link(MnlSocket& sock, const std::string& ifname);
 std::vector<LinkInfo> list_links(MnlSocket& sock);
 
+// Turns off transmit checksum offload (and with it TSO) on a link, with the
+// ethtool ioctl: the stack then checksums (and segments) inner packets
+// before the GENEVE device sees them. Needed with the nftables source-port
+// rewrite: with an inner CHECKSUM_PARTIAL packet the device computes the
+// outer UDP checksum in full at once (local checksum offload) while the
+// skb stays CHECKSUM_PARTIAL, and nft_payload skips the checksum update for
+// CHECKSUM_PARTIAL transport headers, so the rewritten port would leave a
+// wrong checksum (seen: TCP over the tunnel never connects).
+void disable_tx_checksum_offload(const std::string& ifname);
+
 // Why this kernel cannot make GENEVE links (nullopt: it can). Creates and
 // deletes a throw-away link "gnprobe<pid>" in the current network namespace.
 std::optional<std::string> probe_geneve_support(MnlSocket& sock);

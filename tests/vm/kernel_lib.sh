@@ -1,0 +1,83 @@
+# Shared by the kernel data plane VM tests (source after scripts/lib/lab.sh
+# and lab_init). Two namespaces a and b joined by a veth pair va/vb over
+# IPv6 (2001:db8:ab::a, ::b); kernel_tunnel drives KernelDataplane.
+#
+#   underlay                      namespaces a, b and the veth pair
+#   kt NS LOG ARGS...             kernel_tunnel up ARGS in NS, in the background ($LAST_PID)
+#   stop PID                      SIGTERM, wait; returns its exit status
+#   capture_start NS IF FILE      tcpdump of UDP on IF into FILE ($CAPTURE_PID)
+#   capture_stop                  stop it
+#   outer_fields FILE             one line per GENEVE packet, fields separated by '|':
+#                                 src sport dport csum csum-status(0 bad, 1 good, 2 unverified) vni(hex) opt-class opt-type opt-len opt-data
+#   xfer FROM ADDR TO FILE        transfer_file with a time limit (it waits forever
+#                                 for a connection that never comes)
+#   ours NS                       what of ours is in NS: geneve links, clsact qdiscs, geneve_nat64 tables
+
+KT="$BUILD_DIR/tests/kernel_tunnel"
+LAB_SH="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib" && pwd)/lab.sh"
+A6=2001:db8:ab::a
+B6=2001:db8:ab::b
+VNI=4242
+
+underlay() {
+  ns a >/dev/null
+  ns b >/dev/null
+  link a va b vb
+  on a ip addr add $A6/64 dev va nodad
+  on b ip addr add $B6/64 dev vb nodad
+  # Checksums computed in software on A's side, so the capture on va shows
+  # the real ones (with offload the capture sees a partial checksum).
+  on a ethtool -K va tx off rx off >/dev/null
+}
+
+kt() {
+  local n="$1" log="$2"
+  shift 2
+  daemon "$n" "$log" "$KT" up "$@"
+}
+
+stop() {
+  kill -TERM "$1" 2>/dev/null
+  wait "$1"
+}
+
+# Waits until kernel_tunnel in LOG says it is up.
+up_in() { wait_until "${2:-20}" grep -q "^up " "$1"; }
+
+capture_start() {
+  rm -f "$3"
+  # Not through `on`: a backgrounded function is a subshell, and $! would
+  # not be tcpdump's pid.
+  ip netns exec "$LAB-$1" tcpdump -i "$2" -U -s 2048 -w "$3" udp >/dev/null 2>&1 &
+  CAPTURE_PID=$!
+  LAB_PIDS+=("$CAPTURE_PID")
+  wait_until 20 test -s "$3"
+}
+
+capture_stop() {
+  sleep 0.5
+  # TERM, not INT: background jobs of a non-interactive shell ignore SIGINT.
+  kill -TERM "$CAPTURE_PID" 2>/dev/null
+  wait "$CAPTURE_PID" 2>/dev/null || true
+}
+
+outer_fields() {
+  tshark -r "$1" -o udp.check_checksum:TRUE -Y geneve -T fields -E 'separator=|' -E occurrence=f \
+    -e ipv6.src -e udp.srcport -e udp.dstport -e udp.checksum -e udp.checksum.status -e geneve.vni \
+    -e geneve.option.class -e geneve.option.type -e geneve.option.length -e geneve.option.unknown.data 2>/dev/null
+}
+
+xfer() {
+  LAB="$LAB" BUILD_DIR="$BUILD_DIR" timeout -k 5 "${XFER_TIMEOUT:-150}" \
+    bash -c '. "$0"; transfer_file "$@"' "$LAB_SH" "$@"
+}
+
+ours() {
+  {
+    on "$1" ip -d link show type geneve 2>/dev/null | grep -E '^[0-9]+:|alias'
+    on "$1" tc qdisc show 2>/dev/null | grep clsact
+    on "$1" nft list tables 2>/dev/null | grep geneve_nat64
+  } || true
+}
+
+nothing_of_ours() { [ -z "$(ours "$1")" ]; }

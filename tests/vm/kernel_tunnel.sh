@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs inside the VM. Kernel <-> kernel tunnels between two namespaces over
+# an IPv6 veth: with the NAT64 routing option (external device + tc
+# tunnel_key) and without (plain device). Inner ping, a transfer with
+# matching sha256, control frames through the AF_PACKET socket, and on the
+# wire (tshark): the option on every packet, the fixed source port, nonzero
+# and correct UDP checksums.
+set -uo pipefail
+. "$(dirname "$0")/../../scripts/lib/lab.sh"
+lab_init kt
+. "$(dirname "$0")/kernel_lib.sh"
+underlay
+head -c 4000000 /dev/urandom >"$LAB_TMP/data"
+
+echo "-- with the routing option (external GENEVE + tc)"
+kt a "$LAB_TMP/a.log" gnv0 $VNI $A6 $B6 --route-option $B6 --mtu 1406 --address fd00:42::a/64 --send-control
+PA=$LAST_PID
+kt b "$LAB_TMP/b.log" gnv0 $VNI $B6 $A6 --route-option $A6 --mtu 1406 --address fd00:42::b/64
+PB=$LAST_PID
+check "both ends up" up_in "$LAB_TMP/a.log" && up_in "$LAB_TMP/b.log"
+check "external device, source port pinned by nftables (6.1 has no GENEVE port range)" \
+  grep -q "external=1 source-port-method=nftables" "$LAB_TMP/a.log"
+capture_start a va "$LAB_TMP/opt.pcap"
+check "inner ping A -> B" on a ping -q -c 3 -i 0.3 -W 3 fd00:42::b
+check "inner ping B -> A" on b ping -q -c 3 -i 0.3 -W 3 fd00:42::a
+check "full-size inner ping (1406), DF, no fragmentation" on a ping -q -c 2 -W 3 -M do -s $((1406 - 48)) fd00:42::b
+check "4 MB A -> B with matching sha256" xfer a fd00:42::b b "$LAB_TMP/data"
+check "control frames A -> B arrive on B's packet socket" grep -q "control frame received on gnv0" "$LAB_TMP/b.log"
+capture_stop
+outer_fields "$LAB_TMP/opt.pcap" >"$LAB_TMP/opt.txt"
+from_a=$(grep -c "^$A6|" "$LAB_TMP/opt.txt")
+echo "    $from_a GENEVE packets from A captured; first: $(grep -m1 "^$A6|" "$LAB_TMP/opt.txt")"
+check "captured packets from A" test "$from_a" -gt 100
+# Counts packets from A that fail an awk condition.
+# Counts packets from A that fail an awk condition; shows the first three.
+bad_from_a() {
+  awk -F'|' -v a=$A6 -v vni="$VNI_HEX" "\$1 == a && !($1)" "$2" | head -3 | sed 's/^/    bad: /' >&2
+  awk -F'|' -v a=$A6 -v vni="$VNI_HEX" "\$1 == a && !($1)" "$2" | wc -l
+}
+VNI_HEX=$(printf '0x%06x' $VNI)
+OPT_B=20010db800ab0000000000000000000b17c1ffff  # [2001:db8:ab::b]:6081, padding
+check "every packet from A: sport 6081, dport 6081, VNI $VNI" \
+  test "$(bad_from_a '$2 == 6081 && $3 == 6081 && $6 == vni' "$LAB_TMP/opt.txt")" -eq 0
+check "every packet from A carries option 0x0162 type 0x01 length 24 naming [$B6]:6081" \
+  test "$(bad_from_a '$7 == "0x0162" && $8 == "0x01" && $9 == 24 && $10 == "'$OPT_B'"' "$LAB_TMP/opt.txt")" -eq 0
+check "UDP checksums from A are nonzero and correct (tshark verified)" \
+  test "$(bad_from_a '$4 != "0x0000" && $5 == 1' "$LAB_TMP/opt.txt")" -eq 0
+check "B's packets carry the option too (naming A)" grep -q "^$B6|.*|20010db800ab0000000000000000000a17c1ffff" "$LAB_TMP/opt.txt"
+stop $PA; RA=$?
+stop $PB
+check "SIGTERM: exit 0" test "$RA" -eq 0
+echo "    $(tail -1 "$LAB_TMP/a.log")"
+check "nothing of ours left in A" nothing_of_ours a
+check "nothing of ours left in B" nothing_of_ours b
+
+echo "-- without the routing option (plain GENEVE device)"
+kt a "$LAB_TMP/a2.log" gnv0 $VNI $A6 $B6 --mtu 1430 --address fd00:42::a/64
+PA=$LAST_PID
+kt b "$LAB_TMP/b2.log" gnv0 $VNI $B6 $A6 --mtu 1430 --address fd00:42::b/64
+PB=$LAST_PID
+check "both ends up" up_in "$LAB_TMP/a2.log" && up_in "$LAB_TMP/b2.log"
+check "plain device" grep -q "external=0" "$LAB_TMP/a2.log"
+capture_start a va "$LAB_TMP/plain.pcap"
+check "inner ping A -> B" on a ping -q -c 3 -i 0.3 -W 3 fd00:42::b
+check "full-size inner ping (1430), DF" on a ping -q -c 2 -W 3 -M do -s $((1430 - 48)) fd00:42::b
+check "4 MB B -> A with matching sha256" xfer b fd00:42::a a "$LAB_TMP/data"
+capture_stop
+outer_fields "$LAB_TMP/plain.pcap" >"$LAB_TMP/plain.txt"
+check "every packet from A: sport 6081, no option, checksum correct" \
+  test "$(bad_from_a '$2 == 6081 && $7 == "" && $5 == 1' "$LAB_TMP/plain.txt")" -eq 0
+check "and there were such packets ($(grep -c "^$A6|" "$LAB_TMP/plain.txt"))" grep -q "^$A6|6081|6081" "$LAB_TMP/plain.txt"
+stop $PA
+stop $PB
+check "nothing of ours left in A" nothing_of_ours a
+summary
