@@ -1,13 +1,16 @@
 #include "endpoint/endpoint.hpp"
 
+#include <net/if.h>
 #include <netdb.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "net/mtu.hpp"
 #include "netlink/link.hpp"
+#include "netlink/mnl.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -22,9 +25,13 @@ struct Peer {
   Peer(config::PeerSpec s, control::Mode mode, control::Timing timing)
       : spec(std::move(s)), paths(mode, timing, control::random_probe_id) {}
 
+  const std::string& ifname() const { return kernel ? kernel->ifname() : tap->name(); }
+
   config::PeerSpec spec;
   std::optional<control::Key> key;
+  // One of the two carries the peer's frames.
   std::optional<dataplane::TapDevice> tap;
+  std::unique_ptr<dataplane::KernelDataplane> kernel;
   std::array<std::uint8_t, 6> mac{};
   dataplane::Tunnel tunnel;
   control::PathSelector paths;
@@ -38,11 +45,19 @@ struct Peer {
   Clock::time_point last_resolve{};
   std::uint64_t probes_rx = 0, replies_rx = 0, probes_tx = 0, replies_tx = 0;
   std::optional<net::Endpoint> observed;  // how the peer last saw us
+  // Data sent without anything coming back makes the path suspect.
+  std::uint64_t tx_seen = 0;
+  Clock::time_point last_tx_change{};
 };
 
 namespace {
 
-std::string hex(unsigned value, int width) { return fmt::format("0x{:0{}x}", value, width); }
+std::string hex(unsigned value, int width) {
+  return fmt::format("0x{:0{}x}", value, width);
+}
+
+// How long data may go unanswered before the chosen path is probed early.
+constexpr std::chrono::milliseconds kSilence{1500};
 
 double seconds_since(Clock::time_point t, Clock::time_point now) {
   return std::chrono::duration<double>(now - t).count();
@@ -56,11 +71,12 @@ nlohmann::json since_or_null(Clock::time_point t, Clock::time_point now) {
 }  // namespace
 
 TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), started_(Clock::now()) {
-  if (cfg_.dataplane == config::Dataplane::kKernel)
-    throw UsageError("the kernel data plane is not available in this build; use --dataplane auto or userspace");
-  dataplane_reason_ = cfg_.dataplane == config::Dataplane::kUserspace
-                          ? "requested with --dataplane userspace"
-                          : "kernel GENEVE data plane not implemented in this version";
+  if (cfg_.dataplane == config::Dataplane::kUserspace) {
+    dataplane_reason_ = "requested with --dataplane userspace";
+  } else if (auto why = kernel_unsuitable_reason(); !why.empty()) {
+    if (cfg_.dataplane == config::Dataplane::kKernel) throw UsageError("--dataplane kernel: " + why);
+    dataplane_reason_ = why;
+  }
   auto specs = config::peers_of(cfg_);  // a server's --config also sets LOCAL
   const bool server = cfg_.mode == control::Mode::kServer;
 
@@ -88,27 +104,29 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), s
   }
   mtu_ = cfg_.mtu ? cfg_.mtu : net::inner_mtu_for(underlay_mtu_, header_len);
   if (mtu_ < net::kMinInnerMtu)
-    throw UsageError(fmt::format("the underlay MTU {} leaves an inner MTU of {}, below IPv6's minimum {}; "
-                                 "raise the underlay MTU",
-                                 underlay_mtu_, mtu_, net::kMinInnerMtu));
+    throw UsageError(
+        fmt::format("the underlay MTU {} leaves an inner MTU of {}, below IPv6's minimum {}; "
+                    "raise the underlay MTU",
+                    underlay_mtu_, mtu_, net::kMinInnerMtu));
   if (cfg_.mtu && cfg_.mtu > net::inner_mtu_for(underlay_mtu_, header_len))
     log::warn("--mtu {} exceeds what the underlay MTU {} carries ({}): large frames will be dropped as too big",
               cfg_.mtu, underlay_mtu_, net::inner_mtu_for(underlay_mtu_, header_len));
 
-  // Bind now, so a busy port is an error at start, not later.
-  if (nat64_target_) socket_for(nat64_target_->address.family());
-  if (server || direct_target_) socket_for(net::Family::kV6);
-
   dataplane_ = std::make_unique<dataplane::UserspaceDataplane>(
       [this](const net::Endpoint& from) { return lookup(from); },
       [this](dataplane::Tunnel* t, std::uint32_t vni, std::span<const std::uint8_t> frame, const net::Endpoint& from,
-             dataplane::UdpSocket& sock) { on_control(t, vni, frame, from, sock); });
+             dataplane::UdpSocket&) { on_control(t, vni, frame, from); });
 
   for (auto& spec : specs) {
     if (!spec.key_file) spec.key_file = cfg_.key_file;
     add_peer(spec);
   }
-  name_ = cfg_.name.empty() ? peers_.front()->tap->name() : cfg_.name;
+  // Bind now, so a busy port is an error at start, not later. A peer on the
+  // kernel data plane needs no socket: the GENEVE device has the port.
+  bool userspace = std::any_of(peers_.begin(), peers_.end(), [](const auto& p) { return !p->kernel; });
+  if (userspace && nat64_target_) socket_for(nat64_target_->address.family());
+  if (userspace && (server || direct_target_)) socket_for(net::Family::kV6);
+  name_ = cfg_.name.empty() ? peers_.front()->ifname() : cfg_.name;
   status_server_ = std::make_unique<control::StatusServer>(cfg_.run_dir, name_);
   loop_.watch(status_server_->fd(), "the status socket",
               [this] { status_server_->serve_one(status().dump(2) + "\n"); });
@@ -117,17 +135,18 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), s
   std::size_t unkeyed = 0;
   for (const auto& p : peers_) unkeyed += p->key ? 0 : 1;
   if (unkeyed)
-    log::warn("{}: {} of {} peers have no key: their control messages are not authenticated, and anyone who can "
-              "send this endpoint a packet can move their path (use --key-file; docs/protocol.md 6.3)",
-              name_, unkeyed, peers_.size());
+    log::warn(
+        "{}: {} of {} peers have no key: their control messages are not authenticated, and anyone who can "
+        "send this endpoint a packet can move their path (use --key-file; docs/protocol.md 6.3)",
+        name_, unkeyed, peers_.size());
   if (!cfg_.route_option)
     log::info("{}: sending no NAT64 routing option (--no-route-option): the path must not need it", name_);
   for (const auto& p : peers_)
-    log::info("{}: {} tunnel VNI {} to {} up: {} {}, source port {}, mtu {} (underlay {}), userspace data plane ({})",
-              p->tap->name(), control::to_string(cfg_.mode), p->spec.vni, p->spec.remote.to_string(),
+    log::info("{}: {} tunnel VNI {} to {} up: {} {}, source port {}, mtu {} (underlay {}), {} data plane ({})",
+              p->ifname(), control::to_string(cfg_.mode), p->spec.vni, p->spec.remote.to_string(),
               nat64_target_ ? "PATH" : "learning the path from the client",
               nat64_target_ ? nat64_target_->to_string() : "", cfg_.source_port, mtu_, underlay_mtu_,
-              dataplane_reason_);
+              p->kernel ? "kernel" : "userspace", dataplane_reason_);
 }
 
 TunnelEndpoint::~TunnelEndpoint() = default;
@@ -163,8 +182,8 @@ dataplane::UdpSocket& TunnelEndpoint::socket_for(net::Family family) {
   auto& send = v6 ? send6_ : send4_;
   if (send) return *send;
   // A client's LOCAL is its identity, not necessarily an address it has.
-  net::IpAddress addr = !v6 ? net::IpAddress::v4({0, 0, 0, 0})
-                            : (cfg_.mode == control::Mode::kClient ? net::IpAddress{} : cfg_.local);
+  net::IpAddress addr =
+      !v6 ? net::IpAddress::v4({0, 0, 0, 0}) : (cfg_.mode == control::Mode::kClient ? net::IpAddress{} : cfg_.local);
   send.emplace(dataplane::UdpSocket::bind({addr, cfg_.source_port}));
   dataplane::UdpSocket* s = &*send;
   loop_.watch(s->fd(), "the UDP socket", [this, s] { dataplane_->on_udp_readable(*s); });
@@ -183,12 +202,15 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec) {
   if (!by_identity_.emplace(IdentityKey{spec.remote, spec.vni}, p).second)
     throw UsageError("two peers with REMOTE " + spec.remote.to_string() + " and VNI " + std::to_string(spec.vni));
   if (spec.key_file) p->key = control::read_key_file(*spec.key_file);
-  p->tap.emplace(dataplane::TapDevice::create(spec.ifname));
-  p->mac = p->tap->hardware_address();
-  {
+  if (dataplane_reason_.empty()) p->kernel = try_kernel(spec, *nat64_target_);
+  if (p->kernel) {
+    p->mac = {};  // control frames leave with the device's own MAC anyway
+  } else {
+    p->tap.emplace(dataplane::TapDevice::create(spec.ifname));
+    p->mac = p->tap->hardware_address();
     netlink::RouteSocket nl;
-    netlink::set_link_mtu_up(nl, p->tap->ifindex(), p->tap->name(), mtu_);
-    for (const auto& a : spec.addresses) netlink::add_address(nl, p->tap->ifindex(), p->tap->name(), a);
+    netlink::set_link_mtu_up(nl, p->tap->ifindex(), p->ifname(), mtu_);
+    for (const auto& a : spec.addresses) netlink::add_address(nl, p->tap->ifindex(), p->ifname(), a);
   }
   p->tunnel.tap = &*p->tap;
   p->tunnel.vni = spec.vni;
@@ -199,8 +221,85 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec) {
   if (nat64_target_) p->paths.set_nat64(*nat64_target_, cfg_.route_option);
   p->last_resolve = Clock::now();
   peers_.push_back(std::move(peer));
-  loop_.watch(p->tap->fd(), "the TAP device", [this, p] { dataplane_->on_tap_readable(p->tunnel); });
+  if (p->kernel)
+    watch_kernel_control(*p);
+  else
+    loop_.watch(p->tap->fd(), "the TAP device", [this, p] { dataplane_->on_tap_readable(p->tunnel); });
   apply_path(*p);
+}
+
+std::string TunnelEndpoint::kernel_unsuitable_reason() const {
+  switch (cfg_.mode) {
+    case control::Mode::kServer:
+      return "a server learns its clients' paths from the outer source of their packets, which a kernel GENEVE "
+             "device does not show";
+    case control::Mode::kAuto:
+      return "auto mode moves between paths as they live and die; the kernel data plane carries one fixed path";
+    case control::Mode::kSymmetric:
+    case control::Mode::kClient: break;
+  }
+  if (cfg_.source_port != cfg_.port) return "kernel GENEVE sends from the port it listens on (--source-port differs)";
+  return {};
+}
+
+std::unique_ptr<dataplane::KernelDataplane> TunnelEndpoint::try_kernel(const config::PeerSpec& spec,
+                                                                       const net::Endpoint& peer) {
+  try {
+    auto stale = dataplane::remove_stale_objects();
+    for (const auto& l : stale.links) log::info("removed interface {} left by a process that is gone", l);
+    for (const auto& t : stale.tables) log::info("removed nftables table {} left by a process that is gone", t);
+  } catch (const std::exception& e) {
+    log::debug("looking for stale kernel objects: {}", e.what());
+  }
+  dataplane::KernelTunnelConfig k;
+  k.ifname = spec.ifname;
+  if (auto pos = k.ifname.find("%d"); pos != std::string::npos) {
+    // The kernel names a GENEVE device only by an exact name: take the first free one.
+    for (int n = 0;; ++n) {
+      std::string name = k.ifname.substr(0, pos) + std::to_string(n) + k.ifname.substr(pos + 2);
+      if (if_nametoindex(name.c_str()) == 0) {
+        k.ifname = name;
+        break;
+      }
+    }
+  } else if (if_nametoindex(k.ifname.c_str()) != 0)
+    throw UsageError("interface " + k.ifname + " already exists; choose another --ifname");
+  k.vni = spec.vni;
+  k.local = peer.address.is_v4() ? net::IpAddress::v4({0, 0, 0, 0})
+                                 : (cfg_.mode == control::Mode::kClient ? net::IpAddress{} : cfg_.local);
+  k.peer = peer;
+  k.listen_port = cfg_.port;
+  k.source_port = cfg_.source_port;
+  if (cfg_.route_option) k.route = geneve::Nat64Route{spec.remote.bytes(), cfg_.port};
+  k.option_id = cfg_.option_id;
+  k.mtu = mtu_;
+  k.addresses = spec.addresses;
+  try {
+    auto kernel = std::make_unique<dataplane::KernelDataplane>(k);
+    dataplane_reason_ = fmt::format("the kernel carries this path (source port pinned by {})",
+                                    dataplane::to_string(kernel->source_port_method()));
+    return kernel;
+  } catch (const netlink::KernelUnsupported& e) {
+    if (cfg_.dataplane == config::Dataplane::kKernel) throw UsageError(std::string("--dataplane kernel: ") + e.what());
+    dataplane_reason_ = std::string("the kernel cannot carry this path: ") + e.what();
+    log::info("{}: using the userspace data plane: {}", k.ifname, dataplane_reason_);
+    return nullptr;
+  }
+}
+
+void TunnelEndpoint::watch_kernel_control(Peer& peer) {
+  Peer* p = &peer;
+  loop_.watch(p->kernel->control().fd(), "the control packet socket", [this, p] {
+    // The device admits only the peer's packets, so a control frame here
+    // came from PATH (its outer source is not visible through the device).
+    std::array<std::uint8_t, 2048> buf;
+    for (int i = 0; i < 64; ++i) {
+      std::size_t n = p->kernel->control().receive_frame(buf);
+      if (n == 0) break;
+      p->tunnel.counters.last_rx = Clock::now();
+      on_control(&p->tunnel, p->spec.vni, {buf.data(), n}, *nat64_target_);
+    }
+  });
 }
 
 dataplane::Tunnel* TunnelEndpoint::lookup(const net::Endpoint& from) {
@@ -210,10 +309,12 @@ dataplane::Tunnel* TunnelEndpoint::lookup(const net::Endpoint& from) {
   return nullptr;
 }
 
-void TunnelEndpoint::drop(Peer* peer, Drop d) { (peer ? peer->tunnel.counters : unattributed_control_).drop(d); }
+void TunnelEndpoint::drop(Peer* peer, Drop d) {
+  (peer ? peer->tunnel.counters : unattributed_control_).drop(d);
+}
 
 void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, std::span<const std::uint8_t> frame,
-                                const net::Endpoint& from, dataplane::UdpSocket&) {
+                                const net::Endpoint& from) {
   Peer* peer = tunnel ? static_cast<Peer*>(tunnel->owner) : nullptr;
   auto received = control::parse_frame(frame);
   if (!received) return drop(peer, Drop::kControlMalformed);
@@ -233,7 +334,10 @@ void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, st
     case control::DecodeError::kBadMac: return drop(peer, Drop::kControlBadMac);
     case control::DecodeError::kMalformed: return drop(peer, Drop::kControlMalformed);
   }
-  if (!peer->replay.accept(m.counter)) return drop(peer, Drop::kControlReplay);
+  // Without a key the counter is as forgeable as the rest: checking it
+  // would only let a forger push the window past the real peer's counter
+  // and lock the peer out.
+  if (peer->key && !peer->replay.accept(m.counter)) return drop(peer, Drop::kControlReplay);
 
   auto now = Clock::now();
   if (m.type == control::MessageType::kProbe) {
@@ -241,8 +345,9 @@ void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, st
     peer->last_handshake = now;
     // Answer on the path it came by; with the routing option if our data
     // to that address carries it.
-    control::Message reply{control::MessageType::kReply, cfg_.local, peer->spec.remote, 0, m.probe_id,
-                           control::PathKind::kLearned, peer->paths.chosen_kind(), from};
+    control::Message reply{
+        control::MessageType::kReply, cfg_.local, peer->spec.remote, 0, m.probe_id, control::PathKind::kLearned,
+        peer->paths.chosen_kind(),    from};
     bool option = false;
     for (const control::Candidate* c : peer->paths.candidates()) {
       if (c->kind != control::PathKind::kLearned && c->target.address == from.address) {
@@ -253,8 +358,8 @@ void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, st
     send_message(*peer, reply, from, option);
     ++peer->replies_tx;
     if (auto challenge = peer->paths.on_probe(from, m, now)) {
-      log::info("{}: authenticated probe from {} at a new source {}: challenging it before moving the path",
-                peer->tap->name(), peer->spec.name, from.to_string());
+      log::info("{}: {} probe from {} at a new source {}: challenging it before moving the path", peer->ifname(),
+                peer->key ? "authenticated" : "unauthenticated (no key)", peer->spec.name, from.to_string());
       send_probe(*peer, *challenge);
     }
   } else {
@@ -262,8 +367,7 @@ void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, st
     ++peer->replies_rx;
     peer->last_handshake = now;
     if (m.observed && m.observed != peer->observed) {
-      log::info("{}: {} sees our packets coming from {}", peer->tap->name(), peer->spec.name,
-                m.observed->to_string());
+      log::info("{}: {} sees our packets coming from {}", peer->ifname(), peer->spec.name, m.observed->to_string());
       peer->observed = m.observed;
     }
   }
@@ -274,17 +378,22 @@ void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, st
 void TunnelEndpoint::send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option) {
   m.counter = counter_.next();
   auto frame = control::build_frame(m, peer.spec.vni, peer.mac, peer.key ? &*peer.key : nullptr);
+  if (peer.kernel) {
+    // The kernel encapsulates it exactly as data (docs/kernel.md).
+    if (!peer.kernel->control().send_frame(frame)) log::debug("{}: control frame dropped: no room", peer.ifname());
+    return;
+  }
   geneve::HeaderBuilder header(peer.spec.vni);
   if (route_option) header.add_route(cfg_.option_id, geneve::Nat64Route{peer.spec.remote.bytes(), cfg_.port});
   try {
     dataplane::UserspaceDataplane::send_control(socket_for(to.address.family()), to, header.bytes(), frame);
   } catch (const std::exception& e) {
-    log::warn("{}: cannot send a control message to {}: {}", peer.tap->name(), to.to_string(), e.what());
+    log::warn("{}: cannot send a control message to {}: {}", peer.ifname(), to.to_string(), e.what());
   }
 }
 
 void TunnelEndpoint::send_probe(Peer& peer, const control::ProbeOut& p) {
-  control::Message m{control::MessageType::kProbe, cfg_.local,     peer.spec.remote, 0, p.probe_id, p.kind,
+  control::Message m{control::MessageType::kProbe, cfg_.local,  peer.spec.remote, 0, p.probe_id, p.kind,
                      peer.paths.chosen_kind(),     std::nullopt};
   send_message(peer, m, p.target, p.route_option);
   ++peer.probes_tx;
@@ -314,7 +423,9 @@ void TunnelEndpoint::apply_path(Peer& peer) {
   // Where data goes.
   const control::Candidate* c = peer.paths.chosen();
   std::string label = peer.paths.label();
-  if (!c) {
+  if (peer.kernel) {
+    // The device's remote (or tc tunnel key) is the path; nothing to retarget.
+  } else if (!c) {
     peer.tunnel.clear_target();
   } else {
     try {
@@ -322,11 +433,11 @@ void TunnelEndpoint::apply_path(Peer& peer) {
       if (c->route_option) route = geneve::Nat64Route{peer.spec.remote.bytes(), cfg_.port};
       peer.tunnel.set_target(socket_for(c->target.address.family()), c->target, route);
     } catch (const std::exception& e) {
-      log::error("{}: cannot send to {}: {}", peer.tap->name(), c->target.to_string(), e.what());
+      log::error("{}: cannot send to {}: {}", peer.ifname(), c->target.to_string(), e.what());
       peer.tunnel.clear_target();
     }
   }
-  log::info("{}: path to {} is {}{} ({})", peer.tap->name(), peer.spec.name, label,
+  log::info("{}: path to {} is {}{} ({})", peer.ifname(), peer.spec.name, label,
             c ? " via " + c->target.to_string() : std::string(), peer.paths.reason());
   peer.applied_label = label;
 }
@@ -341,13 +452,21 @@ void TunnelEndpoint::maybe_reresolve(Peer& peer) {
     try {
       net::Endpoint fresh{resolve_path(), cfg_.port};
       if (fresh != c->target) {
-        log::info("{}: PATH {} now resolves to {} (was {})", peer.tap->name(), cfg_.path_text,
-                  fresh.address.to_string(), c->target.address.to_string());
+        log::info("{}: PATH {} now resolves to {} (was {})", peer.ifname(), cfg_.path_text, fresh.address.to_string(),
+                  c->target.address.to_string());
         nat64_target_ = fresh;
         peer.paths.set_nat64(fresh, cfg_.route_option);
+        if (peer.kernel) {
+          // The device's remote is the path: rebuild it for the new one.
+          loop_.unwatch(peer.kernel->control().fd());
+          peer.kernel.reset();
+          peer.kernel = try_kernel(peer.spec, fresh);
+          if (!peer.kernel) throw std::runtime_error("the kernel data plane cannot be rebuilt: " + dataplane_reason_);
+          watch_kernel_control(peer);
+        }
       }
     } catch (const std::exception& e) {
-      log::warn("{}: PATH {} is dead and resolving it again failed: {}", peer.tap->name(), cfg_.path_text, e.what());
+      log::warn("{}: PATH {} is dead and resolving it again failed: {}", peer.ifname(), cfg_.path_text, e.what());
     }
     return;
   }
@@ -358,13 +477,28 @@ Clock::time_point TunnelEndpoint::on_timer() {
   if (now < next_timer_) return next_timer_;
   auto next = Clock::time_point::max();
   for (auto& p : peers_) {
+    check_silence(*p, now);
     for (const auto& probe : p->paths.poll(now)) send_probe(*p, probe);
     maybe_reresolve(*p);
     apply_path(*p);
     next = std::min(next, p->paths.next_deadline());
+    // While data flows, look again soon for silence from the peer.
+    if (now - p->last_tx_change < kSilence) next = std::min(next, now + kSilence / 2);
   }
   next_timer_ = next;
   return next;
+}
+
+void TunnelEndpoint::check_silence(Peer& p, Clock::time_point now) {
+  if (p.kernel) return;  // the kernel's counters are not watched per tick
+  const auto& c = p.tunnel.counters;
+  if (c.tx_packets != p.tx_seen) {
+    p.tx_seen = c.tx_packets;
+    p.last_tx_change = now;
+  }
+  // Sent within the last interval, heard nothing for longer: the path may
+  // have died under us (as WireGuard treats data without a reply).
+  if (now - p.last_tx_change < kSilence && now - c.last_rx > kSilence) p.paths.suspect(now);
 }
 
 void TunnelEndpoint::run() {
@@ -377,6 +511,18 @@ nlohmann::json TunnelEndpoint::status() const {
   nlohmann::json peers = nlohmann::json::array();
   for (const auto& p : peers_) {
     nlohmann::json j = control::to_json(p->tunnel.counters, now);
+    if (p->kernel) {
+      // The kernel moves the frames: its interface counters are the truth.
+      auto st = p->kernel->stats();
+      j["rx_packets"] = st.rx_packets;
+      j["rx_bytes"] = st.rx_bytes;
+      j["tx_packets"] = st.tx_packets;
+      j["tx_bytes"] = st.tx_bytes;
+      j["kernel_drops"] = {{"rx_dropped", st.rx_dropped},
+                           {"tx_dropped", st.tx_dropped},
+                           {"rx_errors", st.rx_errors},
+                           {"tx_errors", st.tx_errors}};
+    }
     nlohmann::json candidates = nlohmann::json::array();
     for (const control::Candidate* c : p->paths.candidates()) {
       candidates.push_back({
@@ -396,7 +542,7 @@ nlohmann::json TunnelEndpoint::status() const {
     }
     const control::Candidate* chosen = p->paths.chosen();
     j["name"] = p->spec.name;
-    j["interface"] = p->tap->name();
+    j["interface"] = p->ifname();
     j["remote"] = p->spec.remote.to_string();
     j["vni"] = p->spec.vni;
     j["mode"] = p->paths.label();
@@ -416,7 +562,7 @@ nlohmann::json TunnelEndpoint::status() const {
                     {"replies_sent", p->replies_tx},
                     {"replies_received", p->replies_rx},
                     {"challenges_rate_limited", p->paths.challenges_limited()}};
-    j["dataplane"] = "userspace";
+    j["dataplane"] = p->kernel ? "kernel" : "userspace";
     peers.push_back(std::move(j));
   }
   nlohmann::json unattributed = control::to_json(dataplane_->unattributed(), now)["drops"];
@@ -425,7 +571,7 @@ nlohmann::json TunnelEndpoint::status() const {
       unattributed[std::string(control::to_string(static_cast<Drop>(i)))] = unattributed_control_.drops[i];
   return {
       {"name", name_},
-      {"interface", peers_.size() == 1 ? nlohmann::json(peers_.front()->tap->name()) : nlohmann::json(nullptr)},
+      {"interface", peers_.size() == 1 ? nlohmann::json(peers_.front()->ifname()) : nlohmann::json(nullptr)},
       {"mode", control::to_string(cfg_.mode)},
       {"vni", peers_.size() == 1 ? nlohmann::json(peers_.front()->spec.vni) : nlohmann::json(nullptr)},
       {"local", cfg_.local.to_string()},
@@ -435,7 +581,8 @@ nlohmann::json TunnelEndpoint::status() const {
       {"underlay_mtu", underlay_mtu_},
       {"keepalive_seconds", std::chrono::duration<double>(cfg_.timing.keepalive).count()},
       {"dead_after", cfg_.timing.dead_after},
-      {"dataplane", {{"kind", "userspace"}, {"reason", dataplane_reason_}}},
+      {"dataplane",
+       {{"kind", !peers_.empty() && peers_.front()->kernel ? "kernel" : "userspace"}, {"reason", dataplane_reason_}}},
       {"route_option",
        {{"class", hex(cfg_.option_id.option_class, 4)},
         {"type", hex(cfg_.option_id.type, 2)},

@@ -23,6 +23,7 @@
 #include "control/control_socket.hpp"
 #include "control/message.hpp"
 #include "control/path.hpp"
+#include "dataplane/kernel.hpp"
 #include "dataplane/tap.hpp"
 #include "dataplane/udp.hpp"
 #include "dataplane/userspace.hpp"
@@ -49,7 +50,9 @@ class TunnelEndpoint {
   };
   struct IdentityHasher {
     net::AddressHasher h;
-    std::size_t operator()(const IdentityKey& k) const { return h(k.remote) ^ (std::size_t{k.vni} * 0x9e3779b97f4a7c15ULL); }
+    std::size_t operator()(const IdentityKey& k) const {
+      return h(k.remote) ^ (std::size_t{k.vni} * 0x9e3779b97f4a7c15ULL);
+    }
   };
 
   void add_peer(const config::PeerSpec& spec);
@@ -57,11 +60,17 @@ class TunnelEndpoint {
   dataplane::UdpSocket& socket_for(net::Family family);
   dataplane::Tunnel* lookup(const net::Endpoint& from);
   void on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, std::span<const std::uint8_t> frame,
-                  const net::Endpoint& from, dataplane::UdpSocket& sock);
+                  const net::Endpoint& from);
+  // The kernel data plane for this peer, or nullptr (and why not in
+  // dataplane_reason_). Throws UsageError if --dataplane kernel cannot be had.
+  std::unique_ptr<dataplane::KernelDataplane> try_kernel(const config::PeerSpec& spec, const net::Endpoint& peer);
+  std::string kernel_unsuitable_reason() const;
+  void watch_kernel_control(Peer& peer);
   void send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option);
   void send_probe(Peer& peer, const control::ProbeOut& p);
   void apply_path(Peer& peer);
   void maybe_reresolve(Peer& peer);
+  void check_silence(Peer& peer, std::chrono::steady_clock::time_point now);
   std::chrono::steady_clock::time_point on_timer();
   void drop(Peer* peer, control::Drop d);
 

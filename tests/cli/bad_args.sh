@@ -40,7 +40,8 @@ check "unknown option" expect_usage_error "unknown option '--frobnicate'" "${GOO
 check "bad MTU" expect_usage_error "MTU '100'" "${GOOD[@]}" --mtu 100
 check "bad port" expect_usage_error "port '70000'" "${GOOD[@]}" --port 70000
 check "option value missing" expect_usage_error "needs a value" "${GOOD[@]}" --ifname
-check "kernel data plane unavailable" expect_usage_error "kernel data plane" "${GOOD[@]}" --dataplane kernel
+check "kernel data plane unavailable (no GENEVE here)" expect_usage_error "--dataplane kernel: this kernel has no GENEVE" \
+  "${GOOD[@]}" --dataplane kernel
 check "LOCAL not on this host" expect_usage_error "2001:db8:a::99" 42 2001:db8:a::99 2001:db8:a::2 2001:db8:a::2
 on x ip link add taken type veth peer name taken-peer
 check "interface name taken" expect_usage_error "interface taken already exists" "${GOOD[@]}" --ifname taken
@@ -60,6 +61,8 @@ check "server: config file missing" expect_usage_error "cannot read config file 
   --config "$LAB_TMP/none.json"
 echo '{"local": "2001:db8:a::1", "clients": [{"vni": 1}]}' >"$LAB_TMP/bad.json"
 check "server: config entry without remote" expect_usage_error "clients[0]: \"remote\"" --config "$LAB_TMP/bad.json"
+check "server: kernel data plane refused, with the reason" expect_usage_error \
+  "--dataplane kernel: a server learns its clients' paths" 42 2001:db8:a::1 2001:db8:a::2 --dataplane kernel
 check "server: --help" bash -c "'$BIN' --help | grep -q '^Usage: geneve-server'"
 
 BIN="$BUILD_DIR/geneve-client"
