@@ -49,7 +49,7 @@ netlink::GeneveOptionBytes route_option(const KernelTunnelConfig& cfg) {
   return out;
 }
 
-int create_link(netlink::MnlSocket& sock, const KernelTunnelConfig& cfg, bool probe) {
+int create_link(netlink::MnlSocket& sock, const KernelTunnelConfig& cfg) {
   if (cfg.peer.port != cfg.listen_port)
     throw netlink::KernelUnsupported(
         fmt::format("kernel GENEVE sends to the port it listens on ({}), and the peer listens on {}", cfg.listen_port,
@@ -57,17 +57,18 @@ int create_link(netlink::MnlSocket& sock, const KernelTunnelConfig& cfg, bool pr
   if (cfg.local.family() != cfg.peer.address.family())
     throw UsageError(fmt::format("LOCAL {} and PATH {} are of different address families", cfg.local.to_string(),
                                  cfg.peer.address.to_string()));
+  // Always external: tunnel_key sets our outer source address on every
+  // packet. A plain device lets routing pick it (Linux before 6.18 has no
+  // IFLA_GENEVE_LOCAL), and with several addresses (IPv6 temporary
+  // addresses, a second prefix) the peer would see packets from an address
+  // that is not LOCAL and drop them.
   netlink::GeneveParams p;
   p.ifname = cfg.ifname;
-  p.external = cfg.route.has_value();
-  p.vni = cfg.vni;
-  if (!p.external) p.remote = cfg.peer.address;
+  p.external = true;
   p.port = cfg.listen_port;
-  p.ttl = cfg.ttl;
   p.source_port = cfg.source_port;
   p.mtu = cfg.mtu;
   p.alias = ownership_mark();
-  (void)probe;
   return netlink::create_geneve(sock, p);
 }
 
@@ -94,7 +95,7 @@ bool mark_is_stale(const std::string& mark) {
 KernelDataplane::KernelDataplane(const KernelTunnelConfig& cfg) : KernelDataplane(cfg, false) {}
 
 KernelDataplane::KernelDataplane(const KernelTunnelConfig& cfg, bool probe)
-    : cfg_(cfg), sock_(NETLINK_ROUTE), link_(sock_, create_link(sock_, cfg, probe), cfg.ifname) {
+    : cfg_(cfg), sock_(NETLINK_ROUTE), link_(sock_, create_link(sock_, cfg), cfg.ifname) {
   // From here on, a throw unwinds the members: link_ deletes the device
   // (and with it any qdisc and filter), pin_ its nftables table.
   auto info = netlink::get_link(sock_, cfg.ifname);
@@ -102,17 +103,15 @@ KernelDataplane::KernelDataplane(const KernelTunnelConfig& cfg, bool probe)
   // Linux takes IFLA_IFALIAS on a link change only; a create may ignore it.
   if (info->alias.empty()) netlink::set_alias(sock_, link_.ifindex(), cfg.ifname, ownership_mark());
 
-  if (cfg.route) {
-    netlink::TunnelKey key;
-    key.vni = cfg.vni;
-    key.src = cfg.local;
-    key.dst = cfg.peer.address;
-    key.dst_port = cfg.peer.port;
-    key.ttl = cfg.ttl;
-    key.csum = true;
-    key.option = route_option(cfg);
-    filters_.emplace(sock_, link_.ifindex(), cfg.ifname, key);
-  }
+  netlink::TunnelKey key;
+  key.vni = cfg.vni;
+  key.src = cfg.local;
+  key.dst = cfg.peer.address;
+  key.dst_port = cfg.peer.port;
+  key.ttl = cfg.ttl;
+  key.csum = true;
+  if (cfg.route) key.option = route_option(cfg);
+  filters_.emplace(sock_, link_.ifindex(), cfg.ifname, key);
 
   // Kernels before 6.16 ignore IFLA_GENEVE_PORT_RANGE without a word (the
   // link data is parsed liberally): only the kernel's answer tells.
@@ -137,9 +136,9 @@ KernelDataplane::KernelDataplane(const KernelTunnelConfig& cfg, bool probe)
   netlink::set_link_mtu_up(route, link_.ifindex(), cfg.ifname, std::nullopt);
   for (const auto& a : cfg.addresses) netlink::add_address(route, link_.ifindex(), cfg.ifname, a);
   control_.emplace(link_.ifindex(), cfg.ifname);
-  log::info("kernel data plane on {}: {} GENEVE, VNI {}, {} -> {}, source port {} by {}{}", cfg.ifname,
-            external() ? "external" : "plain", cfg.vni, cfg.local.to_string(), cfg.peer.to_string(), cfg.source_port,
-            to_string(source_port_method()), cfg.route ? ", routing option on every packet" : "");
+  log::info("kernel data plane on {}: external GENEVE + tc, VNI {}, {} -> {}, source port {} by {}{}", cfg.ifname,
+            cfg.vni, cfg.local.to_string(), cfg.peer.to_string(), cfg.source_port, to_string(source_port_method()),
+            cfg.route ? ", routing option on every packet" : "");
 }
 
 KernelDataplane::~KernelDataplane() = default;

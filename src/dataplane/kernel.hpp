@@ -2,13 +2,13 @@
 // The kernel data plane: one tunnel carried by a Linux GENEVE device, set up
 // over netlink and torn down by RAII. See docs/kernel.md for the design.
 //
-//   no routing option:  plain GENEVE device (VNI, remote, checksums, DF);
-//                       the kernel admits only the remote's packets.
-//   routing option:     external (collect_metadata) device + tc: egress
-//                       matchall/tunnel_key puts VNI, addresses, checksum
-//                       and the option on every frame (ARP/ND and control
+//   the device:         external (collect_metadata) GENEVE + tc: egress
+//                       matchall/tunnel_key puts VNI, our address (LOCAL),
+//                       the peer's, checksum on and, when configured, the
+//                       routing option on every frame (ARP/ND and control
 //                       frames included); ingress flower admits only the
-//                       peer's VNI, everything else is dropped.
+//                       peer's VNI, everything else is dropped. (A plain
+//                       device would let routing pick the outer source.)
 //   source port:        IFLA_GENEVE_PORT_RANGE [p, p+1) where the kernel
 //                       keeps it (6.16+), else an nftables rule (nft.hpp).
 //   control messages:   PacketSocket on the device, EtherType 0x88B5.
@@ -65,6 +65,7 @@ class KernelDataplane {
 
   const std::string& ifname() const { return link_.ifname(); }
   int ifindex() const { return link_.ifindex(); }
+  // Always true today (see above); kept so callers need not assume it.
   bool external() const { return filters_.has_value(); }
   SourcePortMethod source_port_method() const {
     return pin_ ? SourcePortMethod::kNftables : SourcePortMethod::kKernelRange;

@@ -9,7 +9,7 @@ set -uo pipefail
 lab_init ki
 . "$(dirname "$0")/kernel_lib.sh"
 underlay
-head -c 4000000 /dev/urandom >"$LAB_TMP/data"
+head -c 2000000 /dev/urandom >"$LAB_TMP/data"
 
 kt a "$LAB_TMP/a.log" gnv0 $VNI $A6 $B6 --route-option $B6 --mtu 1406 --address fd00:42::a/64 --send-control
 PA=$LAST_PID
@@ -21,8 +21,8 @@ check "userspace end up" wait_until 20 on b ip link show gnv0
 check "inner ping kernel -> userspace" on a ping -q -c 3 -i 0.3 -W 3 fd00:42::b
 check "inner ping userspace -> kernel" on b ping -q -c 3 -i 0.3 -W 3 fd00:42::a
 check "full-size inner ping (1406) kernel -> userspace" on a ping -q -c 2 -W 3 -M do -s $((1406 - 48)) fd00:42::b
-check "4 MB kernel -> userspace with matching sha256" xfer a fd00:42::b b "$LAB_TMP/data"
-check "4 MB userspace -> kernel with matching sha256" xfer b fd00:42::a a "$LAB_TMP/data"
+check "2 MB kernel -> userspace with matching sha256" xfer a fd00:42::b b "$LAB_TMP/data"
+check "2 MB userspace -> kernel with matching sha256" xfer b fd00:42::a a "$LAB_TMP/data"
 check "userspace control messages arrive on the kernel side's packet socket" \
   wait_until 10 grep -q "control frame received on gnv0" "$LAB_TMP/a.log"
 status=$(on b "$BUILD_DIR/geneve-ctl" show gnv0 --json --run-dir "$LAB_TMP/run-b" 2>&1)

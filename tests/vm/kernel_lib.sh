@@ -8,7 +8,8 @@
 #   capture_start NS IF FILE      tcpdump of UDP on IF into FILE ($CAPTURE_PID)
 #   capture_stop                  stop it
 #   outer_fields FILE             one line per GENEVE packet, fields separated by '|':
-#                                 src sport dport csum csum-status(0 bad, 1 good, 2 unverified) vni(hex) opt-class opt-type opt-len opt-data
+#                                 ipv6-src sport dport csum csum-status(0 bad, 1 good, 2 unverified)
+#                                 vni(hex) opt-class opt-type opt-len opt-data ipv4-src ipv4-df
 #   xfer FROM ADDR TO FILE        transfer_file with a time limit (it waits forever
 #                                 for a connection that never comes)
 #   ours NS                       what of ours is in NS: geneve links, clsact qdiscs, geneve_nat64 tables
@@ -64,7 +65,27 @@ capture_stop() {
 outer_fields() {
   tshark -r "$1" -o udp.check_checksum:TRUE -Y geneve -T fields -E 'separator=|' -E occurrence=f \
     -e ipv6.src -e udp.srcport -e udp.dstport -e udp.checksum -e udp.checksum.status -e geneve.vni \
-    -e geneve.option.class -e geneve.option.type -e geneve.option.length -e geneve.option.unknown.data 2>/dev/null
+    -e geneve.option.class -e geneve.option.type -e geneve.option.length -e geneve.option.unknown.data \
+    -e ip.src -e ip.flags.df 2>/dev/null
+}
+
+# send_geneve NS SRC DST VNI: one GENEVE datagram from SRC (any port) to
+# [DST]:6081 carrying a control frame (docs/protocol.md 6), no option.
+send_geneve() {
+  local frame
+  frame=$("$BUILD_DIR/geneve-codec-tool" build --vni "$4" --payload 03474e363400020000000c0c88b5474e363401000000)
+  on "$1" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(bytes.fromhex(sys.argv[3]), (sys.argv[2], 6081))
+' "$2" "$3" "$frame"
+}
+
+# ingress_dropped NS: packets the ingress drop filter of gnv0 dropped.
+ingress_dropped() {
+  on "$1" tc -s filter show dev gnv0 ingress | sed -n '/pref 2 matchall/,$p' |
+    grep -m1 -o 'Sent [0-9]* bytes [0-9]* pkt' | awk '{print $4}'
 }
 
 xfer() {
