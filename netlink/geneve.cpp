@@ -88,7 +88,7 @@ Message build_del_link(int ifindex) {
 
 Message build_get_link(const std::string& ifname) {
   MessageBuffer b;
-  put_ifinfo(b, RTM_GETLINK, NLM_F_REQUEST | (ifname.empty() ? NLM_F_DUMP : NLM_F_ACK), 0);
+  put_ifinfo(b, RTM_GETLINK, NLM_F_REQUEST | (ifname.empty() ? NLM_F_DUMP : 0), 0);
   if (!ifname.empty()) mnl_attr_put_strz(b.header(), IFLA_IFNAME, ifname.c_str());
   return b.bytes();
 }

@@ -106,11 +106,13 @@ MnlSocket::MnlSocket(int bus)
 void MnlSocket::request(Message msgs, const std::string& what) {
   auto sent = split(msgs);
   std::size_t pending = 0;
+  const std::uint32_t first = seq_ + 1;
   for (nlmsghdr* nlh : sent) {
     nlh->nlmsg_seq = ++seq_;
     nlh->nlmsg_pid = 0;
     if (nlh->nlmsg_flags & NLM_F_ACK) ++pending;
   }
+  const std::uint32_t last = seq_;
   if (mnl_socket_sendto(sock_.get(), msgs.data(), msgs.size()) < 0) throw_errno(what + ": sending the request");
   std::vector<std::uint8_t> buf(kBufferSize);
   while (pending > 0) {
@@ -121,7 +123,8 @@ void MnlSocket::request(Message msgs, const std::string& what) {
     }
     int len = static_cast<int>(n);
     for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-      if (nlh->nlmsg_type != NLMSG_ERROR) continue;
+      // Only answers to this request: anything older is a leftover.
+      if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > last) continue;
       const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
       if (err->error != 0) {
         std::string text;
@@ -167,6 +170,9 @@ void MnlSocket::dump(Message msg, const std::string& what, const std::function<v
 void MnlSocket::get(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn) {
   auto sent = split(msg);
   if (sent.size() != 1) throw std::logic_error("get of " + what + ": expects one message");
+  // No NLM_F_ACK: the answer is the one message or an error, and nothing
+  // is left behind to be mistaken for the next request's acknowledgement.
+  sent[0]->nlmsg_flags &= static_cast<std::uint16_t>(~NLM_F_ACK);
   sent[0]->nlmsg_seq = ++seq_;
   if (mnl_socket_sendto(sock_.get(), msg.data(), msg.size()) < 0) throw_errno(what + ": sending the request");
   std::vector<std::uint8_t> buf(kBufferSize * 2);

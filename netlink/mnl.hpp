@@ -65,8 +65,8 @@ class MnlSocket {
   // Sends one dump request and calls `fn` for every message of the answer.
   void dump(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn);
 
-  // Sends one request flagged NLM_F_ACK whose answer is a single message
-  // (RTM_GETLINK for one link); calls `fn` with it.
+  // Sends one request whose answer is a single message (RTM_GETLINK for one
+  // link; NLM_F_ACK is cleared); calls `fn` with it.
   void get(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn);
 
  private:
