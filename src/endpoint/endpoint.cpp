@@ -238,7 +238,7 @@ std::string TunnelEndpoint::kernel_unsuitable_reason() const {
     case control::Mode::kSymmetric:
     case control::Mode::kClient: break;
   }
-  if (cfg_.source_port != cfg_.port) return "kernel GENEVE sends from the port it listens on (--source-port differs)";
+  if (cfg_.source_port != cfg_.port) return "replies come back to the source port, and a kernel GENEVE device listens only on --port (--source-port differs)";
   return {};
 }
 
