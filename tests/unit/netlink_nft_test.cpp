@@ -83,7 +83,8 @@ TEST(NetlinkNft, BatchOfTableChainRule) {
 }
 
 TEST(NetlinkNft, RuleBytecodeIpv6) {
-  auto msgs = messages(build_source_port_batch(rule_v6()));
+  Bytes m = build_source_port_batch(rule_v6());  // msgs point into it
+  auto msgs = messages(m);
   std::string text = rule_text(msgs[3]);
   // nft --debug=netlink for: meta nfproto ipv6 ip6 daddr 2001:db8::2
   //   udp dport 6081 @th,96,24 42 udp checksum != 0 notrack udp sport set 6081
@@ -116,7 +117,8 @@ TEST(NetlinkNft, RuleBytecodeIpv4MatchesDaddrAt16) {
   SourcePortRule r = rule_v6();
   r.peer = *net::IpAddress::parse("192.0.2.2");
   r.source_port = 4789;
-  std::string text = rule_text(messages(build_source_port_batch(r))[3]);
+  Bytes m = build_source_port_batch(r);
+  std::string text = rule_text(messages(m)[3]);
   EXPECT_NE(text.find("[ cmp eq reg 1 0x00000002 ]"), std::string::npos) << text;
   EXPECT_NE(text.find("[ payload load 4b @ network header + 16 => reg 1 ]"), std::string::npos) << text;
   EXPECT_NE(text.find("[ cmp eq reg 1 0x020200c0 ]"), std::string::npos) << text;
@@ -124,7 +126,8 @@ TEST(NetlinkNft, RuleBytecodeIpv4MatchesDaddrAt16) {
 }
 
 TEST(NetlinkNft, DeleteBatch) {
-  auto msgs = messages(build_delete_table_batch("geneve_nat64_gnv0"));
+  Bytes m = build_delete_table_batch("geneve_nat64_gnv0");
+  auto msgs = messages(m);
   ASSERT_EQ(msgs.size(), 3u);
   EXPECT_EQ(msgs[1]->nlmsg_type, nft_type(NFT_MSG_DELTABLE));
 }
