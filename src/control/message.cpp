@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -15,19 +16,6 @@ namespace gn::control {
 namespace {
 
 constexpr std::uint8_t kFlagMac = 0x01;
-
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void put64(std::uint8_t* p, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<std::uint8_t>(v);
-}
-std::uint64_t get64(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
-}
 
 // IPv4 travels IPv4-mapped (6.2).
 void put_address(std::uint8_t* p, const net::IpAddress& a) {
@@ -98,23 +86,23 @@ std::vector<std::uint8_t> build_frame(const Message& m, std::uint32_t vni, std::
   std::vector<std::uint8_t> f(geneve::kControlHeaderLen + body_len, 0);
   std::copy(geneve::kControlMac.begin(), geneve::kControlMac.end(), f.begin());
   std::copy(src_mac.begin(), src_mac.end(), f.begin() + 6);
-  put16(&f[12], geneve::kControlEtherType);
+  store16(&f[12], geneve::kControlEtherType);
   std::copy(geneve::kControlMagic.begin(), geneve::kControlMagic.end(), f.begin() + 14);
   f[18] = geneve::kControlVersion;
   f[19] = static_cast<std::uint8_t>(m.type);
-  put16(&f[20], static_cast<std::uint16_t>(body_len));
+  store16(&f[20], static_cast<std::uint16_t>(body_len));
   std::uint8_t* b = &f[geneve::kControlHeaderLen];
   put_address(b, m.sender);
   put_address(b + 16, m.receiver);
-  put64(b + 32, m.counter);
-  put64(b + 40, m.probe_id);
+  store64(b + 32, m.counter);
+  store64(b + 40, m.probe_id);
   b[48] = static_cast<std::uint8_t>(m.sent_on);
   b[49] = static_cast<std::uint8_t>(m.in_use);
   b[50] = key ? kFlagMac : 0;
   if (m.type == MessageType::kReply) {
     net::Endpoint obs = m.observed.value_or(net::Endpoint{});
     put_address(b + 52, obs.address);
-    put16(b + 68, obs.port);
+    store16(b + 68, obs.port);
   }
   if (key) {
     auto mac = compute_mac(vni, {f.data() + geneve::kEthernetHeaderLen, 8 + fields}, *key);
@@ -144,12 +132,11 @@ std::optional<Received> parse_frame(std::span<const std::uint8_t> frame) {
   m.type = static_cast<MessageType>(cf->type);
   m.sender = get_address(b);
   m.receiver = get_address(b + 16);
-  m.counter = get64(b + 32);
-  m.probe_id = get64(b + 40);
+  m.counter = load64(b + 32);
+  m.probe_id = load64(b + 40);
   m.sent_on = static_cast<PathKind>(b[48]);
   m.in_use = static_cast<PathKind>(b[49]);
-  if (m.type == MessageType::kReply)
-    m.observed = net::Endpoint{get_address(b + 52), static_cast<std::uint16_t>((b[68] << 8) | b[69])};
+  if (m.type == MessageType::kReply) m.observed = net::Endpoint{get_address(b + 52), load16(b + 68)};
   r.signed_part = frame.subspan(geneve::kEthernetHeaderLen, 8 + fields);
   if (r.has_mac) r.mac = body.subspan(fields, kMacLen);
   return r;

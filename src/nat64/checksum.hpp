@@ -1,29 +1,15 @@
 #pragma once
-// Internet checksum (RFC 1071) arithmetic and big-endian field access for
-// the translator. Header-only: every function is a few instructions and sits
+// Internet checksum (RFC 1071) arithmetic for the translator (big-endian
+// field access: util/bytes.hpp). Header-only: every function is a few instructions and sits
 // on the per-packet path.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-namespace gn::nat64 {
+#include "util/bytes.hpp"
 
-inline std::uint16_t load16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
-inline std::uint32_t load32(const std::uint8_t* p) {
-  return (static_cast<std::uint32_t>(p[0]) << 24) | (static_cast<std::uint32_t>(p[1]) << 16) |
-         (static_cast<std::uint32_t>(p[2]) << 8) | p[3];
-}
-inline void store16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-inline void store32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
+namespace gn::nat64 {
 
 // Adds the bytes as big-endian 16-bit words (an odd last byte is padded with
 // zero) to a 64-bit accumulator, which cannot overflow for any IP packet.
@@ -41,7 +27,9 @@ inline std::uint16_t fold(std::uint64_t acc) {
 }
 
 // The checksum to store for data whose accumulated sum is `acc`.
-inline std::uint16_t finish(std::uint64_t acc) { return static_cast<std::uint16_t>(~fold(acc)); }
+inline std::uint16_t finish(std::uint64_t acc) {
+  return static_cast<std::uint16_t>(~fold(acc));
+}
 
 // Pseudo-header sums. The protocol and length fields are summed as the RFC
 // lays them out; the order of words does not matter to a one's complement sum.
@@ -68,6 +56,8 @@ inline std::uint16_t adjust(std::uint16_t checksum, std::uint64_t removed, std::
 
 // UDP transmits a computed checksum of zero as all ones (RFC 768): zero on
 // the wire means "no checksum".
-inline std::uint16_t udp_wire_checksum(std::uint16_t c) { return c == 0 ? 0xffff : c; }
+inline std::uint16_t udp_wire_checksum(std::uint16_t c) {
+  return c == 0 ? 0xffff : c;
+}
 
 }  // namespace gn::nat64

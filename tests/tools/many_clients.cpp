@@ -37,7 +37,9 @@
 #include "control/message.hpp"
 #include "geneve/codec.hpp"
 #include "geneve/control.hpp"
+#include "nat64/checksum.hpp"
 #include "net/address.hpp"
+#include "util/bytes.hpp"
 
 namespace {
 
@@ -47,9 +49,14 @@ using gn::net::Endpoint;
 using gn::net::IpAddress;
 namespace control = gn::control;
 namespace geneve = gn::geneve;
+namespace nat64 = gn::nat64;
+using gn::load16;
+using gn::store16;
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 
 struct Options {
   unsigned count = 200;
@@ -90,27 +97,10 @@ IpAddress with_index(const std::string& prefix, unsigned word, unsigned i, std::
   return IpAddress::v6(b);
 }
 
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
-
 // ICMPv6 checksum (RFC 4443 2.3) over the pseudo-header and the message.
 std::uint16_t icmp6_checksum(const std::array<std::uint8_t, 16>& src, const std::array<std::uint8_t, 16>& dst,
                              const std::uint8_t* msg, std::size_t len) {
-  std::uint32_t sum = 0;
-  auto add = [&](const std::uint8_t* p, std::size_t n) {
-    for (std::size_t i = 0; i + 1 < n; i += 2) sum += static_cast<std::uint32_t>((p[i] << 8) | p[i + 1]);
-    if (n & 1) sum += static_cast<std::uint32_t>(p[n - 1] << 8);
-  };
-  add(src.data(), 16);
-  add(dst.data(), 16);
-  sum += static_cast<std::uint32_t>(len >> 16) + static_cast<std::uint32_t>(len & 0xffff);
-  sum += 58;
-  add(msg, len);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
+  return nat64::finish(nat64::sum_bytes({msg, len}, nat64::pseudo_v6(src, dst, 58, static_cast<std::uint32_t>(len))));
 }
 
 // Ethernet + IPv6 + ICMPv6 message (checksum filled in).
@@ -118,14 +108,14 @@ std::vector<std::uint8_t> icmp6_frame(const std::array<std::uint8_t, 6>& dst_mac
                                       const std::array<std::uint8_t, 6>& src_mac, const IpAddress& src,
                                       const IpAddress& dst, std::uint8_t hop_limit, std::vector<std::uint8_t> icmp) {
   icmp[2] = icmp[3] = 0;
-  put16(&icmp[2], icmp6_checksum(src.bytes(), dst.bytes(), icmp.data(), icmp.size()));
+  store16(&icmp[2], icmp6_checksum(src.bytes(), dst.bytes(), icmp.data(), icmp.size()));
   std::vector<std::uint8_t> f(14 + 40 + icmp.size());
   std::copy(dst_mac.begin(), dst_mac.end(), f.begin());
   std::copy(src_mac.begin(), src_mac.end(), f.begin() + 6);
-  put16(&f[12], 0x86dd);
+  store16(&f[12], 0x86dd);
   std::uint8_t* ip = &f[14];
   ip[0] = 0x60;
-  put16(ip + 4, static_cast<std::uint16_t>(icmp.size()));
+  store16(ip + 4, static_cast<std::uint16_t>(icmp.size()));
   ip[6] = 58;
   ip[7] = hop_limit;
   std::copy(src.bytes().begin(), src.bytes().end(), ip + 8);
@@ -170,7 +160,7 @@ class Driver {
       c.vni = opt_.vni_base + c.index;
       c.identity = with_index(opt_.identity_prefix, 8, 0, 0);
       auto id = c.identity.bytes();
-      put16(&id[14], static_cast<std::uint16_t>(c.index));
+      store16(&id[14], static_cast<std::uint16_t>(c.index));
       c.identity = IpAddress::v6(id);
       c.inner = with_index(opt_.inner_prefix, 3, c.index, 2);
       c.server_inner = with_index(opt_.inner_prefix, 3, c.index, 1);
@@ -278,8 +268,8 @@ class Driver {
       c.next_ping = now + std::chrono::milliseconds(opt_.ping_interval_ms);
       std::vector<std::uint8_t> icmp(8 + 16, 0);
       icmp[0] = 128;  // echo request
-      put16(&icmp[4], static_cast<std::uint16_t>(c.index));
-      put16(&icmp[6], ++c.seq);
+      store16(&icmp[4], static_cast<std::uint16_t>(c.index));
+      store16(&icmp[6], ++c.seq);
       std::memcpy(&icmp[8], "many_clients....", 16);
       send(c, path_, icmp6_frame(*c.server_mac, c.mac, c.inner, c.server_inner, 64, std::move(icmp)));
       ++c.echo_sent;
@@ -297,7 +287,7 @@ class Driver {
     if (geneve::is_control_frame(frame)) return on_control(c, frame, from);
     std::array<std::uint8_t, 6> src_mac;
     std::copy(frame.begin() + 6, frame.begin() + 12, src_mac.begin());
-    if (get16(&frame[12]) != 0x86dd || frame.size() < 14 + 40 + 8 || frame[14 + 6] != 58) {
+    if (load16(&frame[12]) != 0x86dd || frame.size() < 14 + 40 + 8 || frame[14 + 6] != 58) {
       ++c.other_frames;
       return;
     }
@@ -307,11 +297,11 @@ class Driver {
     std::array<std::uint8_t, 16> ip_src, ip_dst;
     std::copy(ip + 8, ip + 24, ip_src.begin());
     std::copy(ip + 24, ip + 40, ip_dst.begin());
-    if (icmp6_checksum(ip_src, ip_dst, icmp, std::min<std::size_t>(icmp_len, get16(ip + 4))) != 0) {
+    if (icmp6_checksum(ip_src, ip_dst, icmp, std::min<std::size_t>(icmp_len, load16(ip + 4))) != 0) {
       ++bad_checksums_;
       return;
     }
-    if (icmp[0] == 129 && IpAddress::v6(ip_dst) == c.inner && get16(icmp + 4) == c.index) {
+    if (icmp[0] == 129 && IpAddress::v6(ip_dst) == c.inner && load16(icmp + 4) == c.index) {
       if (!c.first_echo_reply) c.first_echo_reply = Clock::now();
       ++c.echo_replies;
     } else if (icmp[0] == 135 && icmp_len >= 24 && std::equal(icmp + 8, icmp + 24, c.inner.bytes().begin())) {
@@ -444,23 +434,36 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--count") o.count = static_cast<unsigned>(std::stoul(val()));
-    else if (a == "--key-file") o.key_file = val();
-    else if (a == "--path") o.path = val();
-    else if (a == "--server") o.server = val();
-    else if (a == "--port") o.port = static_cast<std::uint16_t>(std::stoul(val()));
-    else if (a == "--vni-base") o.vni_base = static_cast<std::uint32_t>(std::stoul(val()));
-    else if (a == "--identity-prefix") o.identity_prefix = val();
-    else if (a == "--inner-prefix") o.inner_prefix = val();
-    else if (a == "--duration") o.duration = std::stod(val());
-    else if (a == "--start-rate") o.start_rate = std::stod(val());
-    else if (a == "--ping-interval-ms") o.ping_interval_ms = static_cast<unsigned>(std::stoul(val()));
-    else if (a == "--summary") o.summary = val();
-    else usage(("unknown argument " + a).c_str());
+    if (a == "--count")
+      o.count = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--key-file")
+      o.key_file = val();
+    else if (a == "--path")
+      o.path = val();
+    else if (a == "--server")
+      o.server = val();
+    else if (a == "--port")
+      o.port = static_cast<std::uint16_t>(std::stoul(val()));
+    else if (a == "--vni-base")
+      o.vni_base = static_cast<std::uint32_t>(std::stoul(val()));
+    else if (a == "--identity-prefix")
+      o.identity_prefix = val();
+    else if (a == "--inner-prefix")
+      o.inner_prefix = val();
+    else if (a == "--duration")
+      o.duration = std::stod(val());
+    else if (a == "--start-rate")
+      o.start_rate = std::stod(val());
+    else if (a == "--ping-interval-ms")
+      o.ping_interval_ms = static_cast<unsigned>(std::stoul(val()));
+    else if (a == "--summary")
+      o.summary = val();
+    else
+      usage(("unknown argument " + a).c_str());
   }
   if (o.key_file.empty()) usage("--key-file is required");
   if (o.count == 0 || o.count > 65535) usage("--count must be 1..65535");
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
