@@ -103,6 +103,30 @@ MnlSocket::MnlSocket(int bus)
   setsockopt(mnl_socket_get_fd(sock_.get()), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
+[[noreturn]] void MnlSocket::throw_error(const nlmsghdr* nlh, const std::vector<nlmsghdr*>& sent,
+                                         const std::string& what) {
+  const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+  std::string text;
+  std::optional<std::uint16_t> attr;
+  read_extack(nlh, sent, text, attr);
+  throw NetlinkError(what, -err->error, text, attr);
+}
+
+void MnlSocket::receive(std::size_t buffer_size, const std::string& what,
+                        const std::function<bool(const nlmsghdr*)>& on_message) {
+  std::vector<std::uint8_t> buf(buffer_size);
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(what + ": reading the kernel's answer");
+    }
+    int len = static_cast<int>(n);
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+      if (!on_message(nlh)) return;
+  }
+}
+
 void MnlSocket::request(Message msgs, const std::string& what) {
   auto sent = split(msgs);
   std::size_t pending = 0;
@@ -114,89 +138,42 @@ void MnlSocket::request(Message msgs, const std::string& what) {
   }
   const std::uint32_t last = seq_;
   if (mnl_socket_sendto(sock_.get(), msgs.data(), msgs.size()) < 0) throw_errno(what + ": sending the request");
-  std::vector<std::uint8_t> buf(kBufferSize);
-  while (pending > 0) {
-    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(what + ": reading the kernel's answer");
+  if (pending == 0) return;
+  receive(kBufferSize, what, [&](const nlmsghdr* nlh) {
+    // Only answers to this request: anything older is a leftover.
+    if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > last) return true;
+    if (static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh))->error != 0) throw_error(nlh, sent, what);
+    return --pending > 0;
+  });
+}
+
+void MnlSocket::answer(Message msg, const std::string& what, std::uint16_t set_flags, std::uint16_t clear_flags,
+                       bool many, const std::function<void(const nlmsghdr*)>& fn) {
+  auto sent = split(msg);
+  if (sent.size() != 1) throw std::logic_error(what + ": expects one request message");
+  sent[0]->nlmsg_flags = static_cast<std::uint16_t>((sent[0]->nlmsg_flags | set_flags) & ~clear_flags);
+  sent[0]->nlmsg_seq = ++seq_;
+  if (mnl_socket_sendto(sock_.get(), msg.data(), msg.size()) < 0) throw_errno(what + ": sending the request");
+  receive(kBufferSize * 2, what, [&](const nlmsghdr* nlh) {
+    if (nlh->nlmsg_seq != seq_) return true;
+    if (nlh->nlmsg_type == NLMSG_DONE) return false;
+    if (nlh->nlmsg_type == NLMSG_ERROR) {
+      if (static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh))->error == 0) return false;
+      throw_error(nlh, sent, what);
     }
-    int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-      // Only answers to this request: anything older is a leftover.
-      if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < first || nlh->nlmsg_seq > last) continue;
-      const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-      if (err->error != 0) {
-        std::string text;
-        std::optional<std::uint16_t> attr;
-        read_extack(nlh, sent, text, attr);
-        throw NetlinkError(what, -err->error, text, attr);
-      }
-      if (pending > 0) --pending;
-    }
-  }
+    fn(nlh);
+    return many;
+  });
 }
 
 void MnlSocket::dump(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn) {
-  auto sent = split(msg);
-  if (sent.size() != 1) throw std::logic_error("dump of " + what + ": expects one message");
-  sent[0]->nlmsg_seq = ++seq_;
-  sent[0]->nlmsg_flags |= NLM_F_DUMP;
-  if (mnl_socket_sendto(sock_.get(), msg.data(), msg.size()) < 0) throw_errno(what + ": sending the request");
-  std::vector<std::uint8_t> buf(kBufferSize * 2);
-  for (;;) {
-    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(what + ": reading the kernel's answer");
-    }
-    int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-      if (nlh->nlmsg_seq != seq_) continue;
-      if (nlh->nlmsg_type == NLMSG_DONE) return;
-      if (nlh->nlmsg_type == NLMSG_ERROR) {
-        const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-        if (err->error == 0) return;
-        std::string text;
-        std::optional<std::uint16_t> attr;
-        read_extack(nlh, sent, text, attr);
-        throw NetlinkError(what, -err->error, text, attr);
-      }
-      fn(nlh);
-    }
-  }
+  answer(std::move(msg), what, NLM_F_DUMP, 0, true, fn);
 }
 
 void MnlSocket::get(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn) {
-  auto sent = split(msg);
-  if (sent.size() != 1) throw std::logic_error("get of " + what + ": expects one message");
   // No NLM_F_ACK: the answer is the one message or an error, and nothing
   // is left behind to be mistaken for the next request's acknowledgement.
-  sent[0]->nlmsg_flags &= static_cast<std::uint16_t>(~NLM_F_ACK);
-  sent[0]->nlmsg_seq = ++seq_;
-  if (mnl_socket_sendto(sock_.get(), msg.data(), msg.size()) < 0) throw_errno(what + ": sending the request");
-  std::vector<std::uint8_t> buf(kBufferSize * 2);
-  for (;;) {
-    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(what + ": reading the kernel's answer");
-    }
-    int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-      if (nlh->nlmsg_seq != seq_) continue;
-      if (nlh->nlmsg_type == NLMSG_ERROR) {
-        const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-        if (err->error == 0) return;
-        std::string text;
-        std::optional<std::uint16_t> attr;
-        read_extack(nlh, sent, text, attr);
-        throw NetlinkError(what, -err->error, text, attr);
-      }
-      fn(nlh);
-      return;
-    }
-  }
+  answer(std::move(msg), what, 0, NLM_F_ACK, false, fn);
 }
 
 void for_each_attr(const void* data, std::size_t len, const std::function<void(const nlattr*)>& fn) {

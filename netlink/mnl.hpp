@@ -73,6 +73,14 @@ class MnlSocket {
   struct Close {
     void operator()(mnl_socket* s) const;
   };
+  // Reads answers, calling on_message for each until it returns false.
+  void receive(std::size_t buffer_size, const std::string& what,
+               const std::function<bool(const nlmsghdr*)>& on_message);
+  // One request message, its answer (one message, or many until DONE).
+  void answer(Message msg, const std::string& what, std::uint16_t set_flags, std::uint16_t clear_flags, bool many,
+              const std::function<void(const nlmsghdr*)>& fn);
+  [[noreturn]] static void throw_error(const nlmsghdr* nlh, const std::vector<nlmsghdr*>& sent,
+                                       const std::string& what);
   std::unique_ptr<mnl_socket, Close> sock_;
   std::uint32_t portid_ = 0;
   std::uint32_t seq_;
