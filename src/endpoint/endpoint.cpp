@@ -40,7 +40,6 @@ struct Peer {
   std::vector<net::IpAddress> accepted_addresses;
   std::optional<net::Endpoint> accepted_endpoint;
   std::uint64_t applied_generation = ~std::uint64_t{0};
-  std::string applied_label;
   Clock::time_point last_handshake{};  // last verified control message from the peer
   Clock::time_point last_resolve{};
   std::uint64_t probes_rx = 0, replies_rx = 0, probes_tx = 0, replies_tx = 0;
@@ -70,7 +69,10 @@ nlohmann::json since_or_null(Clock::time_point t, Clock::time_point now) {
 
 }  // namespace
 
-TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), started_(Clock::now()) {
+TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg)
+    : cfg_(cfg),
+      path_is_host_name_(!cfg.path_text.empty() && !net::IpAddress::parse(cfg.path_text)),
+      started_(Clock::now()) {
   if (cfg_.dataplane == config::Dataplane::kUserspace) {
     dataplane_reason_ = "requested with --dataplane userspace";
   } else if (auto why = kernel_unsuitable_reason(); !why.empty()) {
@@ -153,8 +155,8 @@ TunnelEndpoint::~TunnelEndpoint() = default;
 
 net::IpAddress TunnelEndpoint::resolve_path() const {
   net::IpAddress addr;
-  if (auto literal = net::IpAddress::parse(cfg_.path_text)) {
-    addr = *literal;
+  if (!path_is_host_name_) {
+    addr = cfg_.path;
   } else {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -238,7 +240,9 @@ std::string TunnelEndpoint::kernel_unsuitable_reason() const {
     case control::Mode::kSymmetric:
     case control::Mode::kClient: break;
   }
-  if (cfg_.source_port != cfg_.port) return "replies come back to the source port, and a kernel GENEVE device listens only on --port (--source-port differs)";
+  if (cfg_.source_port != cfg_.port)
+    return "replies come back to the source port, and a kernel GENEVE device listens only on --port (--source-port "
+           "differs)";
   return {};
 }
 
@@ -439,11 +443,10 @@ void TunnelEndpoint::apply_path(Peer& peer) {
   }
   log::info("{}: path to {} is {}{} ({})", peer.ifname(), peer.spec.name, label,
             c ? " via " + c->target.to_string() : std::string(), peer.paths.reason());
-  peer.applied_label = label;
 }
 
 void TunnelEndpoint::maybe_reresolve(Peer& peer) {
-  if (net::IpAddress::parse(cfg_.path_text) || cfg_.path_text.empty()) return;  // not a host name
+  if (!path_is_host_name_) return;
   for (const control::Candidate* c : peer.paths.candidates()) {
     if (c->kind != control::PathKind::kNat64 || c->misses < cfg_.timing.dead_after) continue;
     auto now = Clock::now();

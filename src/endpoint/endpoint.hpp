@@ -75,6 +75,8 @@ class TunnelEndpoint {
   void drop(Peer* peer, control::Drop d);
 
   config::EndpointConfig cfg_;
+  // PATH was given as a host name (else cfg_.path holds the address).
+  bool path_is_host_name_;
   std::string name_;
   std::uint32_t underlay_mtu_ = 0;
   std::uint32_t mtu_ = 0;
