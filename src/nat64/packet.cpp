@@ -2,9 +2,10 @@
 
 #include <algorithm>
 
-#include "nat64/checksum.hpp"
+#include "net/checksum.hpp"
 
 namespace gn::nat64 {
+using namespace gn::checksum;  // NOLINT(google-build-using-namespace): the arithmetic is this file's vocabulary
 
 ParseStatus parse_ipv4(std::span<const std::uint8_t> in, Completeness mode, Ipv4Header& h) {
   if (in.size() < kIpv4HeaderLen || (in[0] >> 4) != 4) return ParseStatus::kMalformed;

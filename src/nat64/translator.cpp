@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "nat64/checksum.hpp"
 #include "nat64/icmp_map.hpp"
+#include "net/checksum.hpp"
 
 namespace gn::nat64 {
+using namespace gn::checksum;  // NOLINT(google-build-using-namespace): the arithmetic is this file's vocabulary
 namespace {
 
 // Largest ICMP error we originate or produce by translation: RFC 1812
@@ -22,7 +23,9 @@ constexpr std::size_t kMaxRateLimitedSources = 65536;
 
 // A destination the translator must never send to: "this network",
 // loopback, multicast, class E and limited broadcast.
-bool v4_unicast(const Bytes4& a) { return a[0] != 0 && a[0] != 127 && a[0] < 224; }
+bool v4_unicast(const Bytes4& a) {
+  return a[0] != 0 && a[0] != 127 && a[0] < 224;
+}
 
 bool v6_unicast(const Bytes16& a) {
   static constexpr Bytes16 kUnspecified{};
@@ -30,9 +33,13 @@ bool v6_unicast(const Bytes16& a) {
   return a[0] != 0xff && a != kUnspecified && a != kLoopback;
 }
 
-std::uint32_t as_u32(const Bytes4& a) { return load32(a.data()); }
+std::uint32_t as_u32(const Bytes4& a) {
+  return load32(a.data());
+}
 
-bool checksum_ok(std::uint64_t sum) { return fold(sum) == 0xffff; }
+bool checksum_ok(std::uint64_t sum) {
+  return fold(sum) == 0xffff;
+}
 
 void write_ipv6_header(std::uint8_t* p, std::uint8_t traffic_class, std::size_t payload_length,
                        std::uint8_t next_header, std::uint8_t hop_limit, const Bytes16& src, const Bytes16& dst) {
@@ -144,13 +151,12 @@ Verdict Translator::from_ipv6(std::span<const std::uint8_t> in, std::vector<std:
       }
       if (is_icmp6_error(ip.payload[0])) return error_6to4(ip, out);
       return drop(Counter::icmp_untranslatable);
-    default:
-      return drop(Counter::unsupported_protocol);
+    default: return drop(Counter::unsupported_protocol);
   }
 }
 
-std::optional<Verdict> Translator::check_size_6to4(const V6& ip, std::span<const std::uint8_t> in,
-                                                   std::size_t out_size, std::vector<std::uint8_t>& out) {
+std::optional<Verdict> Translator::check_size_6to4(const V6& ip, std::span<const std::uint8_t> in, std::size_t out_size,
+                                                   std::vector<std::uint8_t>& out) {
   // The IPv4 side (the TUN device again) carries at most `mtu`. An IPv6
   // packet read from a TUN of that MTU always shrinks below it, so this only
   // fires if the device and configuration disagree; but never emit more than
@@ -265,8 +271,8 @@ Verdict Translator::error_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
   if (!b || !table_.find_session(proto, b->pool_port, as_u32(remote4), remote_port))
     return drop(Counter::icmp_error_no_session);
 
-  std::size_t inner_data = std::min(inner.payload.size(),
-                                    kMaxIcmp4Error - kIpv4HeaderLen - kIcmpHeaderLen - kIpv4HeaderLen);
+  std::size_t inner_data =
+      std::min(inner.payload.size(), kMaxIcmp4Error - kIpv4HeaderLen - kIcmpHeaderLen - kIpv4HeaderLen);
   Bytes4 outer_dst = config_.prefix.extract(net::IpAddress::v6(ip.dst))->v4_bytes();
   out.resize(kIpv4HeaderLen + kIcmpHeaderLen + kIpv4HeaderLen + inner_data);
   std::uint8_t* p = out.data();
@@ -337,8 +343,7 @@ Verdict Translator::from_ipv4(std::span<const std::uint8_t> in, std::vector<std:
     return icmp4_error_reply(ip, in, kIcmp4TimeExceeded, 0, 0, Counter::time_exceeded_sent, out);
   }
   switch (ip.proto) {
-    case kProtoUdp:
-      return udp_4to6(ip, in, out);
+    case kProtoUdp: return udp_4to6(ip, in, out);
     case kProtoIcmp:
       if (ip.payload.size() < kIcmpHeaderLen) return drop(Counter::malformed);
       if (!checksum_ok(sum_bytes(ip.payload))) return drop(Counter::bad_checksum);
@@ -349,20 +354,19 @@ Verdict Translator::from_ipv4(std::span<const std::uint8_t> in, std::vector<std:
       }
       if (is_icmp4_error(ip.payload[0])) return error_4to6(ip, out);
       return drop(Counter::icmp_untranslatable);
-    default:
-      return drop(Counter::unsupported_protocol);
+    default: return drop(Counter::unsupported_protocol);
   }
 }
 
-std::optional<Verdict> Translator::check_size_4to6(const V4& ip, std::span<const std::uint8_t> in,
-                                                   std::size_t out_size, std::vector<std::uint8_t>& out) {
+std::optional<Verdict> Translator::check_size_4to6(const V4& ip, std::span<const std::uint8_t> in, std::size_t out_size,
+                                                   std::vector<std::uint8_t>& out) {
   if (out_size <= config_.mtu) return std::nullopt;
   // RFC 7915 4: with DF the sender learns the MTU that fits after the
   // header grows by 20; without DF we would have to fragment into IPv6
   // fragments, which this gateway does not do.
   if (!ip.df) return drop(Counter::too_big_no_df);
-  return icmp4_error_reply(ip, in, kIcmp4DestUnreachable, kIcmp4FragNeededCode, config_.mtu - 20,
-                           Counter::too_big_sent, out);
+  return icmp4_error_reply(ip, in, kIcmp4DestUnreachable, kIcmp4FragNeededCode, config_.mtu - 20, Counter::too_big_sent,
+                           out);
 }
 
 Verdict Translator::udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out) {
@@ -410,8 +414,8 @@ Verdict Translator::udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std
     // IPv4 allows "no checksum", IPv6 does not: compute it over the whole
     // datagram (RFC 7915 4.5 lets stateless translators drop instead).
     store16(udp + 6, 0);
-    std::uint64_t sum = pseudo_v6(src6, dst6, kProtoUdp, static_cast<std::uint32_t>(udp_length)) +
-                        sum_bytes({udp, udp_length});
+    std::uint64_t sum =
+        pseudo_v6(src6, dst6, kProtoUdp, static_cast<std::uint32_t>(udp_length)) + sum_bytes({udp, udp_length});
     store16(udp + 6, udp_wire_checksum(finish(sum)));
   } else {
     std::uint64_t removed = sum_bytes(ip.src) + sum_bytes(pool_v4_) + dst_port;
@@ -473,8 +477,8 @@ Verdict Translator::echo_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
   m[0] = kIcmp6EchoReply;
   store16(m + 2, 0);
   store16(m + 4, b.v6_port);
-  store16(m + 2,
-          finish(pseudo_v6(src6, dst6, kProtoIcmp6, static_cast<std::uint32_t>(icmp.size())) + sum_bytes({m, icmp.size()})));
+  store16(m + 2, finish(pseudo_v6(src6, dst6, kProtoIcmp6, static_cast<std::uint32_t>(icmp.size())) +
+                        sum_bytes({m, icmp.size()})));
   return forward(Counter::translated_4to6);
 }
 

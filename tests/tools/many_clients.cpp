@@ -37,8 +37,8 @@
 #include "control/message.hpp"
 #include "geneve/codec.hpp"
 #include "geneve/control.hpp"
-#include "nat64/checksum.hpp"
 #include "net/address.hpp"
+#include "net/checksum.hpp"
 #include "util/bytes.hpp"
 
 namespace {
@@ -49,7 +49,7 @@ using gn::net::Endpoint;
 using gn::net::IpAddress;
 namespace control = gn::control;
 namespace geneve = gn::geneve;
-namespace nat64 = gn::nat64;
+namespace checksum = gn::checksum;
 using gn::load16;
 using gn::store16;
 
@@ -100,7 +100,8 @@ IpAddress with_index(const std::string& prefix, unsigned word, unsigned i, std::
 // ICMPv6 checksum (RFC 4443 2.3) over the pseudo-header and the message.
 std::uint16_t icmp6_checksum(const std::array<std::uint8_t, 16>& src, const std::array<std::uint8_t, 16>& dst,
                              const std::uint8_t* msg, std::size_t len) {
-  return nat64::finish(nat64::sum_bytes({msg, len}, nat64::pseudo_v6(src, dst, 58, static_cast<std::uint32_t>(len))));
+  return checksum::finish(
+      checksum::sum_bytes({msg, len}, checksum::pseudo_v6(src, dst, 58, static_cast<std::uint32_t>(len))));
 }
 
 // Ethernet + IPv6 + ICMPv6 message (checksum filled in).
