@@ -147,6 +147,8 @@ const char* kCommonOptions = R"(Options:
   --option-type N       type of the NAT64 routing option (default 0x01;
                         must be non-critical, below 0x80)
   --dataplane MODE      auto | kernel | userspace (default auto)
+  --no-offload          userspace data plane without TAP segmentation
+                        offloads and UDP GSO/GRO (one frame per datagram)
   --run-dir DIR         where the status socket is created
                         (default /run/geneve-nat64)
   --log-level LEVEL     debug | info | warn | error (default info)
@@ -264,6 +266,7 @@ ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& a
   p.flag("help", [&] { help = true; });
   p.flag("version", [&] { result.action = ParseResult::Action::kVersion; });
   p.flag("no-route-option", [&] { c.route_option = false; });
+  p.flag("no-offload", [&] { c.offloads = false; });
   p.value("ifname", [&](const std::string& v) {
     // "%d" is a kernel template; check the rest as a literal name.
     c.ifname = parse_ifname(v);

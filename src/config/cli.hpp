@@ -49,6 +49,9 @@ struct EndpointConfig {
   geneve::OptionId option_id;
   std::vector<std::string> addresses;  // inner "address/length" to assign
   Dataplane dataplane = Dataplane::kAuto;
+  // Userspace data plane: TAP virtio-net offloads, UDP GSO/GRO (probed; off
+  // with --no-offload, for comparison and for kernels that misbehave).
+  bool offloads = true;
   std::string run_dir = "/run/geneve-nat64";
   log::Level log_level = log::Level::kInfo;
 };

@@ -26,6 +26,8 @@ std::string_view to_string(Drop d) {
     case Drop::kTooBig: return "too_big";
     case Drop::kSendError: return "send_error";
     case Drop::kTapWriteError: return "tap_write_error";
+    case Drop::kBadOffload: return "bad_offload";
+    case Drop::kControlQueueFull: return "control_queue_full";
     case Drop::kCount: break;
   }
   return "?";

@@ -31,6 +31,8 @@ enum class Drop : std::uint8_t {
   kTooBig,                  // send failed with EMSGSIZE: larger than the path MTU
   kSendError,               // other send failure
   kTapWriteError,           // the TAP refused the frame
+  kBadOffload,              // a TAP frame whose virtio-net header cannot be honoured
+  kControlQueueFull,        // a control message found the send buffer and its queue full
   kCount
 };
 std::string_view to_string(Drop d);

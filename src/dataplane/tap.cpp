@@ -4,6 +4,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,9 +12,44 @@
 
 #include "util/error.hpp"
 
-namespace gn::dataplane {
+// Debian 12's headers predate USO (Linux 6.2); the values are the kernel's ABI.
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 
-TapDevice TapDevice::create(const std::string& name, DeviceMode mode) {
+namespace gn::dataplane {
+namespace {
+
+TapOffloads probe_offloads(int fd) {
+  TapOffloads o;
+  o.vnet_header = true;
+  struct Try {
+    unsigned flags;
+    bool tso, uso;
+  };
+  static constexpr Try kTries[] = {
+      {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6, true, true},
+      {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, true, false},
+      {TUN_F_CSUM, false, false},
+  };
+  for (const Try& t : kTries) {
+    if (::ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(t.flags)) == 0) {
+      o.checksum = true;
+      o.tso = t.tso;
+      o.uso = t.uso;
+      if (!t.uso) o.reason = "this kernel's TAP has no UDP segmentation offload (USO, Linux 6.2+)";
+      if (!t.tso) o.reason = "this kernel's TAP refused TCP segmentation offload";
+      return o;
+    }
+  }
+  o.reason = std::string("the TAP refused every offload: ") + std::strerror(errno);
+  return o;
+}
+
+}  // namespace
+
+TapDevice TapDevice::create(const std::string& name, DeviceMode mode, bool offloads) {
   const char* kind = mode == DeviceMode::kTun ? "TUN" : "TAP";
   if (name.size() >= IFNAMSIZ) throw UsageError("interface name '" + name + "' is longer than 15 characters");
   if (name.find('%') == std::string::npos && if_nametoindex(name.c_str()) != 0)
@@ -23,14 +59,23 @@ TapDevice TapDevice::create(const std::string& name, DeviceMode mode) {
   if (!fd) throw_errno("opening /dev/net/tun (is the tun module available?)");
   ifreq ifr{};
   // IFF_NO_PI: bare Ethernet frames (TAP) or IP packets (TUN), no
-  // packet-info prefix.
-  ifr.ifr_flags = static_cast<short>((mode == DeviceMode::kTun ? IFF_TUN : IFF_TAP) | IFF_NO_PI);
+  // packet-info prefix. IFF_TUN_EXCL: never attach to a device someone else
+  // made between the check above and now.
+  ifr.ifr_flags = static_cast<short>((mode == DeviceMode::kTun ? IFF_TUN : IFF_TAP) | IFF_NO_PI | IFF_TUN_EXCL |
+                                     (offloads ? IFF_VNET_HDR : 0));
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) throw_errno(std::string("creating ") + kind + " interface " + name);
+  if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) {
+    if (errno == EBUSY)
+      throw UsageError("interface " + name + " already exists; choose another " +
+                       (mode == DeviceMode::kTun ? "--tun" : "--ifname"));
+    throw_errno(std::string("creating ") + kind + " interface " + name);
+  }
   std::string actual(ifr.ifr_name);
+  TapOffloads off;
+  if (offloads) off = probe_offloads(fd.get());
   unsigned index = if_nametoindex(actual.c_str());
   if (index == 0) throw_errno("looking up the index of new interface " + actual);
-  return TapDevice(std::move(fd), actual, static_cast<int>(index), mode);
+  return TapDevice(std::move(fd), actual, static_cast<int>(index), mode, std::move(off));
 }
 
 std::size_t TapDevice::read_frame(std::span<std::uint8_t> buf) {
@@ -43,10 +88,21 @@ std::size_t TapDevice::read_frame(std::span<std::uint8_t> buf) {
   }
 }
 
-bool TapDevice::write_frame(std::span<const std::uint8_t> frame) {
+bool TapDevice::write_frame(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> vnet) {
+  if (!offloads_.vnet_header) return write_raw(frame);
+  static constexpr std::uint8_t kNoOffload[10] = {};
+  std::array<iovec, 2> iov{{{const_cast<std::uint8_t*>(vnet.size() >= 10 ? vnet.data() : kNoOffload), 10},
+                            {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
   for (;;) {
-    ssize_t n = ::write(fd_.get(), frame.data(), frame.size());
-    if (n >= 0) return true;
+    if (::writev(fd_.get(), iov.data(), static_cast<int>(iov.size())) >= 0) return true;
+    if (errno == EINTR) continue;
+    return false;
+  }
+}
+
+bool TapDevice::write_raw(std::span<const std::uint8_t> bytes) {
+  for (;;) {
+    if (::write(fd_.get(), bytes.data(), bytes.size()) >= 0) return true;
     if (errno == EINTR) continue;
     return false;
   }

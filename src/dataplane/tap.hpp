@@ -18,12 +18,25 @@ namespace gn::dataplane {
 // told apart by the version nibble). Both without the packet-info prefix.
 enum class DeviceMode { kTap, kTun };
 
+// What the kernel agreed to hand us with a virtio-net header in front of
+// every frame (dataplane/offload.hpp). Probed at creation, best first:
+// checksum + TSO4/6 + USO4/6 (Linux 6.2+), checksum + TSO4/6, nothing.
+struct TapOffloads {
+  bool vnet_header = false;  // IFF_VNET_HDR: every read and write carries one
+  bool checksum = false;     // TUN_F_CSUM: frames may leave their L4 checksum to us
+  bool tso = false;          // TUN_F_TSO4|TSO6: TCP super-frames up to 64 KiB
+  bool uso = false;          // TUN_F_USO4|USO6: UDP super-frames
+  std::string reason;        // why something is off ("" when all is on)
+};
+
 class TapDevice {
  public:
   // `name` may be a kernel template ("gnv%d"). Throws if an interface of that
   // exact name already exists: attaching to an existing persistent device
   // would take over something we do not own.
-  static TapDevice create(const std::string& name, DeviceMode mode = DeviceMode::kTap);
+  // With `offloads`, the TAP is opened with IFF_VNET_HDR and asked for every
+  // offload the kernel has (see offloads()).
+  static TapDevice create(const std::string& name, DeviceMode mode = DeviceMode::kTap, bool offloads = false);
 
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
@@ -32,20 +45,28 @@ class TapDevice {
   // The TAP's Ethernet address (the source of control frames we send).
   std::array<std::uint8_t, 6> hardware_address() const;
 
-  // Reads one frame (a packet on a TUN device); returns 0 when none is
-  // queued (non-blocking).
+  const TapOffloads& offloads() const { return offloads_; }
+
+  // Reads one frame (a packet on a TUN device), with its virtio-net header
+  // in front when offloads().vnet_header; returns 0 when none is queued
+  // (non-blocking).
   std::size_t read_frame(std::span<std::uint8_t> buf);
-  // Writes one frame. Returns false if the kernel refused it (interface
-  // down, out of memory): the caller counts that as a drop.
-  bool write_frame(std::span<const std::uint8_t> frame);
+  // Writes one frame. With a virtio-net header on the device, `vnet` goes in
+  // front of it (its first 10 bytes; empty: a zero header). Returns false if
+  // the kernel refused it (interface down, out of memory, a header it
+  // rejects): the caller counts that as a drop.
+  bool write_frame(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> vnet = {});
+  // Writes bytes that already begin with the virtio-net header.
+  bool write_raw(std::span<const std::uint8_t> vnet_and_frame);
 
  private:
-  TapDevice(Fd fd, std::string name, int ifindex, DeviceMode mode)
-      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), mode_(mode) {}
+  TapDevice(Fd fd, std::string name, int ifindex, DeviceMode mode, TapOffloads offloads)
+      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), mode_(mode), offloads_(std::move(offloads)) {}
   Fd fd_;
   std::string name_;
   int ifindex_;
   DeviceMode mode_;
+  TapOffloads offloads_;
 };
 
 }  // namespace gn::dataplane

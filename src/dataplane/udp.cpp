@@ -3,6 +3,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -17,7 +18,9 @@ namespace {
 
 Fd open_udp(net::Family family, const std::string& what) {
   int domain = family == net::Family::kV4 ? AF_INET : AF_INET6;
-  Fd fd(::socket(domain, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP));
+  // Non-blocking: a full send buffer must never stall the event loop (the
+  // data plane waits for EPOLLOUT instead).
+  Fd fd(::socket(domain, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_UDP));
   if (!fd) throw_errno("creating UDP socket for " + what);
   return fd;
 }
@@ -26,10 +29,34 @@ void set_int(int fd, int level, int name, int value, const char* what) {
   if (::setsockopt(fd, level, name, &value, sizeof value) < 0) throw_errno(std::string("setting ") + what);
 }
 
+int get_int(int fd, int level, int name, const char* what) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (::getsockopt(fd, level, name, &value, &len) < 0) throw_errno(std::string("reading ") + what);
+  return value;
+}
+
+// Room for bursts: 4 MiB each way (the kernel reports twice what it keeps
+// for its own bookkeeping). The FORCE variants pass net.core.*mem_max for a
+// process with CAP_NET_ADMIN; without it the plain options are clamped there.
+constexpr int kBufferBytes = 4 << 20;
+
+void size_buffer(int fd, int force, int plain, const char* name, int& got, std::string& reason) {
+  if (::setsockopt(fd, SOL_SOCKET, force, &kBufferBytes, sizeof kBufferBytes) < 0)
+    set_int(fd, SOL_SOCKET, plain, kBufferBytes, name);
+  got = get_int(fd, SOL_SOCKET, plain, name);
+  if (got < kBufferBytes) {
+    if (!reason.empty()) reason += "; ";
+    reason += std::string(name) + " clamped to " + std::to_string(got) + " bytes (asked " +
+              std::to_string(kBufferBytes) + "; raise net.core." + (plain == SO_SNDBUF ? "wmem_max" : "rmem_max") + ")";
+  }
+}
+
 }  // namespace
 
-UdpSocket UdpSocket::bind(const net::Endpoint& local) {
+UdpSocket UdpSocket::bind(const net::Endpoint& local, bool offloads) {
   Fd fd = open_udp(local.address.family(), local.to_string());
+  UdpOffloads o;
   if (local.address.is_v6()) {
     set_int(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY");
     // Never fragment locally; learn the path MTU instead (sends that do not
@@ -40,14 +67,25 @@ UdpSocket UdpSocket::bind(const net::Endpoint& local) {
     // Sets DF on every packet.
     set_int(fd.get(), IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER");
   }
-  // Room for bursts: a batch of full-size frames in each direction.
-  set_int(fd.get(), SOL_SOCKET, SO_RCVBUF, 4 << 20, "SO_RCVBUF");
-  set_int(fd.get(), SOL_SOCKET, SO_SNDBUF, 4 << 20, "SO_SNDBUF");
+  size_buffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF", o.rcvbuf, o.reason);
+  size_buffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF", o.sndbuf, o.reason);
+  if (offloads) {
+    // UDP_SEGMENT (Linux 4.18) is asked for per send; setting it to 0 here
+    // only tells whether the kernel knows it.
+    int zero = 0, one = 1;
+    auto note = [&o](const char* what) {
+      o.reason += std::string(o.reason.empty() ? "" : "; ") + "no " + what + ": " + std::strerror(errno);
+    };
+    o.gso = ::setsockopt(fd.get(), SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
+    if (!o.gso) note("UDP_SEGMENT");
+    o.gro = ::setsockopt(fd.get(), SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+    if (!o.gro) note("UDP_GRO");
+  }
   sockaddr_storage ss;
   socklen_t len = local.to_sockaddr(ss);
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0)
     throw_errno("binding UDP socket to " + local.to_string());
-  return UdpSocket(std::move(fd), local);
+  return UdpSocket(std::move(fd), local, std::move(o));
 }
 
 std::uint32_t route_mtu(const net::Endpoint& local, const net::Endpoint& destination) {

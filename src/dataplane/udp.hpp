@@ -5,25 +5,43 @@
 // socket unless told to, and we never tell it to: TAYGA and many NATs drop
 // zero checksums).
 #include <cstdint>
+#include <string>
 
 #include "net/address.hpp"
 #include "util/fd.hpp"
 
 namespace gn::dataplane {
 
+// What the socket was given, read back from the kernel after asking.
+struct UdpOffloads {
+  bool gso = false;            // UDP_SEGMENT: one send carries many equal-sized datagrams
+  bool gro = false;            // UDP_GRO: one receive may return many, with their size
+  int sndbuf = 0, rcvbuf = 0;  // bytes, as the kernel reports them
+  std::string reason;          // why something is off or smaller than asked
+};
+
 class UdpSocket {
  public:
-  // Binds to `local`. An IPv6 socket is IPv6-only so it never shadows an
-  // IPv4 socket on the same port.
-  static UdpSocket bind(const net::Endpoint& local);
+  // Binds to `local`, non-blocking. An IPv6 socket is IPv6-only so it never
+  // shadows an IPv4 socket on the same port. With `offloads`, UDP_SEGMENT and
+  // UDP_GRO are probed and turned on where the kernel has them.
+  static UdpSocket bind(const net::Endpoint& local, bool offloads = false);
 
   int fd() const { return fd_.get(); }
   const net::Endpoint& local() const { return local_; }
+  const UdpOffloads& offloads() const { return offloads_; }
+  // The kernel refused a segmented send (EIO: the route's device cannot
+  // checksum, as on a veth with tx offload off): send datagram by datagram.
+  void disable_gso(std::string why) {
+    offloads_.gso = false;
+    offloads_.reason = std::move(why);
+  }
 
  private:
-  UdpSocket(Fd fd, net::Endpoint local) : fd_(std::move(fd)), local_(local) {}
+  UdpSocket(Fd fd, net::Endpoint local, UdpOffloads o) : fd_(std::move(fd)), local_(local), offloads_(std::move(o)) {}
   Fd fd_;
   net::Endpoint local_;
+  UdpOffloads offloads_;
 };
 
 // The MTU of the route from `local` to `destination` (as a connected UDP

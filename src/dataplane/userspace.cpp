@@ -1,9 +1,12 @@
 #include "dataplane/userspace.hpp"
 
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -18,6 +21,20 @@ using control::Drop;
 
 namespace {
 
+// Transmit limits. A frame is read only while the arena has room for its
+// worst case (kMaxFrameSegments headers and a 64 KiB payload) and the batch
+// for its segments.
+constexpr std::size_t kArenaSize = 2 << 20;
+constexpr std::size_t kMaxFrameSegments = 128;  // a 64 KiB TSO frame at IPv4's minimum MSS of 536
+constexpr std::size_t kFrameRoom = kMaxFrameSegments * (geneve::kMaxHeaderLen + 14 + 60 + 60) + offload::kMaxFrame;
+constexpr std::size_t kMaxBatchSegments = 4096;
+// UDP_SEGMENT: at most 64 segments (UDP_MAX_SEGMENTS before Linux 6.13) and
+// one IP packet's worth of bytes per message.
+constexpr std::size_t kMaxGsoSegments = 64;
+constexpr std::size_t kMaxGsoBytes = 65000;
+constexpr std::size_t kSendBatch = 64;  // messages per sendmmsg
+constexpr std::size_t kMaxQueuedControl = 256;
+
 Drop drop_for(geneve::ParseError e) {
   switch (e) {
     case geneve::ParseError::kTruncated: return Drop::kTruncated;
@@ -30,6 +47,15 @@ Drop drop_for(geneve::ParseError e) {
   return Drop::kUnknownCritical;
 }
 
+union SegmentCmsg {
+  cmsghdr align;
+  char buf[CMSG_SPACE(sizeof(std::uint16_t))];
+};
+union GroCmsg {
+  cmsghdr align;
+  char buf[CMSG_SPACE(sizeof(int))];
+};
+
 }  // namespace
 
 void Tunnel::set_target(UdpSocket& sock, const net::Endpoint& to, const std::optional<geneve::Nat64Route>& route) {
@@ -40,64 +66,200 @@ void Tunnel::set_target(UdpSocket& sock, const net::Endpoint& to, const std::opt
   if (route) header.add_route(option_id, *route);
 }
 
-UserspaceDataplane::UserspaceDataplane(Lookup lookup, ControlHandler on_control)
-    : lookup_(std::move(lookup)),
+UserspaceDataplane::UserspaceDataplane(EventLoop& loop, Lookup lookup, ControlHandler on_control)
+    : loop_(loop),
+      lookup_(std::move(lookup)),
       on_control_(std::move(on_control)),
-      tx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kBatch * kSlotSize)),
-      rx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kBatch * kSlotSize)) {}
-
-std::size_t UserspaceDataplane::on_tap_readable(Tunnel& t) {
-  std::size_t count = 0;
-  while (count < kBatch) {
-    std::size_t n = t.tap->read_frame({tx_buf_.get() + count * kSlotSize, kSlotSize});
-    if (n == 0) break;
-    tx_len_[count++] = n;
-  }
-  if (count == 0) return 0;
-  if (!t.has_target()) {
-    // No path yet (a server before its client's first probe): nowhere to send.
-    t.counters.drops[static_cast<std::size_t>(Drop::kNoPath)] += count;
-    return count;
-  }
-  send_batch(t, count);
-  return count;
+      tap_in_(std::make_unique_for_overwrite<std::uint8_t[]>(offload::kVnetHeaderLen + offload::kMaxFrame)),
+      arena_(std::make_unique_for_overwrite<std::uint8_t[]>(kArenaSize)),
+      rx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kRxBatch * kRxSlot)),
+      coalesce_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(offload::kVnetHeaderLen + offload::kMaxFrame)),
+      coalescer_({coalesce_buf_.get(), offload::kVnetHeaderLen + offload::kMaxFrame}) {
+  tx_msgs_.reserve(kMaxBatchSegments);
 }
 
-void UserspaceDataplane::send_batch(Tunnel& t, std::size_t count) {
-  std::array<mmsghdr, kBatch> msgs{};
-  std::array<std::array<iovec, 2>, kBatch> iovs{};
-  auto header = t.header.bytes();
-  for (std::size_t i = 0; i < count; ++i) {
-    iovs[i][0] = {const_cast<std::uint8_t*>(header.data()), header.size()};
-    iovs[i][1] = {tx_buf_.get() + i * kSlotSize, tx_len_[i]};
-    msgs[i].msg_hdr.msg_name = &t.addr;
-    msgs[i].msg_hdr.msg_namelen = t.addr_len;
-    msgs[i].msg_hdr.msg_iov = iovs[i].data();
-    msgs[i].msg_hdr.msg_iovlen = 2;
+// The loop is gone by now (it is destroyed first): nothing to unwatch.
+UserspaceDataplane::~UserspaceDataplane() = default;
+
+void UserspaceDataplane::add_tunnel(Tunnel& t) {
+  tunnels_.push_back(&t);
+  loop_.watch(t.tap->fd(), "the TAP device", [this, &t] { on_tap_readable(t); });
+  if (blocked_) loop_.set_reading(t.tap->fd(), false);
+}
+
+void UserspaceDataplane::add_socket(UdpSocket& sock, const char* what) {
+  loop_.watch(sock.fd(), what, [this, &sock] { on_udp_readable(sock); });
+}
+
+// --- transmit: TAP -> segments -> UDP ----------------------------------------
+
+void UserspaceDataplane::on_tap_readable(Tunnel& t) {
+  if (blocked_) {  // woken before the pause took effect
+    loop_.set_reading(t.tap->fd(), false);
+    return;
   }
-  std::size_t done = 0;
-  while (done < count) {
-    // The socket is blocking for sends: a full send buffer pushes back on
-    // the TAP queue instead of dropping here.
-    int sent = ::sendmmsg(t.socket->fd(), msgs.data() + done, static_cast<unsigned>(count - done), 0);
-    if (sent > 0) {
-      for (std::size_t i = done; i < done + static_cast<std::size_t>(sent); ++i) {
-        ++t.counters.tx_packets;
-        t.counters.tx_bytes += tx_len_[i];
+  const std::size_t in_size = offload::kVnetHeaderLen + offload::kMaxFrame;
+  if (!t.has_target()) {
+    // No path yet (a server before its client's first probe): nowhere to send.
+    for (std::size_t k = 0; k < kTapBatch && t.tap->read_frame({tap_in_.get(), in_size}) > 0; ++k)
+      t.counters.drop(Drop::kNoPath);
+    return;
+  }
+  arena_used_ = 0;
+  tx_msgs_.clear();
+  tx_segments_ = 0;
+  tx_next_ = 0;
+  tx_tunnel_ = &t;
+  tx_addr_ = t.addr;
+  tx_addr_len_ = t.addr_len;
+  UdpSocket& sock = *t.socket;
+  const auto header = t.header.bytes();
+  const bool vnet = t.tap->offloads().vnet_header;
+  for (std::size_t k = 0; k < kTapBatch; ++k) {
+    if (kArenaSize - arena_used_ < kFrameRoom || tx_segments_ + kMaxFrameSegments > kMaxBatchSegments) break;
+    std::size_t n = t.tap->read_frame({tap_in_.get(), in_size});
+    if (n == 0) break;
+    offload::VnetHeader vh;
+    std::span<const std::uint8_t> frame(tap_in_.get(), n);
+    if (vnet) {
+      if (n < offload::kVnetHeaderLen) {
+        t.counters.drop(Drop::kBadOffload);
+        continue;
       }
-      done += static_cast<std::size_t>(sent);
+      vh = offload::read_vnet(
+          std::span<const std::uint8_t, offload::kVnetHeaderLen>(tap_in_.get(), offload::kVnetHeaderLen));
+      frame = frame.subspan(offload::kVnetHeaderLen);
+    }
+    offload::Segments seg;
+    std::uint8_t* base = arena_.get() + arena_used_;
+    auto err = offload::segment(vh, frame, header.size(), {base, kArenaSize - arena_used_}, kMaxFrameSegments, seg);
+    if (err != offload::SegmentError::kOk) {
+      t.counters.drop(Drop::kBadOffload);
+      log::debug("dropped a {}-byte frame from {}: {} (gso type {}, size {})", n, t.tap->name(),
+                 offload::to_string(err), vh.gso_type, vh.gso_size);
+      continue;
+    }
+    for (std::size_t i = 0; i < seg.count; ++i) std::memcpy(base + i * seg.stride, header.data(), header.size());
+    const std::size_t per =
+        sock.offloads().gso ? std::clamp<std::size_t>(kMaxGsoBytes / seg.stride, 1, kMaxGsoSegments) : 1;
+    for (std::size_t i = 0; i < seg.count; i += per) {
+      std::size_t c = std::min(per, seg.count - i);
+      std::size_t len = i + c == seg.count ? (c - 1) * seg.stride + seg.last : c * seg.stride;
+      tx_msgs_.push_back(TxMessage{static_cast<std::uint32_t>(arena_used_ + i * seg.stride),
+                                   static_cast<std::uint32_t>(len), static_cast<std::uint16_t>(c > 1 ? seg.stride : 0),
+                                   static_cast<std::uint16_t>(c), static_cast<std::uint32_t>(len - c * header.size())});
+    }
+    arena_used_ += seg.total();
+    tx_segments_ += seg.count;
+  }
+  if (tx_msgs_.empty()) return;
+  if (!send_batch()) block_on(sock);
+}
+
+void UserspaceDataplane::split_gso_messages() {
+  // Only after a refusal: rewrite the unsent rest as one datagram a message.
+  const std::size_t prefix_room =
+      tx_msgs_[tx_next_].segs ? (tx_msgs_[tx_next_].len - tx_msgs_[tx_next_].inner_bytes) / tx_msgs_[tx_next_].segs : 0;
+  std::vector<TxMessage> rest;
+  rest.reserve(kMaxBatchSegments);
+  for (std::size_t i = tx_next_; i < tx_msgs_.size(); ++i) {
+    const TxMessage& m = tx_msgs_[i];
+    if (m.segs <= 1) {
+      rest.push_back(m);
+      continue;
+    }
+    for (std::uint32_t s = 0; s < m.segs; ++s) {
+      std::uint32_t len = s + 1u == m.segs ? m.len - s * m.gso : m.gso;
+      rest.push_back(TxMessage{m.off + s * m.gso, len, 0, 1, static_cast<std::uint32_t>(len - prefix_room)});
+    }
+  }
+  tx_msgs_.swap(rest);
+  tx_next_ = 0;
+}
+
+bool UserspaceDataplane::send_batch() {
+  UdpSocket& sock = *tx_tunnel_->socket;
+  control::Counters& counters = tx_tunnel_->counters;
+  std::array<mmsghdr, kSendBatch> msgs;
+  std::array<iovec, kSendBatch> iovs;
+  std::array<SegmentCmsg, kSendBatch> cmsgs;
+  while (tx_next_ < tx_msgs_.size()) {
+    const std::size_t count = std::min(kSendBatch, tx_msgs_.size() - tx_next_);
+    for (std::size_t i = 0; i < count; ++i) {
+      const TxMessage& m = tx_msgs_[tx_next_ + i];
+      iovs[i] = {arena_.get() + m.off, m.len};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &tx_addr_;
+      msgs[i].msg_hdr.msg_namelen = tx_addr_len_;
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      if (m.segs > 1) {
+        msgs[i].msg_hdr.msg_control = cmsgs[i].buf;
+        msgs[i].msg_hdr.msg_controllen = sizeof cmsgs[i].buf;
+        cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        std::memcpy(CMSG_DATA(c), &m.gso, sizeof m.gso);
+      }
+    }
+    int sent = ::sendmmsg(sock.fd(), msgs.data(), static_cast<unsigned>(count), 0);
+    if (sent > 0) {
+      for (std::size_t i = tx_next_; i < tx_next_ + static_cast<std::size_t>(sent); ++i) {
+        counters.tx_packets += tx_msgs_[i].segs;
+        counters.tx_bytes += tx_msgs_[i].inner_bytes;
+        if (tx_msgs_[i].segs > 1) ++stats_.gso_sends;
+      }
+      tx_next_ += static_cast<std::size_t>(sent);
       continue;
     }
     if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return false;
+    const TxMessage& m = tx_msgs_[tx_next_];
+    if (m.segs > 1 && (errno == EIO || errno == EINVAL)) {
+      // EIO: the route's device cannot checksum, so the kernel cannot
+      // segment (a veth with tx offload off). EINVAL: a segment is larger
+      // than the path MTU now allows. Either way, datagram by datagram.
+      if (errno == EIO) {
+        log::warn(
+            "UDP segmentation offload refused on {} (the route's device does not checksum): sending datagram "
+            "by datagram from now on",
+            sock.local().to_string());
+        sock.disable_gso("the kernel refused a segmented send (EIO): the route's device does not checksum");
+      }
+      split_gso_messages();
+      continue;
+    }
     // The first message of the rest failed: count it and move past it.
     if (errno == EMSGSIZE) {
-      t.counters.drop(Drop::kTooBig);
-      log::debug("frame of {} bytes does not fit the path MTU to {}", tx_len_[done], t.target().to_string());
+      counters.drops[static_cast<std::size_t>(Drop::kTooBig)] += m.segs;
+      log::debug("a frame of {} bytes does not fit the path MTU to {}", m.segs > 1 ? m.gso : m.len,
+                 tx_tunnel_->target().to_string());
     } else {
-      t.counters.drop(Drop::kSendError);
-      log::debug("sending to {} failed: {}", t.target().to_string(), std::strerror(errno));
+      counters.drops[static_cast<std::size_t>(Drop::kSendError)] += m.segs;
+      log::debug("sending to {} failed: {}", tx_tunnel_->target().to_string(), std::strerror(errno));
     }
-    ++done;
+    ++tx_next_;
+  }
+  return true;
+}
+
+void UserspaceDataplane::block_on(UdpSocket& sock) {
+  blocked_ = &sock;
+  ++stats_.tx_blocked;
+  // Every TAP waits: they share the batch buffers (and usually the socket).
+  for (Tunnel* t : tunnels_) loop_.set_reading(t->tap->fd(), false);
+  loop_.when_writable(sock.fd(), [this, &sock] { on_writable(sock); });
+}
+
+void UserspaceDataplane::on_writable(UdpSocket& sock) {
+  if (!flush_control(sock) || (blocked_ == &sock && !send_batch())) {
+    loop_.when_writable(sock.fd(), [this, &sock] { on_writable(sock); });
+    return;
+  }
+  if (blocked_ == &sock) {
+    blocked_ = nullptr;
+    for (Tunnel* t : tunnels_) loop_.set_reading(t->tap->fd(), true);
   }
 }
 
@@ -105,49 +267,105 @@ bool UserspaceDataplane::send_control(UdpSocket& sock, const net::Endpoint& to, 
                                       std::span<const std::uint8_t> frame) {
   sockaddr_storage ss;
   socklen_t len = to.to_sockaddr(ss);
-  std::array<iovec, 2> iov{{{const_cast<std::uint8_t*>(header.data()), header.size()},
-                            {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
-  msghdr msg{};
-  msg.msg_name = &ss;
-  msg.msg_namelen = len;
-  msg.msg_iov = iov.data();
-  msg.msg_iovlen = iov.size();
-  if (::sendmsg(sock.fd(), &msg, MSG_DONTWAIT) >= 0) return true;
-  log::debug("sending a control message to {} failed: {}", to.to_string(), std::strerror(errno));
-  return false;
+  bool waiting = blocked_ == &sock || std::any_of(control_queue_.begin(), control_queue_.end(),
+                                                  [&](const QueuedControl& q) { return q.socket == &sock; });
+  if (!waiting) {
+    std::array<iovec, 2> iov{{{const_cast<std::uint8_t*>(header.data()), header.size()},
+                              {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
+    msghdr msg{};
+    msg.msg_name = &ss;
+    msg.msg_namelen = len;
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iov.size();
+    if (::sendmsg(sock.fd(), &msg, MSG_DONTWAIT) >= 0) return true;
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+      log::warn("sending a control message to {} failed: {}", to.to_string(), std::strerror(errno));
+      return false;
+    }
+  }
+  // The socket is full: the message goes first when it drains.
+  if (control_queue_.size() >= kMaxQueuedControl) {
+    unattributed_.drop(Drop::kControlQueueFull);
+    return false;
+  }
+  QueuedControl q{&sock, ss, len, {}};
+  q.bytes.reserve(header.size() + frame.size());
+  q.bytes.insert(q.bytes.end(), header.begin(), header.end());
+  q.bytes.insert(q.bytes.end(), frame.begin(), frame.end());
+  control_queue_.push_back(std::move(q));
+  ++stats_.control_queued;
+  if (blocked_ != &sock) loop_.when_writable(sock.fd(), [this, &sock] { on_writable(sock); });
+  return true;
 }
 
-std::size_t UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
-  std::array<mmsghdr, kBatch> msgs{};
-  std::array<iovec, kBatch> iovs{};
-  std::array<sockaddr_storage, kBatch> from{};
-  for (std::size_t i = 0; i < kBatch; ++i) {
-    iovs[i] = {rx_buf_.get() + i * kSlotSize, kSlotSize};
+bool UserspaceDataplane::flush_control(UdpSocket& sock) {
+  for (auto it = control_queue_.begin(); it != control_queue_.end();) {
+    if (it->socket != &sock) {
+      ++it;
+      continue;
+    }
+    if (::sendto(sock.fd(), it->bytes.data(), it->bytes.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&it->addr),
+                 it->addr_len) < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return false;
+      log::warn("sending a queued control message failed: {}", std::strerror(errno));
+    }
+    it = control_queue_.erase(it);
+  }
+  return true;
+}
+
+// --- receive: UDP (GRO) -> validate -> coalesce -> TAP -------------------------
+
+void UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
+  std::array<mmsghdr, kRxBatch> msgs{};
+  std::array<iovec, kRxBatch> iovs{};
+  std::array<sockaddr_storage, kRxBatch> from{};
+  std::array<GroCmsg, kRxBatch> cmsgs;
+  for (std::size_t i = 0; i < kRxBatch; ++i) {
+    iovs[i] = {rx_buf_.get() + i * kRxSlot, kRxSlot};
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
     msgs[i].msg_hdr.msg_iov = &iovs[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_control = cmsgs[i].buf;
+    msgs[i].msg_hdr.msg_controllen = sizeof cmsgs[i].buf;
   }
-  int n = ::recvmmsg(sock.fd(), msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+  int n = ::recvmmsg(sock.fd(), msgs.data(), kRxBatch, MSG_DONTWAIT, nullptr);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) return 0;
-    throw_errno("receiving on " + sock.local().to_string());
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    log::warn("receiving on {} failed: {}", sock.local().to_string(), std::strerror(errno));
+    return;
   }
-  for (int i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
     auto src = net::Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&from[i]), msgs[i].msg_hdr.msg_namelen);
     // A datagram truncated to the slot would be a corrupt frame: the flag says so.
     if (!src || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
       unattributed_.drop(Drop::kTruncated);
       continue;
     }
-    deliver({rx_buf_.get() + static_cast<std::size_t>(i) * kSlotSize, msgs[i].msg_len}, src->unmapped(), sock);
+    // With UDP_GRO one receive may hold several datagrams of `size` bytes
+    // (the last shorter), all from this source.
+    std::size_t len = msgs[i].msg_len, size = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int v = 0;
+        std::memcpy(&v, CMSG_DATA(c), sizeof v);
+        size = v > 0 ? static_cast<std::size_t>(v) : 0;
+      }
+    }
+    if (size == 0 || size > len) size = len;
+    if (size < len) ++stats_.gro_receives;
+    const net::Endpoint peer = src->unmapped();
+    // The tunnel is found by the address its packets come from (docs/protocol.md 6.6).
+    Tunnel* t = lookup_(peer);
+    std::uint8_t* base = rx_buf_.get() + i * kRxSlot;
+    for (std::size_t off = 0; off < len; off += size) deliver(t, {base + off, std::min(size, len - off)}, peer, sock);
   }
-  return static_cast<std::size_t>(n);
+  flush_coalesced();
 }
 
-void UserspaceDataplane::deliver(std::span<const std::uint8_t> datagram, const net::Endpoint& from, UdpSocket& sock) {
-  // The tunnel is found by the address its packets come from (docs/protocol.md 6.6).
-  Tunnel* t = lookup_(from);
+void UserspaceDataplane::deliver(Tunnel* t, std::span<std::uint8_t> datagram, const net::Endpoint& from,
+                                 UdpSocket& sock) {
   control::Counters& counters = t ? t->counters : unattributed_;
   geneve::Packet pkt;
   geneve::OptionId option_id = t ? t->option_id : geneve::OptionId{};
@@ -191,12 +409,57 @@ void UserspaceDataplane::deliver(std::span<const std::uint8_t> datagram, const n
     on_control_(t, pkt.vni, pkt.payload, from, sock);
     return;
   }
-  if (!t->tap->write_frame(pkt.payload)) {
-    counters.drop(Drop::kTapWriteError);
+  // The payload is a view into `datagram`, which is ours to modify.
+  std::span<std::uint8_t> inner(datagram.data() + (pkt.payload.data() - datagram.data()), pkt.payload.size());
+  // Over IPv6 the outer UDP checksum is mandatory and the kernel verified
+  // it; over IPv4 it may be zero, so there only a frame whose own checksum
+  // verifies is trusted (docs/architecture.md, "Checksums on receive").
+  bool trusted = sock.local().address.is_v6() || offload::l4_checksum_valid(inner);
+  write_to_tap(*t, inner, trusted);
+}
+
+void UserspaceDataplane::write_to_tap(Tunnel& t, std::span<std::uint8_t> frame, bool trusted) {
+  if (t.tap->offloads().vnet_header && trusted) {
+    if (rx_tunnel_ != &t) flush_coalesced();
+    bool taken = coalescer_.add(frame, t.mtu);
+    if (!taken && !coalescer_.empty()) {
+      flush_coalesced();
+      taken = coalescer_.add(frame, t.mtu);
+    }
+    if (taken) {
+      rx_tunnel_ = &t;
+      rx_pending_bytes_ += frame.size();
+      return;
+    }
+  }
+  // Not a TCP segment that can be merged (or not trusted): on its own.
+  flush_coalesced();
+  std::array<std::uint8_t, offload::kVnetHeaderLen> vnet{};
+  offload::VnetHeader vh;
+  // Without a virtio-net header the frame must go as it came: the inner
+  // stack verifies its checksum itself.
+  if (t.tap->offloads().vnet_header && trusted && offload::make_partial(frame, vh, t.mtu))
+    offload::write_vnet(vh, vnet);
+  if (!t.tap->write_frame(frame, vnet)) {
+    t.counters.drop(Drop::kTapWriteError);
     return;
   }
-  ++counters.rx_packets;
-  counters.rx_bytes += pkt.payload.size();
+  ++t.counters.rx_packets;
+  t.counters.rx_bytes += frame.size();
+}
+
+void UserspaceDataplane::flush_coalesced() {
+  if (coalescer_.empty()) return;
+  const std::size_t segs = coalescer_.segments();
+  auto out = coalescer_.flush();
+  if (rx_tunnel_->tap->write_raw(out)) {
+    rx_tunnel_->counters.rx_packets += segs;
+    rx_tunnel_->counters.rx_bytes += rx_pending_bytes_;
+    if (segs > 1) ++stats_.coalesced_writes;
+  } else {
+    rx_tunnel_->counters.drops[static_cast<std::size_t>(Drop::kTapWriteError)] += segs;
+  }
+  rx_pending_bytes_ = 0;
 }
 
 }  // namespace gn::dataplane

@@ -115,7 +115,7 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg)
               cfg_.mtu, underlay_mtu_, net::inner_mtu_for(underlay_mtu_, header_len));
 
   dataplane_ = std::make_unique<dataplane::UserspaceDataplane>(
-      [this](const net::Endpoint& from) { return lookup(from); },
+      loop_, [this](const net::Endpoint& from) { return lookup(from); },
       [this](dataplane::Tunnel* t, std::uint32_t vni, std::span<const std::uint8_t> frame, const net::Endpoint& from,
              dataplane::UdpSocket&) { on_control(t, vni, frame, from); });
 
@@ -186,14 +186,14 @@ dataplane::UdpSocket& TunnelEndpoint::socket_for(net::Family family) {
   // A client's LOCAL is its identity, not necessarily an address it has.
   net::IpAddress addr =
       !v6 ? net::IpAddress::v4({0, 0, 0, 0}) : (cfg_.mode == control::Mode::kClient ? net::IpAddress{} : cfg_.local);
-  send.emplace(dataplane::UdpSocket::bind({addr, cfg_.source_port}));
-  dataplane::UdpSocket* s = &*send;
-  loop_.watch(s->fd(), "the UDP socket", [this, s] { dataplane_->on_udp_readable(*s); });
+  send.emplace(dataplane::UdpSocket::bind({addr, cfg_.source_port}, cfg_.offloads));
+  dataplane_->add_socket(*send, "the UDP socket");
+  if (!send->offloads().reason.empty())
+    log::info("UDP socket {}: {}", send->local().to_string(), send->offloads().reason);
   if (cfg_.source_port != cfg_.port) {
     auto& listen = v6 ? listen6_ : listen4_;
-    listen.emplace(dataplane::UdpSocket::bind({addr, cfg_.port}));
-    dataplane::UdpSocket* l = &*listen;
-    loop_.watch(l->fd(), "the UDP listen socket", [this, l] { dataplane_->on_udp_readable(*l); });
+    listen.emplace(dataplane::UdpSocket::bind({addr, cfg_.port}, cfg_.offloads));
+    dataplane_->add_socket(*listen, "the UDP listen socket");
   }
   return *send;
 }
@@ -208,16 +208,18 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec) {
   if (p->kernel) {
     p->mac = {};  // control frames leave with the device's own MAC anyway
   } else {
-    p->tap.emplace(dataplane::TapDevice::create(spec.ifname));
+    p->tap.emplace(dataplane::TapDevice::create(spec.ifname, dataplane::DeviceMode::kTap, cfg_.offloads));
+    if (!p->tap->offloads().reason.empty()) log::info("{}: {}", p->tap->name(), p->tap->offloads().reason);
     p->mac = p->tap->hardware_address();
     netlink::RouteSocket nl;
     netlink::set_link_mtu_up(nl, p->tap->ifindex(), p->ifname(), mtu_);
     for (const auto& a : spec.addresses) netlink::add_address(nl, p->tap->ifindex(), p->ifname(), a);
   }
-  p->tunnel.tap = &*p->tap;
+  p->tunnel.tap = p->tap ? &*p->tap : nullptr;
   p->tunnel.vni = spec.vni;
   p->tunnel.option_id = cfg_.option_id;
   p->tunnel.local_v6 = cfg_.local;
+  p->tunnel.mtu = mtu_;
   p->tunnel.owner = p;
   if (direct_target_) p->paths.set_direct(*direct_target_);
   if (nat64_target_) p->paths.set_nat64(*nat64_target_, cfg_.route_option);
@@ -226,7 +228,7 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec) {
   if (p->kernel)
     watch_kernel_control(*p);
   else
-    loop_.watch(p->tap->fd(), "the TAP device", [this, p] { dataplane_->on_tap_readable(p->tunnel); });
+    dataplane_->add_tunnel(p->tunnel);
   apply_path(*p);
 }
 
@@ -359,8 +361,7 @@ void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, st
         option = c->route_option;
       }
     }
-    send_message(*peer, reply, from, option);
-    ++peer->replies_tx;
+    if (send_message(*peer, reply, from, option)) ++peer->replies_tx;
     if (auto challenge = peer->paths.on_probe(from, m, now)) {
       log::info("{}: {} probe from {} at a new source {}: challenging it before moving the path", peer->ifname(),
                 peer->key ? "authenticated" : "unauthenticated (no key)", peer->spec.name, from.to_string());
@@ -379,28 +380,31 @@ void TunnelEndpoint::on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, st
   next_timer_ = std::min(next_timer_, peer->paths.next_deadline());
 }
 
-void TunnelEndpoint::send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option) {
+bool TunnelEndpoint::send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option) {
   m.counter = counter_.next();
   auto frame = control::build_frame(m, peer.spec.vni, peer.mac, peer.key ? &*peer.key : nullptr);
   if (peer.kernel) {
     // The kernel encapsulates it exactly as data (docs/kernel.md).
-    if (!peer.kernel->control().send_frame(frame)) log::debug("{}: control frame dropped: no room", peer.ifname());
-    return;
+    if (peer.kernel->control().send_frame(frame)) return true;
+    log::warn("{}: a control frame was dropped: the device's queue has no room", peer.ifname());
+    drop(&peer, Drop::kSendError);
+    return false;
   }
   geneve::HeaderBuilder header(peer.spec.vni);
   if (route_option) header.add_route(cfg_.option_id, geneve::Nat64Route{peer.spec.remote.bytes(), cfg_.port});
   try {
-    dataplane::UserspaceDataplane::send_control(socket_for(to.address.family()), to, header.bytes(), frame);
+    if (dataplane_->send_control(socket_for(to.address.family()), to, header.bytes(), frame)) return true;
   } catch (const std::exception& e) {
     log::warn("{}: cannot send a control message to {}: {}", peer.ifname(), to.to_string(), e.what());
   }
+  drop(&peer, Drop::kSendError);
+  return false;
 }
 
 void TunnelEndpoint::send_probe(Peer& peer, const control::ProbeOut& p) {
   control::Message m{control::MessageType::kProbe, cfg_.local,  peer.spec.remote, 0, p.probe_id, p.kind,
                      peer.paths.chosen_kind(),     std::nullopt};
-  send_message(peer, m, p.target, p.route_option);
-  ++peer.probes_tx;
+  if (send_message(peer, m, p.target, p.route_option)) ++peer.probes_tx;
 }
 
 void TunnelEndpoint::apply_path(Peer& peer) {
@@ -509,6 +513,42 @@ void TunnelEndpoint::run() {
   log::info("{}: {} received, removing the tunnel", name_, strsignal(signo));
 }
 
+// Which offloads the userspace data plane uses and why any is off
+// (docs/operations.md, "Reading the offload status").
+nlohmann::json TunnelEndpoint::offload_status() const {
+  nlohmann::json j = {{"requested", cfg_.offloads}};
+  const dataplane::TapDevice* tap = nullptr;
+  for (const auto& p : peers_)
+    if (p->tap) tap = &*p->tap;
+  if (tap) {
+    const auto& o = tap->offloads();
+    j["tap"] = {{"vnet_header", o.vnet_header},
+                {"checksum", o.checksum},
+                {"tso", o.tso},
+                {"uso", o.uso},
+                {"reason", o.vnet_header ? o.reason : std::string("off (--no-offload)")}};
+  }
+  nlohmann::json sockets = nlohmann::json::array();
+  for (const auto* s : {&send4_, &send6_, &listen4_, &listen6_}) {
+    if (!*s) continue;
+    const auto& o = (*s)->offloads();
+    sockets.push_back({{"local", (*s)->local().to_string()},
+                       {"gso", o.gso},
+                       {"gro", o.gro},
+                       {"sndbuf", o.sndbuf},
+                       {"rcvbuf", o.rcvbuf},
+                       {"reason", cfg_.offloads || !o.reason.empty() ? o.reason : std::string("off (--no-offload)")}});
+  }
+  j["sockets"] = sockets;
+  const auto& st = dataplane_->stats();
+  j["stats"] = {{"tx_blocked", st.tx_blocked},
+                {"gso_sends", st.gso_sends},
+                {"gro_receives", st.gro_receives},
+                {"coalesced_writes", st.coalesced_writes},
+                {"control_queued", st.control_queued}};
+  return j;
+}
+
 nlohmann::json TunnelEndpoint::status() const {
   auto now = Clock::now();
   nlohmann::json peers = nlohmann::json::array();
@@ -585,7 +625,9 @@ nlohmann::json TunnelEndpoint::status() const {
       {"keepalive_seconds", std::chrono::duration<double>(cfg_.timing.keepalive).count()},
       {"dead_after", cfg_.timing.dead_after},
       {"dataplane",
-       {{"kind", !peers_.empty() && peers_.front()->kernel ? "kernel" : "userspace"}, {"reason", dataplane_reason_}}},
+       {{"kind", !peers_.empty() && peers_.front()->kernel ? "kernel" : "userspace"},
+        {"reason", dataplane_reason_},
+        {"offloads", offload_status()}}},
       {"route_option",
        {{"class", hex(cfg_.option_id.option_class, 4)},
         {"type", hex(cfg_.option_id.type, 2)},

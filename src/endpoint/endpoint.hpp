@@ -40,6 +40,7 @@ class TunnelEndpoint {
   // Runs until SIGINT or SIGTERM (blocked first with block_exit_signals).
   void run();
   nlohmann::json status() const;
+  nlohmann::json offload_status() const;
   const std::string& name() const { return name_; }
 
  private:
@@ -66,7 +67,8 @@ class TunnelEndpoint {
   std::unique_ptr<dataplane::KernelDataplane> try_kernel(const config::PeerSpec& spec, const net::Endpoint& peer);
   std::string kernel_unsuitable_reason() const;
   void watch_kernel_control(Peer& peer);
-  void send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option);
+  // False (counted as send_error) if the message could not be sent or queued.
+  bool send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option);
   void send_probe(Peer& peer, const control::ProbeOut& p);
   void apply_path(Peer& peer);
   void maybe_reresolve(Peer& peer);

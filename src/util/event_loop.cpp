@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "util/error.hpp"
@@ -45,12 +46,34 @@ void EventLoop::watch(int fd, const char* what, std::function<void()> on_readabl
   ev.events = EPOLLIN;
   ev.data.fd = fd;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(std::string("watching ") + what);
-  handlers_[fd] = std::move(on_readable);
+  handlers_[fd] = Watch{std::move(on_readable), nullptr, true};
 }
 
 void EventLoop::unwatch(int fd) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
   handlers_.erase(fd);
+}
+
+void EventLoop::update(int fd, const Watch& w) {
+  epoll_event ev{};
+  ev.events = (w.reading ? EPOLLIN : 0u) | (w.writable ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) < 0)
+    throw_errno("changing what is watched on fd " + std::to_string(fd));
+}
+
+void EventLoop::set_reading(int fd, bool on) {
+  auto it = handlers_.find(fd);
+  if (it == handlers_.end() || it->second.reading == on) return;
+  it->second.reading = on;
+  update(fd, it->second);
+}
+
+void EventLoop::when_writable(int fd, std::function<void()> on_writable) {
+  auto it = handlers_.find(fd);
+  if (it == handlers_.end()) throw std::logic_error("when_writable on an fd that is not watched");
+  it->second.writable = std::move(on_writable);
+  update(fd, it->second);
 }
 
 int EventLoop::run() {
@@ -76,7 +99,20 @@ int EventLoop::run() {
         if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) return static_cast<int>(si.ssi_signo);
         continue;
       }
-      if (auto h = handlers_.find(fd); h != handlers_.end()) h->second();
+      const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
+      // Look the fd up again before each call: a handler may unwatch fds.
+      if (what & EPOLLOUT) {
+        if (auto h = handlers_.find(fd); h != handlers_.end() && h->second.writable) {
+          auto cb = std::move(h->second.writable);
+          h->second.writable = nullptr;
+          update(fd, h->second);
+          cb();
+        }
+      }
+      if (what & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if (auto h = handlers_.find(fd); h != handlers_.end() && h->second.reading && h->second.readable)
+          h->second.readable();
+      }
     }
   }
 }

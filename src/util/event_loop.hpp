@@ -21,6 +21,11 @@ class EventLoop {
   void watch(int fd, const char* what, std::function<void()> on_readable);
   // Stops watching fd (before it is closed).
   void unwatch(int fd);
+  // Stops (false) or resumes (true) calling on_readable for a watched fd, as
+  // a data plane does with its TAPs while the socket they feed is full.
+  void set_reading(int fd, bool on);
+  // Calls on_writable once, the next time the watched fd is writable.
+  void when_writable(int fd, std::function<void()> on_writable);
   // Called before every wait: does what is due and returns when it next
   // wants to be called (time_point::max() for never).
   void set_timer(std::function<std::chrono::steady_clock::time_point()> on_timer) { timer_ = std::move(on_timer); }
@@ -30,7 +35,13 @@ class EventLoop {
  private:
   Fd epoll_;
   Fd signal_fd_;
-  std::unordered_map<int, std::function<void()>> handlers_;
+  struct Watch {
+    std::function<void()> readable;
+    std::function<void()> writable;  // set only while waiting for EPOLLOUT
+    bool reading = true;
+  };
+  void update(int fd, const Watch& w);
+  std::unordered_map<int, Watch> handlers_;
   std::function<std::chrono::steady_clock::time_point()> timer_;
 };
 
