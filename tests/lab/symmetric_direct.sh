@@ -26,7 +26,11 @@ daemon b "$LAB_TMP/b.log" "$BIN/geneve-symmetric" $VNI 2001:db8:ab::b 2001:db8:a
 PID_B=$LAST_PID
 wait_until 5 on a ip link show gnv0 && wait_until 5 on b ip link show gnv0
 
-# Capture the outer packets on A's underlay while the traffic runs.
+# Capture the outer packets on A's underlay while the traffic runs. With the
+# veth's UDP segmentation off the kernel splits our UDP_SEGMENT sends before
+# the capture point, so the capture shows the datagrams a wire would carry.
+on a ethtool -K va tx-udp-segmentation off >/dev/null
+on b ethtool -K vb tx-udp-segmentation off >/dev/null
 on a tshark -i va -f "udp port 6081" -s 160 -w "$LAB_TMP/outer.pcap" -q >/dev/null 2>&1 &
 TSHARK=$!
 LAB_PIDS+=("$TSHARK")
