@@ -29,13 +29,8 @@ class UdpSocket {
 
   int fd() const { return fd_.get(); }
   const net::Endpoint& local() const { return local_; }
+  // As granted at bind (the data plane keeps what the kernel refuses later).
   const UdpOffloads& offloads() const { return offloads_; }
-  // The kernel refused a segmented send (EIO: the route's device cannot
-  // checksum, as on a veth with tx offload off): send datagram by datagram.
-  void disable_gso(std::string why) {
-    offloads_.gso = false;
-    offloads_.reason = std::move(why);
-  }
 
  private:
   UdpSocket(Fd fd, net::Endpoint local, UdpOffloads o) : fd_(std::move(fd)), local_(local), offloads_(std::move(o)) {}

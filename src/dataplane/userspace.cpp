@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 
 #include "geneve/control.hpp"
 #include "util/error.hpp"
@@ -59,11 +60,34 @@ union GroCmsg {
 }  // namespace
 
 void Tunnel::set_target(UdpSocket& sock, const net::Endpoint& to, const std::optional<geneve::Nat64Route>& route) {
-  socket = &sock;
-  target_ = to;
-  addr_len = to.to_sockaddr(addr);
-  header = geneve::HeaderBuilder(vni);
+  geneve::HeaderBuilder header(vni);
   if (route) header.add_route(option_id, *route);
+  std::lock_guard lock(mu_);
+  target_.socket = &sock;
+  target_.to = to;
+  target_.addr_len = to.to_sockaddr(target_.addr);
+  auto bytes = header.bytes();
+  std::copy(bytes.begin(), bytes.end(), target_.header.begin());
+  target_.header_len = bytes.size();
+}
+
+void Tunnel::clear_target() {
+  std::lock_guard lock(mu_);
+  target_.socket = nullptr;
+}
+
+bool Tunnel::load_target(TxTarget& out) const {
+  std::lock_guard lock(mu_);
+  out = target_;
+  return out.socket != nullptr;
+}
+
+control::Counters Tunnel::merged_counters() const {
+  control::Counters c = counters;
+  c.tx_packets += tx.packets.load(std::memory_order_relaxed);
+  c.tx_bytes += tx.bytes.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < c.drops.size(); ++i) c.drops[i] += tx.drops[i].load(std::memory_order_relaxed);
+  return c;
 }
 
 UserspaceDataplane::UserspaceDataplane(EventLoop& loop, Lookup lookup, ControlHandler on_control)
@@ -78,31 +102,66 @@ UserspaceDataplane::UserspaceDataplane(EventLoop& loop, Lookup lookup, ControlHa
   tx_msgs_.reserve(kMaxBatchSegments);
 }
 
-// The loop is gone by now (it is destroyed first): nothing to unwatch.
-UserspaceDataplane::~UserspaceDataplane() = default;
+UserspaceDataplane::~UserspaceDataplane() {
+  // The worker first: it reads the TAPs and sockets the endpoint owns. The
+  // main loop is gone by now (the endpoint destroys it first): nothing to
+  // unwatch there.
+  if (worker_.joinable()) {
+    tx_loop_.stop();
+    worker_.join();
+  }
+}
 
 void UserspaceDataplane::add_tunnel(Tunnel& t) {
+  if (worker_.joinable()) throw std::logic_error("add_tunnel after the transmit worker started");
   tunnels_.push_back(&t);
-  loop_.watch(t.tap->fd(), "the TAP device", [this, &t] { on_tap_readable(t); });
-  if (blocked_) loop_.set_reading(t.tap->fd(), false);
+  tx_loop_.watch(t.tap->fd(), "the TAP device", [this, &t] { on_tap_readable(t); });
 }
 
 void UserspaceDataplane::add_socket(UdpSocket& sock, const char* what) {
   loop_.watch(sock.fd(), what, [this, &sock] { on_udp_readable(sock); });
 }
 
-// --- transmit: TAP -> segments -> UDP ----------------------------------------
+void UserspaceDataplane::start() {
+  if (worker_.joinable() || tunnels_.empty()) return;
+  worker_ = std::jthread([this] {
+    try {
+      tx_loop_.run();
+    } catch (const std::exception& e) {
+      // Nothing can be sent any more: say so and end the process, as an
+      // error in the main loop would.
+      log::error("the transmit worker failed: {}", e.what());
+      std::abort();
+    }
+  });
+}
+
+bool UserspaceDataplane::gso_refused(const UdpSocket& sock) const {
+  std::lock_guard lock(gso_mu_);
+  return std::find(gso_off_list_.begin(), gso_off_list_.end(), &sock) != gso_off_list_.end();
+}
+
+DataplaneStats UserspaceDataplane::stats() const {
+  DataplaneStats s = stats_;
+  s.tx_blocked = tx_blocked_.load(std::memory_order_relaxed);
+  s.gso_sends = gso_sends_.load(std::memory_order_relaxed);
+  return s;
+}
+
+// --- transmit (the worker thread): TAP -> segments -> UDP ---------------------
 
 void UserspaceDataplane::on_tap_readable(Tunnel& t) {
   if (blocked_) {  // woken before the pause took effect
-    loop_.set_reading(t.tap->fd(), false);
+    tx_loop_.set_reading(t.tap->fd(), false);
     return;
   }
   const std::size_t in_size = offload::kVnetHeaderLen + offload::kMaxFrame;
-  if (!t.has_target()) {
+  if (!t.load_target(tx_target_)) {
     // No path yet (a server before its client's first probe): nowhere to send.
-    for (std::size_t k = 0; k < kTapBatch && t.tap->read_frame({tap_in_.get(), in_size}) > 0; ++k)
-      t.counters.drop(Drop::kNoPath);
+    std::uint64_t n = 0;
+    for (; n < kTapBatch && t.tap->read_frame({tap_in_.get(), in_size}) > 0; ++n) {
+    }
+    t.tx.drop(Drop::kNoPath, n);
     return;
   }
   arena_used_ = 0;
@@ -110,11 +169,11 @@ void UserspaceDataplane::on_tap_readable(Tunnel& t) {
   tx_segments_ = 0;
   tx_next_ = 0;
   tx_tunnel_ = &t;
-  tx_addr_ = t.addr;
-  tx_addr_len_ = t.addr_len;
-  UdpSocket& sock = *t.socket;
-  const auto header = t.header.bytes();
+  UdpSocket& sock = *tx_target_.socket;
+  const bool gso = sock.offloads().gso && std::find(tx_gso_off_.begin(), tx_gso_off_.end(), &sock) == tx_gso_off_.end();
+  const std::span<const std::uint8_t> header(tx_target_.header.data(), tx_target_.header_len);
   const bool vnet = t.tap->offloads().vnet_header;
+  std::uint64_t bad = 0;
   for (std::size_t k = 0; k < kTapBatch; ++k) {
     if (kArenaSize - arena_used_ < kFrameRoom || tx_segments_ + kMaxFrameSegments > kMaxBatchSegments) break;
     std::size_t n = t.tap->read_frame({tap_in_.get(), in_size});
@@ -123,7 +182,7 @@ void UserspaceDataplane::on_tap_readable(Tunnel& t) {
     std::span<const std::uint8_t> frame(tap_in_.get(), n);
     if (vnet) {
       if (n < offload::kVnetHeaderLen) {
-        t.counters.drop(Drop::kBadOffload);
+        ++bad;
         continue;
       }
       vh = offload::read_vnet(
@@ -134,14 +193,13 @@ void UserspaceDataplane::on_tap_readable(Tunnel& t) {
     std::uint8_t* base = arena_.get() + arena_used_;
     auto err = offload::segment(vh, frame, header.size(), {base, kArenaSize - arena_used_}, kMaxFrameSegments, seg);
     if (err != offload::SegmentError::kOk) {
-      t.counters.drop(Drop::kBadOffload);
+      ++bad;
       log::debug("dropped a {}-byte frame from {}: {} (gso type {}, size {})", n, t.tap->name(),
                  offload::to_string(err), vh.gso_type, vh.gso_size);
       continue;
     }
     for (std::size_t i = 0; i < seg.count; ++i) std::memcpy(base + i * seg.stride, header.data(), header.size());
-    const std::size_t per =
-        sock.offloads().gso ? std::clamp<std::size_t>(kMaxGsoBytes / seg.stride, 1, kMaxGsoSegments) : 1;
+    const std::size_t per = gso ? std::clamp<std::size_t>(kMaxGsoBytes / seg.stride, 1, kMaxGsoSegments) : 1;
     for (std::size_t i = 0; i < seg.count; i += per) {
       std::size_t c = std::min(per, seg.count - i);
       std::size_t len = i + c == seg.count ? (c - 1) * seg.stride + seg.last : c * seg.stride;
@@ -152,6 +210,7 @@ void UserspaceDataplane::on_tap_readable(Tunnel& t) {
     arena_used_ += seg.total();
     tx_segments_ += seg.count;
   }
+  if (bad) t.tx.drop(Drop::kBadOffload, bad);
   if (tx_msgs_.empty()) return;
   if (!send_batch()) block_on(sock);
 }
@@ -178,8 +237,8 @@ void UserspaceDataplane::split_gso_messages() {
 }
 
 bool UserspaceDataplane::send_batch() {
-  UdpSocket& sock = *tx_tunnel_->socket;
-  control::Counters& counters = tx_tunnel_->counters;
+  UdpSocket& sock = *tx_target_.socket;
+  TxCounters& counters = tx_tunnel_->tx;
   std::array<mmsghdr, kSendBatch> msgs;
   std::array<iovec, kSendBatch> iovs;
   std::array<SegmentCmsg, kSendBatch> cmsgs;
@@ -189,8 +248,8 @@ bool UserspaceDataplane::send_batch() {
       const TxMessage& m = tx_msgs_[tx_next_ + i];
       iovs[i] = {arena_.get() + m.off, m.len};
       msgs[i] = {};
-      msgs[i].msg_hdr.msg_name = &tx_addr_;
-      msgs[i].msg_hdr.msg_namelen = tx_addr_len_;
+      msgs[i].msg_hdr.msg_name = &tx_target_.addr;
+      msgs[i].msg_hdr.msg_namelen = tx_target_.addr_len;
       msgs[i].msg_hdr.msg_iov = &iovs[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
       if (m.segs > 1) {
@@ -205,11 +264,15 @@ bool UserspaceDataplane::send_batch() {
     }
     int sent = ::sendmmsg(sock.fd(), msgs.data(), static_cast<unsigned>(count), 0);
     if (sent > 0) {
+      std::uint64_t packets = 0, bytes = 0, gso = 0;
       for (std::size_t i = tx_next_; i < tx_next_ + static_cast<std::size_t>(sent); ++i) {
-        counters.tx_packets += tx_msgs_[i].segs;
-        counters.tx_bytes += tx_msgs_[i].inner_bytes;
-        if (tx_msgs_[i].segs > 1) ++stats_.gso_sends;
+        packets += tx_msgs_[i].segs;
+        bytes += tx_msgs_[i].inner_bytes;
+        gso += tx_msgs_[i].segs > 1 ? 1 : 0;
       }
+      counters.packets.fetch_add(packets, std::memory_order_relaxed);
+      counters.bytes.fetch_add(bytes, std::memory_order_relaxed);
+      gso_sends_.fetch_add(gso, std::memory_order_relaxed);
       tx_next_ += static_cast<std::size_t>(sent);
       continue;
     }
@@ -225,19 +288,21 @@ bool UserspaceDataplane::send_batch() {
             "UDP segmentation offload refused on {} (the route's device does not checksum): sending datagram "
             "by datagram from now on",
             sock.local().to_string());
-        sock.disable_gso("the kernel refused a segmented send (EIO): the route's device does not checksum");
+        tx_gso_off_.push_back(&sock);
+        std::lock_guard lock(gso_mu_);
+        gso_off_list_.push_back(&sock);
       }
       split_gso_messages();
       continue;
     }
     // The first message of the rest failed: count it and move past it.
     if (errno == EMSGSIZE) {
-      counters.drops[static_cast<std::size_t>(Drop::kTooBig)] += m.segs;
+      counters.drop(Drop::kTooBig, m.segs);
       log::debug("a frame of {} bytes does not fit the path MTU to {}", m.segs > 1 ? m.gso : m.len,
-                 tx_tunnel_->target().to_string());
+                 tx_target_.to.to_string());
     } else {
-      counters.drops[static_cast<std::size_t>(Drop::kSendError)] += m.segs;
-      log::debug("sending to {} failed: {}", tx_tunnel_->target().to_string(), std::strerror(errno));
+      counters.drop(Drop::kSendError, m.segs);
+      log::debug("sending to {} failed: {}", tx_target_.to.to_string(), std::strerror(errno));
     }
     ++tx_next_;
   }
@@ -246,29 +311,30 @@ bool UserspaceDataplane::send_batch() {
 
 void UserspaceDataplane::block_on(UdpSocket& sock) {
   blocked_ = &sock;
-  ++stats_.tx_blocked;
-  // Every TAP waits: they share the batch buffers (and usually the socket).
-  for (Tunnel* t : tunnels_) loop_.set_reading(t->tap->fd(), false);
-  loop_.when_writable(sock.fd(), [this, &sock] { on_writable(sock); });
+  tx_blocked_.fetch_add(1, std::memory_order_relaxed);
+  // Every TAP waits: they share the batch arena (and usually the socket).
+  for (Tunnel* t : tunnels_) tx_loop_.set_reading(t->tap->fd(), false);
+  tx_loop_.watch(sock.fd(), "the full UDP socket", nullptr);
+  tx_loop_.set_reading(sock.fd(), false);
+  tx_loop_.when_writable(sock.fd(), [this, &sock] { on_tx_writable(sock); });
 }
 
-void UserspaceDataplane::on_writable(UdpSocket& sock) {
-  if (!flush_control(sock) || (blocked_ == &sock && !send_batch())) {
-    loop_.when_writable(sock.fd(), [this, &sock] { on_writable(sock); });
+void UserspaceDataplane::on_tx_writable(UdpSocket& sock) {
+  if (!send_batch()) {
+    tx_loop_.when_writable(sock.fd(), [this, &sock] { on_tx_writable(sock); });
     return;
   }
-  if (blocked_ == &sock) {
-    blocked_ = nullptr;
-    for (Tunnel* t : tunnels_) loop_.set_reading(t->tap->fd(), true);
-  }
+  blocked_ = nullptr;
+  tx_loop_.unwatch(sock.fd());
+  for (Tunnel* t : tunnels_) tx_loop_.set_reading(t->tap->fd(), true);
 }
 
 bool UserspaceDataplane::send_control(UdpSocket& sock, const net::Endpoint& to, std::span<const std::uint8_t> header,
                                       std::span<const std::uint8_t> frame) {
   sockaddr_storage ss;
   socklen_t len = to.to_sockaddr(ss);
-  bool waiting = blocked_ == &sock || std::any_of(control_queue_.begin(), control_queue_.end(),
-                                                  [&](const QueuedControl& q) { return q.socket == &sock; });
+  bool waiting = std::any_of(control_queue_.begin(), control_queue_.end(),
+                             [&](const QueuedControl& q) { return q.socket == &sock; });
   if (!waiting) {
     std::array<iovec, 2> iov{{{const_cast<std::uint8_t*>(header.data()), header.size()},
                               {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
@@ -283,7 +349,8 @@ bool UserspaceDataplane::send_control(UdpSocket& sock, const net::Endpoint& to, 
       return false;
     }
   }
-  // The socket is full: the message goes first when it drains.
+  // The socket is full: the message waits (ahead of any later control
+  // message) until it drains, and goes in the main loop's next turn then.
   if (control_queue_.size() >= kMaxQueuedControl) {
     unattributed_.drop(Drop::kControlQueueFull);
     return false;
@@ -294,8 +361,12 @@ bool UserspaceDataplane::send_control(UdpSocket& sock, const net::Endpoint& to, 
   q.bytes.insert(q.bytes.end(), frame.begin(), frame.end());
   control_queue_.push_back(std::move(q));
   ++stats_.control_queued;
-  if (blocked_ != &sock) loop_.when_writable(sock.fd(), [this, &sock] { on_writable(sock); });
+  loop_.when_writable(sock.fd(), [this, &sock] { on_control_writable(sock); });
   return true;
+}
+
+void UserspaceDataplane::on_control_writable(UdpSocket& sock) {
+  if (!flush_control(sock)) loop_.when_writable(sock.fd(), [this, &sock] { on_control_writable(sock); });
 }
 
 bool UserspaceDataplane::flush_control(UdpSocket& sock) {
@@ -317,6 +388,17 @@ bool UserspaceDataplane::flush_control(UdpSocket& sock) {
 // --- receive: UDP (GRO) -> validate -> coalesce -> TAP -------------------------
 
 void UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
+  // Read until the socket is empty (a few rounds at most, so the TAPs and
+  // timers get their turn), then flush: as NAPI flushes GRO when its queue
+  // is empty, so that segments arriving in two receives still merge into
+  // one super-frame, and the inner TCP sends one ACK where it would send two.
+  for (std::size_t round = 0; round < kRxRounds; ++round) {
+    if (receive_batch(sock) == 0) break;
+  }
+  flush_coalesced();
+}
+
+std::size_t UserspaceDataplane::receive_batch(UdpSocket& sock) {
   std::array<mmsghdr, kRxBatch> msgs{};
   std::array<iovec, kRxBatch> iovs{};
   std::array<sockaddr_storage, kRxBatch> from{};
@@ -332,9 +414,9 @@ void UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
   }
   int n = ::recvmmsg(sock.fd(), msgs.data(), kRxBatch, MSG_DONTWAIT, nullptr);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-    log::warn("receiving on {} failed: {}", sock.local().to_string(), std::strerror(errno));
-    return;
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      log::warn("receiving on {} failed: {}", sock.local().to_string(), std::strerror(errno));
+    return 0;
   }
   for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
     auto src = net::Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&from[i]), msgs[i].msg_hdr.msg_namelen);
@@ -359,9 +441,11 @@ void UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
     // The tunnel is found by the address its packets come from (docs/protocol.md 6.6).
     Tunnel* t = lookup_(peer);
     std::uint8_t* base = rx_buf_.get() + i * kRxSlot;
+    // The coalescer copies what it keeps, so the slots may be reused by the
+    // next round.
     for (std::size_t off = 0; off < len; off += size) deliver(t, {base + off, std::min(size, len - off)}, peer, sock);
   }
-  flush_coalesced();
+  return static_cast<std::size_t>(n);
 }
 
 void UserspaceDataplane::deliver(Tunnel* t, std::span<std::uint8_t> datagram, const net::Endpoint& from,

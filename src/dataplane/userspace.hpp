@@ -1,31 +1,37 @@
 #pragma once
 // The userspace data plane: TAP <-> GENEVE/UDP for any number of tunnels
 // sharing the endpoint's UDP sockets (docs/architecture.md, "The userspace
-// data plane").
+// data plane"). Split by direction over two threads: a transmit worker owns
+// the TAP reads and data sends; the main thread (the endpoint's loop) owns
+// receive, control messages, timers and status.
 //
-// Transmit (TAP -> UDP): a TAP with offloads hands over TCP/UDP
+// Transmit (worker, TAP -> UDP): a TAP with offloads hands over TCP/UDP
 // super-frames of up to 64 KiB behind a virtio-net header; each is split
 // into MTU-sized inner frames (dataplane/offload.hpp) laid out behind the
 // tunnel's prebuilt GENEVE header, and all segments of a super-frame leave in
 // one UDP_SEGMENT message; one sendmmsg carries a batch of such messages.
 // Sockets are non-blocking: when one is full the unsent rest of the batch is
 // kept, every TAP stops being read (the TAP queue pushes back on the inner
-// stack) and the loop waits for EPOLLOUT. Control messages never wait behind
-// data: they go first when the socket drains.
+// stack) and the worker waits for EPOLLOUT; the main loop is never held.
 //
-// Receive (UDP -> TAP): recvmmsg with UDP_GRO returns batches of datagrams
-// of one size from one source; each is validated exactly as the codec rules
-// say (VNI, protocol, routing option), matched to a tunnel by its outer
-// source, and consecutive in-order TCP segments of one flow are coalesced
-// into one super-frame written with a GSO virtio-net header. Control
-// messages go to the endpoint's handler, also from sources no tunnel accepts
-// yet (that is how a path is learned).
+// Receive (main thread, UDP -> TAP): recvmmsg with UDP_GRO returns batches
+// of datagrams of one size from one source; each is validated exactly as the
+// codec rules say (VNI, protocol, routing option), matched to a tunnel by its
+// outer source, and consecutive in-order TCP segments of one flow are
+// coalesced into one super-frame written with a GSO virtio-net header.
+// Control messages go to the endpoint's handler, also from sources no tunnel
+// accepts yet (that is how a path is learned); control messages we send wait
+// in a queue of their own when the socket is full.
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/socket.h>
@@ -40,7 +46,28 @@
 
 namespace gn::dataplane {
 
-// One tunnel's data-path state.
+// Where a tunnel's data goes, as the transmit worker copies it per batch.
+struct TxTarget {
+  UdpSocket* socket = nullptr;
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  std::array<std::uint8_t, geneve::kMaxHeaderLen> header{};
+  std::size_t header_len = 0;
+  net::Endpoint to;
+};
+
+// Transmit counters: written by the transmit worker, read by status.
+struct TxCounters {
+  std::atomic<std::uint64_t> packets{0}, bytes{0};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(control::Drop::kCount)> drops{};
+  void drop(control::Drop d, std::uint64_t n = 1) {
+    drops[static_cast<std::size_t>(d)].fetch_add(n, std::memory_order_relaxed);
+  }
+};
+
+// One tunnel's data-path state. The main thread (receive, control) owns
+// `counters` and sets the target; the transmit worker reads the target
+// under the lock, once per batch, and counts in `tx`.
 struct Tunnel {
   TapDevice* tap = nullptr;
   std::uint32_t vni = 0;
@@ -48,22 +75,21 @@ struct Tunnel {
   net::IpAddress local_v6;    // ours: a routing option must name it
   std::uint32_t mtu = 65535;  // the TAP's: no frame handed to it is re-segmented larger
   control::Counters counters;
+  TxCounters tx;
   void* owner = nullptr;  // the endpoint's peer
 
   // Where data goes, set from the chosen path. Without a target, frames from
   // the TAP are dropped as no_path.
   void set_target(UdpSocket& socket, const net::Endpoint& to, const std::optional<geneve::Nat64Route>& route);
-  void clear_target() { socket = nullptr; }
-  bool has_target() const { return socket != nullptr; }
-  const net::Endpoint& target() const { return target_; }
-
-  UdpSocket* socket = nullptr;
-  sockaddr_storage addr{};
-  socklen_t addr_len = 0;
-  geneve::HeaderBuilder header{0};
+  void clear_target();
+  // The worker's copy; false when there is no target.
+  bool load_target(TxTarget& out) const;
+  // `counters` with the transmit side's added in.
+  control::Counters merged_counters() const;
 
  private:
-  net::Endpoint target_;
+  mutable std::mutex mu_;
+  TxTarget target_;
 };
 
 // How the data plane has fared, for status.
@@ -80,6 +106,8 @@ class UserspaceDataplane {
   // Datagrams per recvmmsg; each slot holds a whole GRO batch (64 KiB).
   static constexpr std::size_t kRxBatch = 16;
   static constexpr std::size_t kRxSlot = 65536;
+  // recvmmsg rounds per wakeup while the socket keeps them full.
+  static constexpr std::size_t kRxRounds = 4;
   // Frames read from one TAP per wakeup, at most.
   static constexpr std::size_t kTapBatch = 64;
 
@@ -96,10 +124,16 @@ class UserspaceDataplane {
   UserspaceDataplane(const UserspaceDataplane&) = delete;
   UserspaceDataplane& operator=(const UserspaceDataplane&) = delete;
 
-  // Starts reading the tunnel's TAP (which must outlive the data plane's use
-  // of it) and the socket.
+  // Registers a tunnel (its TAP must outlive the data plane) with the
+  // transmit worker; only before start().
   void add_tunnel(Tunnel& t);
+  // Starts receiving on the socket (in the main loop).
   void add_socket(UdpSocket& sock, const char* what);
+  // Starts the transmit worker thread; the destructor stops and joins it.
+  void start();
+  // Whether the kernel refused UDP_SEGMENT on this socket (and the worker
+  // now sends datagram by datagram).
+  bool gso_refused(const UdpSocket& sock) const;
 
   // Sends one control frame with `header` in front, or queues it ahead of
   // all data while the socket is full. False if it was dropped (counted).
@@ -108,7 +142,7 @@ class UserspaceDataplane {
 
   // Drops of datagrams no tunnel accepts.
   const control::Counters& unattributed() const { return unattributed_; }
-  const DataplaneStats& stats() const { return stats_; }
+  DataplaneStats stats() const;
 
  private:
   // One sendmmsg entry: `segs` datagrams of `gso` bytes (the last shorter)
@@ -125,9 +159,14 @@ class UserspaceDataplane {
     std::vector<std::uint8_t> bytes;
   };
 
+  // Transmit worker.
   void on_tap_readable(Tunnel& t);
+  void on_tx_writable(UdpSocket& sock);
+  // Main thread.
   void on_udp_readable(UdpSocket& sock);
-  void on_writable(UdpSocket& sock);
+  // One recvmmsg and the delivery of what it got; returns datagrams read.
+  std::size_t receive_batch(UdpSocket& sock);
+  void on_control_writable(UdpSocket& sock);
   // Sends the batch from tx_next_; false if the socket filled first.
   bool send_batch();
   void split_gso_messages();
@@ -137,26 +176,33 @@ class UserspaceDataplane {
   void write_to_tap(Tunnel& t, std::span<std::uint8_t> frame, bool trusted);
   void flush_coalesced();
 
-  EventLoop& loop_;
+  EventLoop& loop_;  // the main thread's: receive, control
   Lookup lookup_;
   ControlHandler on_control_;
   control::Counters unattributed_;
-  DataplaneStats stats_;
+  DataplaneStats stats_;  // the main thread's fields
+  std::atomic<std::uint64_t> tx_blocked_{0}, gso_sends_{0};
   std::vector<Tunnel*> tunnels_;
+  std::vector<const UdpSocket*> gso_off_list_;  // guarded by gso_mu_
+  mutable std::mutex gso_mu_;
 
-  // Transmit: one frame read from a TAP, the arena its segments are laid
-  // out in, and the batch of messages over the arena. Left uninitialised:
-  // pages are touched only as large frames use them.
+  // Transmit worker: its own loop over the TAPs, one frame read from a TAP,
+  // the arena its segments are laid out in, and the batch of messages over
+  // the arena. Left uninitialised: pages are touched only as large frames
+  // use them.
+  EventLoop tx_loop_{EventLoop::ExitSignals::kIgnore};
+  TxTarget tx_target_;
   std::unique_ptr<std::uint8_t[]> tap_in_;
   std::unique_ptr<std::uint8_t[]> arena_;
   std::size_t arena_used_ = 0;
   std::vector<TxMessage> tx_msgs_;
-  std::size_t tx_segments_ = 0;  // in the batch
-  std::size_t tx_next_ = 0;      // first unsent message
-  Tunnel* tx_tunnel_ = nullptr;  // whose batch it is
-  sockaddr_storage tx_addr_{};
-  socklen_t tx_addr_len_ = 0;
-  UdpSocket* blocked_ = nullptr;  // the full socket the batch waits for
+  std::size_t tx_segments_ = 0;               // in the batch
+  std::size_t tx_next_ = 0;                   // first unsent message
+  Tunnel* tx_tunnel_ = nullptr;               // whose batch it is
+  UdpSocket* blocked_ = nullptr;              // the full socket the batch waits for
+  std::vector<const UdpSocket*> tx_gso_off_;  // the worker's copy
+
+  // Main thread: control messages waiting for room.
   std::deque<QueuedControl> control_queue_;
 
   // Receive.
@@ -165,6 +211,8 @@ class UserspaceDataplane {
   offload::TcpCoalescer coalescer_;
   Tunnel* rx_tunnel_ = nullptr;  // whose segments the coalescer holds
   std::uint64_t rx_pending_bytes_ = 0;
+
+  std::jthread worker_;  // last: stopped and joined first
 };
 
 }  // namespace gn::dataplane

@@ -133,6 +133,7 @@ TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg)
   loop_.watch(status_server_->fd(), "the status socket",
               [this] { status_server_->serve_one(status().dump(2) + "\n"); });
   loop_.set_timer([this] { return on_timer(); });
+  dataplane_->start();  // every peer is added: the transmit worker may run
 
   std::size_t unkeyed = 0;
   for (const auto& p : peers_) unkeyed += p->key ? 0 : 1;
@@ -499,8 +500,9 @@ Clock::time_point TunnelEndpoint::on_timer() {
 void TunnelEndpoint::check_silence(Peer& p, Clock::time_point now) {
   if (p.kernel) return;  // the kernel's counters are not watched per tick
   const auto& c = p.tunnel.counters;
-  if (c.tx_packets != p.tx_seen) {
-    p.tx_seen = c.tx_packets;
+  const std::uint64_t tx = p.tunnel.tx.packets.load(std::memory_order_relaxed);
+  if (tx != p.tx_seen) {
+    p.tx_seen = tx;
     p.last_tx_change = now;
   }
   // Sent within the last interval, heard nothing for longer: the path may
@@ -532,15 +534,23 @@ nlohmann::json TunnelEndpoint::offload_status() const {
   for (const auto* s : {&send4_, &send6_, &listen4_, &listen6_}) {
     if (!*s) continue;
     const auto& o = (*s)->offloads();
+    const bool refused = dataplane_->gso_refused(**s);
+    std::string reason = o.reason;
+    if (refused)
+      reason =
+          "the kernel refused a segmented send (EIO: the route's device does not checksum); sending datagram by "
+          "datagram";
+    else if (!cfg_.offloads && reason.empty())
+      reason = "off (--no-offload)";
     sockets.push_back({{"local", (*s)->local().to_string()},
-                       {"gso", o.gso},
+                       {"gso", o.gso && !refused},
                        {"gro", o.gro},
                        {"sndbuf", o.sndbuf},
                        {"rcvbuf", o.rcvbuf},
-                       {"reason", cfg_.offloads || !o.reason.empty() ? o.reason : std::string("off (--no-offload)")}});
+                       {"reason", reason}});
   }
   j["sockets"] = sockets;
-  const auto& st = dataplane_->stats();
+  const auto st = dataplane_->stats();
   j["stats"] = {{"tx_blocked", st.tx_blocked},
                 {"gso_sends", st.gso_sends},
                 {"gro_receives", st.gro_receives},
@@ -553,7 +563,7 @@ nlohmann::json TunnelEndpoint::status() const {
   auto now = Clock::now();
   nlohmann::json peers = nlohmann::json::array();
   for (const auto& p : peers_) {
-    nlohmann::json j = control::to_json(p->tunnel.counters, now);
+    nlohmann::json j = control::to_json(p->tunnel.merged_counters(), now);
     if (p->kernel) {
       // The kernel moves the frames: its interface counters are the truth.
       auto st = p->kernel->stats();

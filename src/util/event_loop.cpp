@@ -1,6 +1,7 @@
 #include "util/event_loop.hpp"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -33,12 +34,23 @@ void block_exit_signals() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+EventLoop::EventLoop(ExitSignals signals) : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
   if (!epoll_) throw_errno("creating epoll");
-  sigset_t set = exit_signals();
-  signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signal_fd_) throw_errno("creating signalfd");
-  watch(signal_fd_.get(), "the signalfd", nullptr);
+  if (signals == ExitSignals::kHandle) {
+    sigset_t set = exit_signals();
+    signal_fd_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signal_fd_) throw_errno("creating signalfd");
+    watch(signal_fd_.get(), "the signalfd", nullptr);
+  }
+  stop_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_fd_) throw_errno("creating an eventfd");
+  watch(stop_fd_.get(), "the stop eventfd", nullptr);
+}
+
+void EventLoop::stop() {
+  std::uint64_t one = 1;
+  // An eventfd write cannot fail short of an overflowing counter.
+  [[maybe_unused]] ssize_t n = ::write(stop_fd_.get(), &one, sizeof one);
 }
 
 void EventLoop::watch(int fd, const char* what, std::function<void()> on_readable) {
@@ -94,7 +106,8 @@ int EventLoop::run() {
     }
     for (int i = 0; i < n; ++i) {
       int fd = events[static_cast<std::size_t>(i)].data.fd;
-      if (fd == signal_fd_.get()) {
+      if (fd == stop_fd_.get()) return 0;
+      if (signal_fd_ && fd == signal_fd_.get()) {
         signalfd_siginfo si{};
         if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) return static_cast<int>(si.ssi_signo);
         continue;

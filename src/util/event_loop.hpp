@@ -1,7 +1,9 @@
 #pragma once
-// A single-threaded epoll loop that also owns the exit signals: SIGINT and
-// SIGTERM arrive through a signalfd, so a signal is just another event and
-// every handler runs to completion before the loop returns.
+// A single-threaded epoll loop. The process's main loop also owns the exit
+// signals: SIGINT and SIGTERM arrive through a signalfd, so a signal is just
+// another event and every handler runs to completion before the loop
+// returns. A worker thread's loop (ExitSignals::kIgnore) leaves the signals
+// to the main loop and ends when stop() is called from any thread.
 #include <chrono>
 #include <functional>
 #include <unordered_map>
@@ -16,7 +18,11 @@ void block_exit_signals();
 
 class EventLoop {
  public:
-  EventLoop();
+  enum class ExitSignals { kHandle, kIgnore };
+  explicit EventLoop(ExitSignals signals = ExitSignals::kHandle);
+  // Makes run() return 0 soon; the only member safe to call from another
+  // thread than the one running the loop.
+  void stop();
   // Calls on_readable whenever fd is readable. `what` names fd in errors.
   void watch(int fd, const char* what, std::function<void()> on_readable);
   // Stops watching fd (before it is closed).
@@ -29,12 +35,14 @@ class EventLoop {
   // Called before every wait: does what is due and returns when it next
   // wants to be called (time_point::max() for never).
   void set_timer(std::function<std::chrono::steady_clock::time_point()> on_timer) { timer_ = std::move(on_timer); }
-  // Runs until SIGINT or SIGTERM; returns the signal's number.
+  // Runs until SIGINT or SIGTERM (returns the signal's number) or stop()
+  // (returns 0).
   int run();
 
  private:
   Fd epoll_;
   Fd signal_fd_;
+  Fd stop_fd_;  // an eventfd
   struct Watch {
     std::function<void()> readable;
     std::function<void()> writable;  // set only while waiting for EPOLLOUT
