@@ -170,7 +170,7 @@ void UserspaceDataplane::on_tap_readable(Tunnel& t) {
   tx_next_ = 0;
   tx_tunnel_ = &t;
   UdpSocket& sock = *tx_target_.socket;
-  const bool gso = sock.offloads().gso && std::find(tx_gso_off_.begin(), tx_gso_off_.end(), &sock) == tx_gso_off_.end();
+  const bool gso = sock.offloads().gso && !gso_refused(sock);
   const std::span<const std::uint8_t> header(tx_target_.header.data(), tx_target_.header_len);
   const bool vnet = t.tap->offloads().vnet_header;
   std::uint64_t bad = 0;
@@ -217,8 +217,8 @@ void UserspaceDataplane::on_tap_readable(Tunnel& t) {
 
 void UserspaceDataplane::split_gso_messages() {
   // Only after a refusal: rewrite the unsent rest as one datagram a message.
-  const std::size_t prefix_room =
-      tx_msgs_[tx_next_].segs ? (tx_msgs_[tx_next_].len - tx_msgs_[tx_next_].inner_bytes) / tx_msgs_[tx_next_].segs : 0;
+  // Every datagram of the batch starts with the tunnel's GENEVE header.
+  const std::size_t header_len = tx_target_.header_len;
   std::vector<TxMessage> rest;
   rest.reserve(kMaxBatchSegments);
   for (std::size_t i = tx_next_; i < tx_msgs_.size(); ++i) {
@@ -229,7 +229,7 @@ void UserspaceDataplane::split_gso_messages() {
     }
     for (std::uint32_t s = 0; s < m.segs; ++s) {
       std::uint32_t len = s + 1u == m.segs ? m.len - s * m.gso : m.gso;
-      rest.push_back(TxMessage{m.off + s * m.gso, len, 0, 1, static_cast<std::uint32_t>(len - prefix_room)});
+      rest.push_back(TxMessage{m.off + s * m.gso, len, 0, 1, static_cast<std::uint32_t>(len - header_len)});
     }
   }
   tx_msgs_.swap(rest);
@@ -288,7 +288,6 @@ bool UserspaceDataplane::send_batch() {
             "UDP segmentation offload refused on {} (the route's device does not checksum): sending datagram "
             "by datagram from now on",
             sock.local().to_string());
-        tx_gso_off_.push_back(&sock);
         std::lock_guard lock(gso_mu_);
         gso_off_list_.push_back(&sock);
       }

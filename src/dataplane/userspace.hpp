@@ -183,7 +183,9 @@ class UserspaceDataplane {
   DataplaneStats stats_;  // the main thread's fields
   std::atomic<std::uint64_t> tx_blocked_{0}, gso_sends_{0};
   std::vector<Tunnel*> tunnels_;
-  std::vector<const UdpSocket*> gso_off_list_;  // guarded by gso_mu_
+  // Sockets the kernel refused UDP_SEGMENT on: written by the worker, read
+  // by it once per batch and by status; guarded by gso_mu_.
+  std::vector<const UdpSocket*> gso_off_list_;
   mutable std::mutex gso_mu_;
 
   // Transmit worker: its own loop over the TAPs, one frame read from a TAP,
@@ -196,11 +198,10 @@ class UserspaceDataplane {
   std::unique_ptr<std::uint8_t[]> arena_;
   std::size_t arena_used_ = 0;
   std::vector<TxMessage> tx_msgs_;
-  std::size_t tx_segments_ = 0;               // in the batch
-  std::size_t tx_next_ = 0;                   // first unsent message
-  Tunnel* tx_tunnel_ = nullptr;               // whose batch it is
-  UdpSocket* blocked_ = nullptr;              // the full socket the batch waits for
-  std::vector<const UdpSocket*> tx_gso_off_;  // the worker's copy
+  std::size_t tx_segments_ = 0;   // in the batch
+  std::size_t tx_next_ = 0;       // first unsent message
+  Tunnel* tx_tunnel_ = nullptr;   // whose batch it is
+  UdpSocket* blocked_ = nullptr;  // the full socket the batch waits for
 
   // Main thread: control messages waiting for room.
   std::deque<QueuedControl> control_queue_;
