@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/offload.hpp"
 #include "util/error.hpp"
 
 // Debian 12's headers predate USO (Linux 6.2); the values are the kernel's ABI.
@@ -90,9 +91,11 @@ std::size_t TapDevice::read_frame(std::span<std::uint8_t> buf) {
 
 bool TapDevice::write_frame(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> vnet) {
   if (!offloads_.vnet_header) return write_raw(frame);
-  static constexpr std::uint8_t kNoOffload[10] = {};
-  std::array<iovec, 2> iov{{{const_cast<std::uint8_t*>(vnet.size() >= 10 ? vnet.data() : kNoOffload), 10},
-                            {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
+  static constexpr std::uint8_t kNoOffload[offload::kVnetHeaderLen] = {};
+  std::array<iovec, 2> iov{
+      {{const_cast<std::uint8_t*>(vnet.size() >= offload::kVnetHeaderLen ? vnet.data() : kNoOffload),
+        offload::kVnetHeaderLen},
+       {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
   for (;;) {
     if (::writev(fd_.get(), iov.data(), static_cast<int>(iov.size())) >= 0) return true;
     if (errno == EINTR) continue;
