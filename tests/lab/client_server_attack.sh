@@ -184,7 +184,8 @@ grep -E "new source|path to" "$LAB_TMP/server-open.log" | tail -2 | sed 's/^/   
 # The tunnel's traffic now goes to the attacker.
 on attacker "${FORGE[@]}" listen --bind 192.0.2.66:7777 --secs 3 >"$LAB_TMP/listen.out" &
 LISTEN=$!
-sleep 0.3
+# Ping only once the listener is bound (a fixed sleep lost the first datagram on a loaded machine).
+wait_until 5 on attacker sh -c "ss -lunH 'sport = :7777' | grep -q ."
 on server ping -q -c 5 -i 0.2 -W 1 fd00:42::2 >"$LAB_TMP/ping-open.log" 2>&1 || true
 wait "$LISTEN" || true
 got=$(json_field "$LAB_TMP/listen.out" 'd["received"]')
