@@ -18,8 +18,6 @@
 
 namespace gn::dataplane {
 
-using control::Drop;
-
 namespace {
 
 // Transmit limits. A frame is read only while the arena has room for its
@@ -82,8 +80,8 @@ bool Tunnel::load_target(TxTarget& out) const {
   return out.socket != nullptr;
 }
 
-control::Counters Tunnel::merged_counters() const {
-  control::Counters c = counters;
+Counters Tunnel::merged_counters() const {
+  Counters c = counters;
   c.tx_packets += tx.packets.load(std::memory_order_relaxed);
   c.tx_bytes += tx.bytes.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < c.drops.size(); ++i) c.drops[i] += tx.drops[i].load(std::memory_order_relaxed);
@@ -449,7 +447,7 @@ std::size_t UserspaceDataplane::receive_batch(UdpSocket& sock) {
 
 void UserspaceDataplane::deliver(Tunnel* t, std::span<std::uint8_t> datagram, const net::Endpoint& from,
                                  UdpSocket& sock) {
-  control::Counters& counters = t ? t->counters : unattributed_;
+  Counters& counters = t ? t->counters : unattributed_;
   geneve::Packet pkt;
   geneve::OptionId option_id = t ? t->option_id : geneve::OptionId{};
   if (auto err = geneve::parse(datagram, option_id, pkt); err != geneve::ParseError::kOk) {

@@ -36,7 +36,7 @@
 
 #include <sys/socket.h>
 
-#include "control/status.hpp"
+#include "dataplane/counters.hpp"
 #include "dataplane/offload.hpp"
 #include "dataplane/tap.hpp"
 #include "dataplane/udp.hpp"
@@ -59,8 +59,8 @@ struct TxTarget {
 // Transmit counters: written by the transmit worker, read by status.
 struct TxCounters {
   std::atomic<std::uint64_t> packets{0}, bytes{0};
-  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(control::Drop::kCount)> drops{};
-  void drop(control::Drop d, std::uint64_t n = 1) {
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Drop::kCount)> drops{};
+  void drop(Drop d, std::uint64_t n = 1) {
     drops[static_cast<std::size_t>(d)].fetch_add(n, std::memory_order_relaxed);
   }
 };
@@ -74,7 +74,7 @@ struct Tunnel {
   geneve::OptionId option_id;
   net::IpAddress local_v6;    // ours: a routing option must name it
   std::uint32_t mtu = 65535;  // the TAP's: no frame handed to it is re-segmented larger
-  control::Counters counters;
+  Counters counters;
   TxCounters tx;
   void* owner = nullptr;  // the endpoint's peer
 
@@ -85,7 +85,7 @@ struct Tunnel {
   // The worker's copy; false when there is no target.
   bool load_target(TxTarget& out) const;
   // `counters` with the transmit side's added in.
-  control::Counters merged_counters() const;
+  Counters merged_counters() const;
 
  private:
   mutable std::mutex mu_;
@@ -141,7 +141,7 @@ class UserspaceDataplane {
                     std::span<const std::uint8_t> frame);
 
   // Drops of datagrams no tunnel accepts.
-  const control::Counters& unattributed() const { return unattributed_; }
+  const Counters& unattributed() const { return unattributed_; }
   DataplaneStats stats() const;
 
  private:
@@ -179,7 +179,7 @@ class UserspaceDataplane {
   EventLoop& loop_;  // the main thread's: receive, control
   Lookup lookup_;
   ControlHandler on_control_;
-  control::Counters unattributed_;
+  Counters unattributed_;
   DataplaneStats stats_;  // the main thread's fields
   std::atomic<std::uint64_t> tx_blocked_{0}, gso_sends_{0};
   std::vector<Tunnel*> tunnels_;

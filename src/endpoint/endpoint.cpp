@@ -17,7 +17,7 @@
 namespace gn::endpoint {
 
 using Clock = std::chrono::steady_clock;
-using control::Drop;
+using dataplane::Drop;
 
 // One peer: its interface, where its data goes and what it is accepted
 // from, its path state and its control-message state.
@@ -563,7 +563,7 @@ nlohmann::json TunnelEndpoint::status() const {
   auto now = Clock::now();
   nlohmann::json peers = nlohmann::json::array();
   for (const auto& p : peers_) {
-    nlohmann::json j = control::to_json(p->tunnel.merged_counters(), now);
+    nlohmann::json j = dataplane::to_json(p->tunnel.merged_counters(), now);
     if (p->kernel) {
       // The kernel moves the frames: its interface counters are the truth.
       auto st = p->kernel->stats();
@@ -618,10 +618,10 @@ nlohmann::json TunnelEndpoint::status() const {
     j["dataplane"] = p->kernel ? "kernel" : "userspace";
     peers.push_back(std::move(j));
   }
-  nlohmann::json unattributed = control::to_json(dataplane_->unattributed(), now)["drops"];
+  nlohmann::json unattributed = dataplane::to_json(dataplane_->unattributed(), now)["drops"];
   for (std::size_t i = 0; i < unattributed_control_.drops.size(); ++i)
     if (unattributed_control_.drops[i])
-      unattributed[std::string(control::to_string(static_cast<Drop>(i)))] = unattributed_control_.drops[i];
+      unattributed[std::string(dataplane::to_string(static_cast<Drop>(i)))] = unattributed_control_.drops[i];
   return {
       {"name", name_},
       {"interface", peers_.size() == 1 ? nlohmann::json(peers_.front()->ifname()) : nlohmann::json(nullptr)},

@@ -74,7 +74,7 @@ class TunnelEndpoint {
   void maybe_reresolve(Peer& peer);
   void check_silence(Peer& peer, std::chrono::steady_clock::time_point now);
   std::chrono::steady_clock::time_point on_timer();
-  void drop(Peer* peer, control::Drop d);
+  void drop(Peer* peer, dataplane::Drop d);
 
   config::EndpointConfig cfg_;
   // PATH was given as a host name (else cfg_.path holds the address).
@@ -99,7 +99,7 @@ class TunnelEndpoint {
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point next_timer_{};
   // Control drops no peer can be charged with (unknown identity).
-  control::Counters unattributed_control_;
+  dataplane::Counters unattributed_control_;
 };
 
 }  // namespace gn::endpoint

@@ -1,8 +1,8 @@
-#include "control/status.hpp"
+#include "dataplane/counters.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace gn::control {
+namespace gn::dataplane {
 
 std::string_view to_string(Drop d) {
   switch (d) {
@@ -49,4 +49,4 @@ nlohmann::json to_json(const Counters& c, std::chrono::steady_clock::time_point 
   return j;
 }
 
-}  // namespace gn::control
+}  // namespace gn::dataplane

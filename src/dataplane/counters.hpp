@@ -1,5 +1,7 @@
 #pragma once
-// Counters the data plane keeps and the status document built from them.
+// What the data plane counts per tunnel: frames, bytes and drops by reason.
+// Kept apart from the control protocol: the data plane counts, the endpoint
+// reports.
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -7,7 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace gn::control {
+namespace gn::dataplane {
 
 // Why a packet was dropped. Every drop is counted under exactly one reason.
 enum class Drop : std::uint8_t {
@@ -50,4 +52,4 @@ struct Counters {
 // {"rx_packets":…, …, "drops":{"wrong_vni":…}, "last_rx_seconds_ago":…|null}
 nlohmann::json to_json(const Counters& c, std::chrono::steady_clock::time_point now);
 
-}  // namespace gn::control
+}  // namespace gn::dataplane
