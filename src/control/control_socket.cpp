@@ -1,14 +1,13 @@
 #include "control/control_socket.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "util/error.hpp"
@@ -16,6 +15,8 @@
 
 namespace gn::control {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 sockaddr_un make_addr(const std::string& path) {
   sockaddr_un sun{};
@@ -35,10 +36,14 @@ Fd connect_to(const std::string& path) {
 
 }  // namespace
 
-StatusServer::StatusServer(const std::string& run_dir, const std::string& ifname)
-    : path_(run_dir + "/" + ifname + ".sock") {
+StatusServer::StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Document document,
+                           std::chrono::milliseconds client_timeout)
+    : loop_(loop),
+      path_(run_dir + "/" + name + ".sock"),
+      document_(std::move(document)),
+      client_timeout_(client_timeout) {
   if (::mkdir(run_dir.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("creating run directory " + run_dir);
-  if (connect_to(path_)) throw UsageError("an endpoint already serves " + ifname + " (" + path_ + " answers)");
+  if (connect_to(path_)) throw UsageError("an endpoint already serves " + name + " (" + path_ + " answers)");
   ::unlink(path_.c_str());  // a stale socket from a crashed run
   fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd_) throw_errno("creating status socket " + path_);
@@ -49,38 +54,96 @@ StatusServer::StatusServer(const std::string& run_dir, const std::string& ifname
   ::umask(old);
   if (rc < 0) throw_errno("binding status socket " + path_);
   if (::listen(fd_.get(), 16) < 0) throw_errno("listening on status socket " + path_);
+  timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!timer_) throw_errno("creating the status socket's timer");
+  loop_.watch(fd_.get(), "the status socket", [this] { on_connect(); });
+  loop_.watch(timer_.get(), "the status socket's timer", [this] { on_deadline(); });
 }
 
 StatusServer::~StatusServer() {
+  for (auto& c : clients_) loop_.unwatch(c.fd.get());
+  loop_.unwatch(timer_.get());
+  loop_.unwatch(fd_.get());
   ::unlink(path_.c_str());
 }
 
-void StatusServer::serve_one(const std::string& document) {
-  Fd client(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-  if (!client) return;  // EAGAIN or the client went away
-  // A server's document with hundreds of peers is larger than a Unix
-  // socket's default send buffer (~200 kB): make room for all of it, so one
-  // non-blocking send takes it whole (root may exceed wmem_max).
-  int want = static_cast<int>(std::min<std::size_t>(document.size() * 2 + 65536, 64u << 20));
-  if (::setsockopt(client.get(), SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) < 0)
-    ::setsockopt(client.get(), SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
-  // Without the privilege the rest goes out as the client reads it, waiting
-  // at most 1 s in all: a stuck client cannot hold the endpoint longer.
-  std::size_t sent = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (sent < document.size()) {
-    ssize_t n = ::send(client.get(), document.data() + sent, document.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+void StatusServer::on_connect() {
+  // Every pending connection: each gets a document of its own moment.
+  for (;;) {
+    Fd fd(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!fd) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && errno != EINTR)
+        log::warn("status socket {}: accepting a client failed: {}", path_, std::strerror(errno));
+      return;
+    }
+    if (clients_.size() >= kMaxClients) close_client(clients_.begin(), "too many clients at once");
+    Client c{std::move(fd), document_(), 0, Clock::now() + client_timeout_};
+    if (write_some(c)) continue;  // the usual case: the socket buffer took it all
+    clients_.push_back(std::move(c));
+    auto it = std::prev(clients_.end());
+    // Reading tells us when the client hangs up early (EOF).
+    loop_.watch(it->fd.get(), "a status client", [this, it] {
+      char buf[256];
+      ssize_t n = ::recv(it->fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) close_client(it, "the client hung up");
+    });
+    wait_writable(it);
+    if (clients_.size() == 1) arm_deadline();
+  }
+}
+
+bool StatusServer::write_some(Client& c) {
+  while (c.sent < c.document.size()) {
+    ssize_t n = ::send(c.fd.get(), c.document.data() + c.sent, c.document.size() - c.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      sent += static_cast<std::size_t>(n);
+      c.sent += static_cast<std::size_t>(n);
       continue;
     }
-    if (n < 0 && errno != EAGAIN && errno != EINTR) break;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd pfd{client.get(), POLLOUT, 0};
-    ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    log::debug("status client on {} left after {} of {} bytes", path_, c.sent, c.document.size());
+    return true;
   }
-  if (sent != document.size()) log::debug("status client on {} took {} of {} bytes", path_, sent, document.size());
+  return true;
+}
+
+void StatusServer::wait_writable(ClientList::iterator it) {
+  loop_.when_writable(it->fd.get(), [this, it] {
+    if (write_some(*it))
+      close_client(it, nullptr);
+    else
+      wait_writable(it);
+  });
+}
+
+void StatusServer::close_client(ClientList::iterator it, const char* why) {
+  if (why && it->sent < it->document.size())
+    log::info("status socket {}: closing a client after {} of {} bytes: {}", path_, it->sent, it->document.size(), why);
+  const bool oldest = it == clients_.begin();
+  loop_.unwatch(it->fd.get());
+  clients_.erase(it);
+  if (oldest) arm_deadline();
+}
+
+void StatusServer::on_deadline() {
+  std::uint64_t expirations;
+  [[maybe_unused]] ssize_t n = ::read(timer_.get(), &expirations, sizeof expirations);
+  auto now = Clock::now();
+  // Clients are in order of arrival, so of deadline too.
+  while (!clients_.empty() && clients_.front().deadline <= now)
+    close_client(clients_.begin(), "it did not read its status within the time allowed");
+  arm_deadline();
+}
+
+void StatusServer::arm_deadline() {
+  itimerspec spec{};  // all zero: disarmed
+  if (!clients_.empty()) {
+    auto left = std::max(clients_.front().deadline - Clock::now(), Clock::duration(std::chrono::milliseconds(1)));
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  }
+  if (::timerfd_settime(timer_.get(), 0, &spec, nullptr) < 0) throw_errno("arming the status socket's timer");
 }
 
 std::string read_status(const std::string& socket_path) {

@@ -1,34 +1,70 @@
 #pragma once
 // The local status socket: a Unix stream socket in the run directory, named
 // after the interface, readable by root only. A client connects and reads
-// one JSON document until EOF; it sends nothing. The answer is written with
-// MSG_DONTWAIT into a send buffer sized to hold all of it; if the buffer
-// cannot be raised that far, the server waits at most 1 s for the client to
-// take the rest, then closes the connection.
+// one JSON document until EOF; it sends nothing.
+//
+// Serving never blocks the event loop it runs in: the document is built
+// when a client connects and written as the client takes it (EPOLLOUT). A
+// client that has not taken all of it within the client timeout (5 s) is
+// cut off, and at most kMaxClients are served at once (the oldest is cut
+// off for a new one), so a stuck or hostile client costs a bounded amount
+// of memory and nothing else.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <list>
 #include <string>
 
+#include "util/event_loop.hpp"
 #include "util/fd.hpp"
 
 namespace gn::control {
 
 class StatusServer {
  public:
-  // Creates run_dir (0700) and binds run_dir/<ifname>.sock. If a socket of
-  // that name answers, another endpoint owns the interface: UsageError. A
-  // dead socket file from a crashed run is replaced.
-  StatusServer(const std::string& run_dir, const std::string& ifname);
+  static constexpr std::size_t kMaxClients = 16;
+  static constexpr std::chrono::milliseconds kClientTimeout{5000};
+  // Builds the document for one client.
+  using Document = std::function<std::string()>;
+
+  // Creates run_dir (0700), binds run_dir/<name>.sock and serves it in
+  // `loop`. If a socket of that name answers, another endpoint owns the
+  // name: UsageError. A dead socket file from a crashed run is replaced.
+  StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Document document,
+               std::chrono::milliseconds client_timeout = kClientTimeout);
   ~StatusServer();
   StatusServer(const StatusServer&) = delete;
   StatusServer& operator=(const StatusServer&) = delete;
 
-  int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
-  // Accepts one pending client and writes `document` to it.
-  void serve_one(const std::string& document);
+  // Clients being written to now.
+  std::size_t clients() const { return clients_.size(); }
 
  private:
+  struct Client {
+    Fd fd;
+    std::string document;
+    std::size_t sent = 0;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  using ClientList = std::list<Client>;
+
+  void on_connect();
+  // Writes what the client's socket takes; true when the client is done
+  // with (all written, or gone).
+  bool write_some(Client& c);
+  void wait_writable(ClientList::iterator it);
+  void close_client(ClientList::iterator it, const char* why);
+  void on_deadline();
+  void arm_deadline();
+
+  EventLoop& loop_;
   std::string path_;
+  Document document_;
+  std::chrono::milliseconds client_timeout_;
   Fd fd_;
+  Fd timer_;  // a timerfd, armed for the oldest client's deadline
+  ClientList clients_;
 };
 
 // Client side: reads the document from a status socket. Throws on failure.

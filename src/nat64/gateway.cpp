@@ -31,7 +31,8 @@ Gateway::Gateway(const GatewayConfig& config)
   out_buf_.reserve(kBufferSize + 64);
   // The status socket first: if another gateway serves this TUN name, stop
   // before touching any interface.
-  status_server_ = std::make_unique<control::StatusServer>(config_.run_dir, config_.tun);
+  status_server_ =
+      std::make_unique<control::StatusServer>(loop_, config_.run_dir, config_.tun, [this] { return status_json(); });
   tun_.emplace(dataplane::TapDevice::create(config_.tun, dataplane::DeviceMode::kTun));
   netlink::RouteSocket nl;
   netlink::set_link_mtu_up(nl, tun_->ifindex(), tun_->name(), config_.mtu);
@@ -52,7 +53,6 @@ Gateway::Gateway(const GatewayConfig& config)
   if (::timerfd_settime(timer_fd_.get(), 0, &tick, nullptr) < 0) throw_errno("arming the expiry timerfd");
   loop_.watch(tun_->fd(), "the TUN device", [this] { on_tun_readable(); });
   loop_.watch(timer_fd_.get(), "the timerfd", [this] { on_timer(); });
-  loop_.watch(status_server_->fd(), "the status socket", [this] { status_server_->serve_one(status_json()); });
 
   const TranslatorConfig& t = translator_.config();
   log::info(

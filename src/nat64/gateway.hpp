@@ -32,10 +32,11 @@ class Gateway {
 
   GatewayConfig config_;
   Translator translator_;
+  // Before everything watched in it: destroyed last.
+  EventLoop loop_;
   std::unique_ptr<control::StatusServer> status_server_;
   std::optional<dataplane::TapDevice> tun_;
   Fd timer_fd_;
-  EventLoop loop_;
   std::chrono::steady_clock::time_point started_;
   std::vector<std::uint8_t> in_buf_;
   std::vector<std::uint8_t> out_buf_;

@@ -63,7 +63,12 @@ void EventLoop::watch(int fd, const char* what, std::function<void()> on_readabl
 
 void EventLoop::unwatch(int fd) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  handlers_.erase(fd);
+  auto it = handlers_.find(fd);
+  if (it == handlers_.end()) return;
+  // A handler may unwatch its own fd: keep its callable alive until the
+  // handler has returned.
+  if (dispatching_) retired_.push_back(std::move(it->second));
+  handlers_.erase(it);
 }
 
 void EventLoop::update(int fd, const Watch& w) {
@@ -104,9 +109,22 @@ int EventLoop::run() {
       if (errno == EINTR) continue;
       throw_errno("waiting for events");
     }
+    dispatching_ = true;
+    struct EndDispatch {
+      EventLoop& loop;
+      ~EndDispatch() {
+        loop.dispatching_ = false;
+        loop.retired_.clear();
+      }
+    } end_dispatch{*this};
     for (int i = 0; i < n; ++i) {
       int fd = events[static_cast<std::size_t>(i)].data.fd;
-      if (fd == stop_fd_.get()) return 0;
+      if (fd == stop_fd_.get()) {
+        // Consumed, so that the loop can be run again.
+        std::uint64_t count;
+        [[maybe_unused]] ssize_t r = ::read(fd, &count, sizeof count);
+        return 0;
+      }
       if (signal_fd_ && fd == signal_fd_.get()) {
         signalfd_siginfo si{};
         if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) return static_cast<int>(si.ssi_signo);

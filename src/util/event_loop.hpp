@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include "util/fd.hpp"
 
@@ -20,12 +21,14 @@ class EventLoop {
  public:
   enum class ExitSignals { kHandle, kIgnore };
   explicit EventLoop(ExitSignals signals = ExitSignals::kHandle);
-  // Makes run() return 0 soon; the only member safe to call from another
-  // thread than the one running the loop.
+  // Makes run() return 0 soon (or the next run(), if none is running); the
+  // only member safe to call from another thread than the one running the
+  // loop. The loop may be run again afterwards.
   void stop();
   // Calls on_readable whenever fd is readable. `what` names fd in errors.
   void watch(int fd, const char* what, std::function<void()> on_readable);
-  // Stops watching fd (before it is closed).
+  // Stops watching fd (before it is closed). A handler may unwatch its own
+  // fd, or any other.
   void unwatch(int fd);
   // Stops (false) or resumes (true) calling on_readable for a watched fd, as
   // a data plane does with its TAPs while the socket they feed is full.
@@ -50,6 +53,9 @@ class EventLoop {
   };
   void update(int fd, const Watch& w);
   std::unordered_map<int, Watch> handlers_;
+  // Handlers unwatched while events are dispatched, freed after the batch.
+  bool dispatching_ = false;
+  std::vector<Watch> retired_;
   std::function<std::chrono::steady_clock::time_point()> timer_;
 };
 

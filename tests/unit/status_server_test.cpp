@@ -1,0 +1,170 @@
+// StatusServer: a client that does not read never holds the event loop; a
+// slow client still gets the whole document; a stuck one is cut off at its
+// deadline; a client that hangs up early is forgotten.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "control/control_socket.hpp"
+#include "util/event_loop.hpp"
+#include "util/fd.hpp"
+
+namespace gn::control {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/gn-status-test.XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+Fd connect_to(const std::string& path, int rcvbuf) {
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // A small receive buffer: the document cannot fit in the socket's buffers.
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0) << std::strerror(errno);
+  return fd;
+}
+
+// Runs `loop` until `done` or `limit` of wall time; false on the limit.
+template <typename Done>
+bool run_until(EventLoop& loop, Done done, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  loop.set_timer([&] {
+    if (done() || std::chrono::steady_clock::now() >= deadline) loop.stop();
+    return std::chrono::steady_clock::now() + 5ms;
+  });
+  loop.run();
+  loop.set_timer(nullptr);
+  return done();
+}
+
+std::size_t read_available(int fd, std::string& into) {
+  char buf[65536];
+  std::size_t total = 0;
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) return total;
+    into.append(buf, static_cast<std::size_t>(n));
+    total += static_cast<std::size_t>(n);
+  }
+}
+
+TEST(StatusServer, ServesALargeDocumentWithoutHoldingTheLoop) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  const std::string doc(32u << 20, 'x');  // far more than any socket buffer
+  int served = 0;
+  StatusServer server(loop, dir.path, "t", [&] {
+    ++served;
+    return doc;
+  });
+  Fd client = connect_to(server.path(), 4096);
+  // The loop goes on while the client reads nothing: the server holds the
+  // rest of the document for it.
+  ASSERT_TRUE(run_until(
+      loop, [&] { return served == 1 && server.clients() == 1; }, 5000ms));
+  int ticks = 0;
+  run_until(
+      loop, [&] { return ++ticks >= 5; }, 5000ms);
+  EXPECT_GE(ticks, 5);
+  // Then the client reads, a little at each turn of the loop, to the end.
+  std::string got;
+  ASSERT_TRUE(run_until(
+      loop,
+      [&] {
+        read_available(client.get(), got);
+        return server.clients() == 0;
+      },
+      20000ms));
+  read_available(client.get(), got);
+  EXPECT_EQ(got.size(), doc.size());
+  EXPECT_EQ(got, doc);
+}
+
+TEST(StatusServer, CutsOffAStuckClientAtItsDeadline) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  const std::string doc(32u << 20, 'y');
+  StatusServer server(
+      loop, dir.path, "t", [&] { return doc; }, 200ms);
+  Fd client = connect_to(server.path(), 4096);
+  ASSERT_TRUE(run_until(
+      loop, [&] { return server.clients() == 1; }, 5000ms));
+  // Never read: the server gives up on it.
+  ASSERT_TRUE(run_until(
+      loop, [&] { return server.clients() == 0; }, 5000ms));
+  std::string got;
+  read_available(client.get(), got);
+  EXPECT_LT(got.size(), doc.size());
+}
+
+TEST(StatusServer, ForgetsAClientThatHangsUp) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  const std::string doc(32u << 20, 'z');
+  StatusServer server(loop, dir.path, "t", [&] { return doc; });
+  {
+    Fd client = connect_to(server.path(), 4096);
+    ASSERT_TRUE(run_until(
+        loop, [&] { return server.clients() == 1; }, 5000ms));
+  }  // closed before reading
+  EXPECT_TRUE(run_until(
+      loop, [&] { return server.clients() == 0; }, 5000ms));
+}
+
+TEST(StatusServer, ServesAtMostTheLimitAtOnce) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  const std::string doc(32u << 20, 'w');
+  StatusServer server(loop, dir.path, "t", [&] { return doc; });
+  std::vector<Fd> clients;
+  // One at a time, each accepted before the next (a connect blocks while
+  // the listen backlog is full); none reads.
+  for (std::size_t i = 0; i < StatusServer::kMaxClients + 4; ++i) {
+    clients.push_back(connect_to(server.path(), 4096));
+    const std::size_t want = std::min(i + 1, StatusServer::kMaxClients);
+    ASSERT_TRUE(run_until(
+        loop, [&] { return server.clients() == want; }, 5000ms))
+        << "client " << i;
+  }
+  // The oldest were cut off for the newest: the first client's document
+  // ends short, with EOF.
+  std::string got;
+  run_until(
+      loop,
+      [&] {
+        read_available(clients.front().get(), got);
+        char c;
+        return ::recv(clients.front().get(), &c, 1, MSG_DONTWAIT) == 0;
+      },
+      5000ms);
+  EXPECT_LT(got.size(), doc.size());
+  EXPECT_EQ(server.clients(), StatusServer::kMaxClients);
+}
+
+TEST(StatusServer, ASecondServerOfTheSameNameIsRefused) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  StatusServer server(loop, dir.path, "t", [] { return std::string("{}"); });
+  EXPECT_ANY_THROW(StatusServer(loop, dir.path, "t", [] { return std::string("{}"); }));
+}
+
+}  // namespace
+}  // namespace gn::control
