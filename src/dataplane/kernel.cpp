@@ -103,29 +103,12 @@ KernelDataplane::KernelDataplane(const KernelTunnelConfig& cfg, bool probe)
   // Linux takes IFLA_IFALIAS on a link change only; a create may ignore it.
   if (info->alias.empty()) netlink::set_alias(sock_, link_.ifindex(), cfg.ifname, ownership_mark());
 
-  netlink::TunnelKey key;
-  key.vni = cfg.vni;
-  key.src = cfg.local;
-  key.dst = cfg.peer.address;
-  key.dst_port = cfg.peer.port;
-  key.ttl = cfg.ttl;
-  key.csum = true;
-  if (cfg.route) key.option = route_option(cfg);
-  filters_.emplace(sock_, link_.ifindex(), cfg.ifname, key);
-
   // Kernels before 6.16 ignore IFLA_GENEVE_PORT_RANGE without a word (the
   // link data is parsed liberally): only the kernel's answer tells.
-  bool range_kept =
+  range_kept_ =
       info->port_range && info->port_range->first == cfg.source_port && info->port_range->second == cfg.source_port + 1;
-  if (!range_kept) {
-    netlink::SourcePortRule rule;
-    rule.table = netlink::source_port_table(cfg.ifname);
-    rule.comment = ownership_mark();
-    rule.peer = cfg.peer.address;
-    rule.peer_port = cfg.peer.port;
-    rule.vni = cfg.vni;
-    rule.source_port = cfg.source_port;
-    pin_.emplace(rule);
+  install_path();
+  if (!range_kept_) {
     // The rewrite is only right on packets whose outer checksum the stack
     // finishes after it: see disable_tx_checksum_offload.
     netlink::disable_tx_checksum_offload(cfg.ifname);
@@ -142,6 +125,46 @@ KernelDataplane::KernelDataplane(const KernelTunnelConfig& cfg, bool probe)
 }
 
 KernelDataplane::~KernelDataplane() = default;
+
+void KernelDataplane::install_path() {
+  netlink::TunnelKey key;
+  key.vni = cfg_.vni;
+  key.src = cfg_.local;
+  key.dst = cfg_.peer.address;
+  key.dst_port = cfg_.peer.port;
+  key.ttl = cfg_.ttl;
+  key.csum = true;
+  if (cfg_.route) key.option = route_option(cfg_);
+  filters_.emplace(sock_, link_.ifindex(), cfg_.ifname, key);
+  if (!range_kept_) {
+    netlink::SourcePortRule rule;
+    rule.table = netlink::source_port_table(cfg_.ifname);
+    rule.comment = ownership_mark();
+    rule.peer = cfg_.peer.address;
+    rule.peer_port = cfg_.peer.port;
+    rule.vni = cfg_.vni;
+    rule.source_port = cfg_.source_port;
+    pin_.emplace(rule);
+  }
+}
+
+void KernelDataplane::retarget(const net::IpAddress& local, const net::Endpoint& peer) {
+  if (peer.port != cfg_.listen_port)
+    throw netlink::KernelUnsupported(fmt::format(
+        "kernel GENEVE sends to the port it listens on ({}), and the peer listens on {}", cfg_.listen_port, peer.port));
+  if (local.family() != peer.address.family())
+    throw UsageError(fmt::format("LOCAL {} and PATH {} are of different address families", local.to_string(),
+                                 peer.address.to_string()));
+  // The filters and the source-port rule name the peer: replace them (the
+  // old ones first, as they hold the same tc handles and table name). While
+  // none is installed, frames find no tunnel key and the kernel drops them.
+  pin_.reset();
+  filters_.reset();
+  cfg_.local = local;
+  cfg_.peer = peer;
+  install_path();
+  log::info("kernel data plane on {}: now {} -> {}", cfg_.ifname, cfg_.local.to_string(), cfg_.peer.to_string());
+}
 
 std::optional<std::string> KernelDataplane::unsupported_reason(const KernelTunnelConfig& cfg) {
   KernelTunnelConfig probe = cfg;

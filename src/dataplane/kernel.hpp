@@ -70,6 +70,12 @@ class KernelDataplane {
   SourcePortMethod source_port_method() const {
     return pin_ ? SourcePortMethod::kNftables : SourcePortMethod::kKernelRange;
   }
+  // Moves the tunnel to another path (a PATH that now resolves elsewhere):
+  // the interface, its addresses and routes stay. Throws like the
+  // constructor; after a throw the device carries nothing, and the caller
+  // must give it up.
+  void retarget(const net::IpAddress& local, const net::Endpoint& peer);
+  const net::Endpoint& peer() const { return cfg_.peer; }
   // rx/tx packets, bytes, drops, errors of the tunnel interface.
   netlink::LinkStats stats();
   // Control frames in and out (EtherType 0x88B5) on the tunnel interface.
@@ -78,12 +84,16 @@ class KernelDataplane {
  private:
   // probe: build everything but never bring the interface up.
   KernelDataplane(const KernelTunnelConfig& cfg, bool probe);
+  // The tc filters and, where the kernel has no port range, the nftables
+  // source-port rule for cfg_'s path.
+  void install_path();
 
   KernelTunnelConfig cfg_;
   netlink::MnlSocket sock_;
   netlink::OwnedLink link_;
   std::optional<netlink::TunnelFilters> filters_;
   std::optional<netlink::SourcePortPin> pin_;
+  bool range_kept_ = false;  // the kernel pins the source port itself
   std::optional<PacketSocket> control_;
 };
 

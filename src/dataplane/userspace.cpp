@@ -88,10 +88,9 @@ Counters Tunnel::merged_counters() const {
   return c;
 }
 
-UserspaceDataplane::UserspaceDataplane(EventLoop& loop, Lookup lookup, ControlHandler on_control)
+UserspaceDataplane::UserspaceDataplane(EventLoop& loop, Owner& owner)
     : loop_(loop),
-      lookup_(std::move(lookup)),
-      on_control_(std::move(on_control)),
+      owner_(owner),
       tap_in_(std::make_unique_for_overwrite<std::uint8_t[]>(offload::kVnetHeaderLen + offload::kMaxFrame)),
       arena_(std::make_unique_for_overwrite<std::uint8_t[]>(kArenaSize)),
       rx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kRxBatch * kRxSlot)),
@@ -436,7 +435,7 @@ std::size_t UserspaceDataplane::receive_batch(UdpSocket& sock) {
     if (size < len) ++stats_.gro_receives;
     const net::Endpoint peer = src->unmapped();
     // The tunnel is found by the address its packets come from (docs/protocol.md 6.6).
-    Tunnel* t = lookup_(peer);
+    Tunnel* t = owner_.accepting(peer);
     std::uint8_t* base = rx_buf_.get() + i * kRxSlot;
     // The coalescer copies what it keeps, so the slots may be reused by the
     // next round.
@@ -458,7 +457,7 @@ void UserspaceDataplane::deliver(Tunnel* t, std::span<std::uint8_t> datagram, co
     // Unknown source: only a control message may be worth reading (a probe
     // that teaches a path, or the reply to a challenge).
     if (pkt.protocol == geneve::kProtoEthernet && geneve::is_control_frame(pkt.payload)) {
-      on_control_(nullptr, pkt.vni, pkt.payload, from, sock);
+      owner_.on_control(nullptr, pkt.vni, pkt.payload, from, sock);
       return;
     }
     counters.drop(Drop::kUnknownSource);
@@ -487,7 +486,7 @@ void UserspaceDataplane::deliver(Tunnel* t, std::span<std::uint8_t> datagram, co
   }
   counters.last_rx = std::chrono::steady_clock::now();
   if (geneve::is_control_frame(pkt.payload)) {
-    on_control_(t, pkt.vni, pkt.payload, from, sock);
+    owner_.on_control(t, pkt.vni, pkt.payload, from, sock);
     return;
   }
   // The payload is a view into `datagram`, which is ours to modify.

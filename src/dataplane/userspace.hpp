@@ -60,9 +60,7 @@ struct TxTarget {
 struct TxCounters {
   std::atomic<std::uint64_t> packets{0}, bytes{0};
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Drop::kCount)> drops{};
-  void drop(Drop d, std::uint64_t n = 1) {
-    drops[static_cast<std::size_t>(d)].fetch_add(n, std::memory_order_relaxed);
-  }
+  void drop(Drop d, std::uint64_t n = 1) { drops[static_cast<std::size_t>(d)].fetch_add(n, std::memory_order_relaxed); }
 };
 
 // One tunnel's data-path state. The main thread (receive, control) owns
@@ -103,6 +101,23 @@ struct DataplaneStats {
 
 class UserspaceDataplane {
  public:
+  // The only calls the data plane makes upwards, into the endpoint: whose
+  // data a datagram is, and control messages (theirs to verify and act on).
+  class Owner {
+   public:
+    // The tunnel whose data is accepted from `from`, or nullptr.
+    virtual Tunnel* accepting(const net::Endpoint& from) = 0;
+    // A control message (inner frame) from `from`, received on `socket`;
+    // `tunnel` is null when the source is not one any tunnel accepts data
+    // from (how a server learns a client's path). `vni` is the GENEVE
+    // header's.
+    virtual void on_control(Tunnel* tunnel, std::uint32_t vni, std::span<const std::uint8_t> frame,
+                            const net::Endpoint& from, UdpSocket& socket) = 0;
+
+   protected:
+    ~Owner() = default;
+  };
+
   // Datagrams per recvmmsg; each slot holds a whole GRO batch (64 KiB).
   static constexpr std::size_t kRxBatch = 16;
   static constexpr std::size_t kRxSlot = 65536;
@@ -111,15 +126,8 @@ class UserspaceDataplane {
   // Frames read from one TAP per wakeup, at most.
   static constexpr std::size_t kTapBatch = 64;
 
-  // The tunnel whose data is accepted from `from`, or nullptr.
-  using Lookup = std::function<Tunnel*(const net::Endpoint& from)>;
-  // A control message (inner frame) from `from`, received on `socket`;
-  // `tunnel` is null when the source is not one any tunnel accepts data
-  // from. `vni` is the GENEVE header's.
-  using ControlHandler = std::function<void(Tunnel* tunnel, std::uint32_t vni, std::span<const std::uint8_t> frame,
-                                            const net::Endpoint& from, UdpSocket& socket)>;
-
-  UserspaceDataplane(EventLoop& loop, Lookup lookup, ControlHandler on_control);
+  // `owner` outlives the data plane.
+  UserspaceDataplane(EventLoop& loop, Owner& owner);
   ~UserspaceDataplane();
   UserspaceDataplane(const UserspaceDataplane&) = delete;
   UserspaceDataplane& operator=(const UserspaceDataplane&) = delete;
@@ -177,8 +185,7 @@ class UserspaceDataplane {
   void flush_coalesced();
 
   EventLoop& loop_;  // the main thread's: receive, control
-  Lookup lookup_;
-  ControlHandler on_control_;
+  Owner& owner_;
   Counters unattributed_;
   DataplaneStats stats_;  // the main thread's fields
   std::atomic<std::uint64_t> tx_blocked_{0}, gso_sends_{0};

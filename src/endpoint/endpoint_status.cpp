@@ -1,0 +1,147 @@
+// The status document of an endpoint (`geneve-ctl show`, docs/operations.md):
+// built on demand from the peers' state and counters.
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "endpoint/endpoint.hpp"
+
+namespace gn::endpoint {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string hex(unsigned value, int width) {
+  return fmt::format("0x{:0{}x}", value, width);
+}
+
+double seconds_since(Clock::time_point t, Clock::time_point now) {
+  return std::chrono::duration<double>(now - t).count();
+}
+
+nlohmann::json since_or_null(Clock::time_point t, Clock::time_point now) {
+  if (t == Clock::time_point{}) return nullptr;
+  return seconds_since(t, now);
+}
+
+}  // namespace
+
+// Which offloads the userspace data plane uses and why any is off
+// (docs/operations.md, "Reading the offload status").
+nlohmann::json TunnelEndpoint::offload_status() const {
+  nlohmann::json j = {{"requested", cfg_.offloads}};
+  const dataplane::TapDevice* tap = nullptr;
+  for (const auto& p : peers_)
+    if (const auto* t = p->device.tap()) tap = t;
+  if (tap) {
+    const auto& o = tap->offloads();
+    j["tap"] = {{"vnet_header", o.vnet_header},
+                {"checksum", o.checksum},
+                {"tso", o.tso},
+                {"uso", o.uso},
+                {"reason", o.vnet_header ? o.reason : std::string("off (--no-offload)")}};
+  }
+  j["sockets"] = sockets_->offload_status();
+  const auto st = dataplane_->stats();
+  j["stats"] = {{"tx_blocked", st.tx_blocked},
+                {"gso_sends", st.gso_sends},
+                {"gro_receives", st.gro_receives},
+                {"coalesced_writes", st.coalesced_writes},
+                {"control_queued", st.control_queued}};
+  return j;
+}
+
+nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now) const {
+  nlohmann::json j = dataplane::to_json(p.tunnel.merged_counters(), now);
+  if (auto* kernel = p.device.kernel()) {
+    // The kernel moves the frames: its interface counters are the truth.
+    auto st = kernel->stats();
+    j["rx_packets"] = st.rx_packets;
+    j["rx_bytes"] = st.rx_bytes;
+    j["tx_packets"] = st.tx_packets;
+    j["tx_bytes"] = st.tx_bytes;
+    j["kernel_drops"] = {{"rx_dropped", st.rx_dropped},
+                         {"tx_dropped", st.tx_dropped},
+                         {"rx_errors", st.rx_errors},
+                         {"tx_errors", st.tx_errors}};
+  }
+  nlohmann::json candidates = nlohmann::json::array();
+  for (const control::Candidate* c : p.paths.candidates()) {
+    candidates.push_back({
+        {"kind", control::to_string(c->kind)},
+        {"target", c->target.to_string()},
+        {"route_option", c->route_option},
+        {"alive", c->alive(cfg_.timing.dead_after)},
+        {"answered", c->answered},
+        {"missed", c->misses},
+        {"rtt_ms", c->answered ? nlohmann::json(std::chrono::duration<double, std::milli>(c->rtt).count())
+                               : nlohmann::json(nullptr)},
+        {"last_reply_seconds_ago", since_or_null(c->last_reply, now)},
+        {"observed", c->observed ? nlohmann::json(c->observed->to_string()) : nlohmann::json(nullptr)},
+        {"probes_sent", c->probes_sent},
+        {"replies", c->replies},
+    });
+  }
+  const control::Candidate* chosen = p.paths.chosen();
+  j["name"] = p.spec.name;
+  j["interface"] = p.ifname();
+  j["remote"] = p.spec.remote.to_string();
+  j["vni"] = p.spec.vni;
+  j["mode"] = p.paths.label();
+  j["path"] = {
+      {"kind", control::to_string(p.paths.chosen_kind())},
+      {"target", chosen ? nlohmann::json(chosen->target.to_string()) : nlohmann::json(nullptr)},
+      {"alive", chosen ? chosen->alive(cfg_.timing.dead_after) : false},
+      {"reason", p.paths.reason()},
+  };
+  j["peer_uses"] = control::to_string(p.paths.peer_in_use());
+  j["candidates"] = candidates;
+  j["observed"] = p.observed ? nlohmann::json(p.observed->to_string()) : nlohmann::json(nullptr);
+  j["authenticated"] = p.key.has_value();
+  j["last_handshake_seconds_ago"] = since_or_null(p.last_handshake, now);
+  j["control"] = {{"probes_sent", p.probes_tx},
+                  {"probes_received", p.probes_rx},
+                  {"replies_sent", p.replies_tx},
+                  {"replies_received", p.replies_rx},
+                  {"challenges_rate_limited", p.paths.challenges_limited()}};
+  j["dataplane"] = p.device.is_kernel() ? "kernel" : "userspace";
+  return j;
+}
+
+nlohmann::json TunnelEndpoint::status() const {
+  auto now = Clock::now();
+  nlohmann::json peers = nlohmann::json::array();
+  for (const auto& p : peers_) peers.push_back(peer_status(*p, now));
+  nlohmann::json unattributed = dataplane::to_json(dataplane_->unattributed(), now)["drops"];
+  for (std::size_t i = 0; i < unattributed_control_.drops.size(); ++i)
+    if (unattributed_control_.drops[i])
+      unattributed[std::string(dataplane::to_string(static_cast<dataplane::Drop>(i)))] = unattributed_control_.drops[i];
+  const bool one = peers_.size() == 1;
+  return {
+      {"name", name_},
+      {"interface", one ? nlohmann::json(peers_.front()->ifname()) : nlohmann::json(nullptr)},
+      {"mode", control::to_string(cfg_.mode)},
+      {"vni", one ? nlohmann::json(peers_.front()->spec.vni) : nlohmann::json(nullptr)},
+      {"local", cfg_.local.to_string()},
+      {"listen_port", cfg_.port},
+      {"source_port", cfg_.source_port},
+      {"mtu", underlay_.mtu},
+      {"underlay_mtu", underlay_.underlay_mtu},
+      {"keepalive_seconds", std::chrono::duration<double>(cfg_.timing.keepalive).count()},
+      {"dead_after", cfg_.timing.dead_after},
+      {"dataplane",
+       {{"kind", !peers_.empty() && peers_.front()->device.is_kernel() ? "kernel" : "userspace"},
+        {"reason", dataplane_reason_},
+        {"offloads", offload_status()}}},
+      {"route_option",
+       {{"class", hex(cfg_.option_id.option_class, 4)},
+        {"type", hex(cfg_.option_id.type, 2)},
+        {"sent", cfg_.route_option}}},
+      {"unattributed_drops", unattributed},
+      {"pid", ::getpid()},
+      {"uptime_seconds", seconds_since(started_, now)},
+      {"peers", peers},
+  };
+}
+
+}  // namespace gn::endpoint
