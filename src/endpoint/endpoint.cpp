@@ -1,5 +1,6 @@
 #include "endpoint/endpoint.hpp"
 
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <unistd.h>
@@ -212,7 +213,7 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec) {
     p->tap.emplace(dataplane::TapDevice::create(spec.ifname, dataplane::DeviceMode::kTap, cfg_.offloads));
     if (!p->tap->offloads().reason.empty()) log::info("{}: {}", p->tap->name(), p->tap->offloads().reason);
     p->mac = p->tap->hardware_address();
-    netlink::RouteSocket nl;
+    netlink::MnlSocket nl(NETLINK_ROUTE);
     netlink::set_link_mtu_up(nl, p->tap->ifindex(), p->ifname(), mtu_);
     for (const auto& a : spec.addresses) netlink::add_address(nl, p->tap->ifindex(), p->ifname(), a);
   }

@@ -1,5 +1,6 @@
 #include "nat64/gateway.hpp"
 
+#include <linux/netlink.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@ Gateway::Gateway(const GatewayConfig& config)
   // before touching any interface.
   status_server_ = std::make_unique<control::StatusServer>(config_.run_dir, config_.tun);
   tun_.emplace(dataplane::TapDevice::create(config_.tun, dataplane::DeviceMode::kTun));
-  netlink::RouteSocket nl;
+  netlink::MnlSocket nl(NETLINK_ROUTE);
   netlink::set_link_mtu_up(nl, tun_->ifindex(), tun_->name(), config_.mtu);
 
   translator_.set_extension_hook([this](const Binding& b, const Session& s) {
