@@ -72,10 +72,9 @@ class MnlSocket {
   // link; NLM_F_ACK is cleared); calls `fn` with it.
   void get(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn);
 
-  // Whether the kernel took NETLINK_EXT_ACK (error texts) and
-  // NETLINK_CAP_ACK (errors without the request echoed back).
+  // Whether the kernel took NETLINK_EXT_ACK: without it errors come
+  // without the kernel's text or offending attribute.
   bool extended_acks() const { return ext_ack_; }
-  bool capped_acks() const { return cap_ack_; }
 
  private:
   struct Close {
