@@ -96,17 +96,17 @@ Message build_get_link(const std::string& ifname) {
 namespace {
 
 void parse_geneve_data(const nlattr* data, LinkInfo& out) {
-  for_each_nested(data, [&](const nlattr* a) {
+  parse_nested(data, [&](const nlattr* a) {
     switch (mnl_attr_get_type(a)) {
       case IFLA_GENEVE_COLLECT_METADATA: out.external = true; break;
       case IFLA_GENEVE_ID:
-        if (mnl_attr_get_payload_len(a) == 4) out.vni = mnl_attr_get_u32(a);
+        if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) out.vni = mnl_attr_get_u32(a);
         break;
       case IFLA_GENEVE_PORT:
-        if (mnl_attr_get_payload_len(a) == 2) out.port = ntohs(mnl_attr_get_u16(a));
+        if (mnl_attr_validate(a, MNL_TYPE_U16) == 0) out.port = ntohs(mnl_attr_get_u16(a));
         break;
       case kIflaGenevePortRange:
-        if (mnl_attr_get_payload_len(a) == 4) {
+        if (mnl_attr_validate2(a, MNL_TYPE_BINARY, 4) == 0) {
           std::uint16_t r[2];
           std::memcpy(r, mnl_attr_get_payload(a), 4);
           out.port_range = std::pair{ntohs(r[0]), ntohs(r[1])};
@@ -121,17 +121,24 @@ void parse_geneve_data(const nlattr* data, LinkInfo& out) {
 
 LinkInfo parse_link(const nlmsghdr* nlh) {
   LinkInfo out;
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ifinfomsg)) return out;
   const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
   out.ifindex = ifi->ifi_index;
   out.up = (ifi->ifi_flags & IFF_UP) != 0;
-  for_each_attr(nlh, sizeof(ifinfomsg), [&](const nlattr* a) {
+  const nlattr* info_data = nullptr;
+  parse_attributes(nlh, sizeof(ifinfomsg), [&](const nlattr* a) {
     switch (mnl_attr_get_type(a)) {
-      case IFLA_IFNAME: out.ifname = mnl_attr_get_str(a); break;
-      case IFLA_IFALIAS: out.alias = mnl_attr_get_str(a); break;
+      case IFLA_IFNAME:
+        if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) out.ifname = mnl_attr_get_str(a);
+        break;
+      case IFLA_IFALIAS:
+        if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) out.alias = mnl_attr_get_str(a);
+        break;
       case IFLA_MTU:
-        if (mnl_attr_get_payload_len(a) == 4) out.mtu = mnl_attr_get_u32(a);
+        if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) out.mtu = mnl_attr_get_u32(a);
         break;
       case IFLA_STATS64:
+        // The structure grows with kernel versions: read the fields we know.
         if (mnl_attr_get_payload_len(a) >= sizeof(rtnl_link_stats64)) {
           rtnl_link_stats64 s;
           std::memcpy(&s, mnl_attr_get_payload(a), sizeof s);
@@ -140,21 +147,19 @@ LinkInfo parse_link(const nlmsghdr* nlh) {
         }
         break;
       case IFLA_LINKINFO:
-        for_each_nested(a, [&](const nlattr* i) {
-          if (mnl_attr_get_type(i) == IFLA_INFO_KIND) out.kind = mnl_attr_get_str(i);
-          if (mnl_attr_get_type(i) == IFLA_INFO_DATA) parse_geneve_data(i, out);
+        if (mnl_attr_validate(a, MNL_TYPE_NESTED) != 0) break;
+        parse_nested(a, [&](const nlattr* i) {
+          if (mnl_attr_get_type(i) == IFLA_INFO_KIND && mnl_attr_validate(i, MNL_TYPE_NUL_STRING) == 0)
+            out.kind = mnl_attr_get_str(i);
+          if (mnl_attr_get_type(i) == IFLA_INFO_DATA && mnl_attr_validate(i, MNL_TYPE_NESTED) == 0) info_data = i;
         });
         break;
       default: break;
     }
   });
-  // IFLA_INFO_DATA may come before IFLA_INFO_KIND; only GENEVE data is ours.
-  if (out.kind != "geneve") {
-    out.external = false;
-    out.vni = 0;
-    out.port = 0;
-    out.port_range.reset();
-  }
+  // IFLA_INFO_DATA may come before IFLA_INFO_KIND, and only GENEVE data
+  // has the meaning read here.
+  if (info_data && out.kind == "geneve") parse_geneve_data(info_data, out);
   return out;
 }
 

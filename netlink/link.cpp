@@ -1,65 +1,53 @@
 #include "netlink/link.hpp"
 
+#include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <netlink/addr.h>
-#include <netlink/errno.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
+#include <sys/socket.h>
 
-#include "util/error.hpp"
+#include <fmt/format.h>
 
 namespace gn::netlink {
-namespace {
 
-[[noreturn]] void fail(const std::string& what, int nl_err) {
-  throw std::runtime_error(what + ": " + nl_geterror(nl_err));
+Message build_set_link_mtu_up(int ifindex, std::optional<std::uint32_t> mtu) {
+  MessageBuffer b;
+  nlmsghdr* nlh = b.put_header(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+  auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  ifi->ifi_flags = IFF_UP;
+  ifi->ifi_change = IFF_UP;  // only this flag changes
+  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, *mtu);
+  return b.bytes();
 }
 
-template <typename T, void (*Free)(T*)>
-struct NlDeleter {
-  void operator()(T* p) const { Free(p); }
-};
-using LinkPtr = std::unique_ptr<rtnl_link, NlDeleter<rtnl_link, rtnl_link_put>>;
-using AddrPtr = std::unique_ptr<rtnl_addr, NlDeleter<rtnl_addr, rtnl_addr_put>>;
-using NlAddrPtr = std::unique_ptr<nl_addr, NlDeleter<nl_addr, nl_addr_put>>;
-
-}  // namespace
-
-void RouteSocket::Free::operator()(nl_sock* s) const {
-  nl_socket_free(s);
+Message build_add_address(int ifindex, const net::InterfaceAddress& address) {
+  MessageBuffer b;
+  nlmsghdr* nlh = b.put_header(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+  const net::IpAddress& a = address.address;
+  ifa->ifa_family = a.is_v4() ? AF_INET : AF_INET6;
+  ifa->ifa_prefixlen = static_cast<std::uint8_t>(address.length);
+  ifa->ifa_flags = a.is_v6() ? IFA_F_NODAD : 0;
+  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa->ifa_index = static_cast<std::uint32_t>(ifindex);
+  std::size_t len = a.is_v4() ? 4 : 16;
+  // IFA_ADDRESS is the peer on point-to-point links; the same as IFA_LOCAL
+  // means "no peer", as `ip address add` sends it.
+  mnl_attr_put(nlh, IFA_LOCAL, len, a.bytes().data());
+  mnl_attr_put(nlh, IFA_ADDRESS, len, a.bytes().data());
+  return b.bytes();
 }
 
-RouteSocket::RouteSocket() : sock_(nl_socket_alloc()) {
-  if (!sock_) throw std::runtime_error("allocating a netlink socket failed");
-  if (int err = nl_connect(sock_.get(), NETLINK_ROUTE); err < 0) fail("connecting to rtnetlink", err);
+void set_link_mtu_up(MnlSocket& sock, int ifindex, const std::string& ifname, std::optional<std::uint32_t> mtu) {
+  sock.request(build_set_link_mtu_up(ifindex, mtu),
+               fmt::format("setting {}up on {}", mtu ? fmt::format("mtu {} and ", *mtu) : std::string(), ifname));
 }
 
-void set_link_mtu_up(RouteSocket& sock, int ifindex, const std::string& ifname, std::optional<std::uint32_t> mtu) {
-  rtnl_link* raw = nullptr;
-  if (int err = rtnl_link_get_kernel(sock.get(), ifindex, nullptr, &raw); err < 0)
-    fail("looking up interface " + ifname, err);
-  LinkPtr link(raw);
-  LinkPtr change(rtnl_link_alloc());
-  if (!change) throw std::runtime_error("allocating a link change for " + ifname + " failed");
-  if (mtu) rtnl_link_set_mtu(change.get(), *mtu);
-  rtnl_link_set_flags(change.get(), IFF_UP);
-  if (int err = rtnl_link_change(sock.get(), link.get(), change.get(), 0); err < 0)
-    fail("setting " + (mtu ? "mtu " + std::to_string(*mtu) + " and " : std::string()) + "up on " + ifname, err);
-}
-
-void add_address(RouteSocket& sock, int ifindex, const std::string& ifname, const std::string& cidr) {
-  nl_addr* raw = nullptr;
-  if (int err = nl_addr_parse(cidr.c_str(), AF_UNSPEC, &raw); err < 0) fail("parsing address " + cidr, err);
-  NlAddrPtr local(raw);
-  AddrPtr addr(rtnl_addr_alloc());
-  if (!addr) throw std::runtime_error("allocating an address for " + ifname + " failed");
-  rtnl_addr_set_ifindex(addr.get(), ifindex);
-  if (int err = rtnl_addr_set_local(addr.get(), local.get()); err < 0) fail("setting address " + cidr, err);
-  if (nl_addr_get_family(local.get()) == AF_INET6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
-  if (int err = rtnl_addr_add(sock.get(), addr.get(), 0); err < 0)
-    fail("adding address " + cidr + " to " + ifname, err);
+void add_address(MnlSocket& sock, int ifindex, const std::string& ifname, const std::string& cidr) {
+  net::InterfaceAddress address = net::InterfaceAddress::parse(cidr);
+  sock.request(build_add_address(ifindex, address), fmt::format("adding address {} to {}", cidr, ifname));
 }
 
 }  // namespace gn::netlink

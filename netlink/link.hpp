@@ -1,35 +1,33 @@
 #pragma once
-// Link configuration over rtnetlink (libnl-route-3): MTU, up/down and
-// addresses of an interface we created. Every failure names the interface
-// and the operation.
+// Link configuration over rtnetlink (MnlSocket): MTU, up and addresses of an
+// interface we created (TAP, TUN, GENEVE). Building a message is a pure
+// function returning its bytes (tests/unit/netlink_link_test.cpp); sending
+// is separate. Every failure names the interface and the operation.
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 
-struct nl_sock;
+#include "net/address.hpp"
+#include "netlink/mnl.hpp"
 
 namespace gn::netlink {
 
-// An rtnetlink socket, connected on construction, freed on destruction.
-class RouteSocket {
- public:
-  RouteSocket();
-  nl_sock* get() const { return sock_.get(); }
+// RTM_NEWLINK (change, no create) on `ifindex`: IFF_UP, and IFLA_MTU if
+// given.
+Message build_set_link_mtu_up(int ifindex, std::optional<std::uint32_t> mtu);
 
- private:
-  struct Free {
-    void operator()(nl_sock* s) const;
-  };
-  std::unique_ptr<nl_sock, Free> sock_;
-};
+// RTM_NEWADDR with NLM_F_CREATE | NLM_F_EXCL: IFA_LOCAL and IFA_ADDRESS both
+// `address` (no peer), prefix length `address.length`. IPv6 addresses get
+// IFA_F_NODAD: the tunnel's far side is configured by the same operator,
+// and duplicate address detection would hold the address back for a second
+// or more.
+Message build_add_address(int ifindex, const net::InterfaceAddress& address);
 
 // Sets the MTU (if given) and brings the interface up.
-void set_link_mtu_up(RouteSocket& sock, int ifindex, const std::string& ifname, std::optional<std::uint32_t> mtu);
+void set_link_mtu_up(MnlSocket& sock, int ifindex, const std::string& ifname, std::optional<std::uint32_t> mtu);
 
-// Adds "address/length" to the interface. IPv6 addresses skip duplicate
-// address detection: the tunnel's far side is configured by the same
-// operator, and DAD would hold the address back for a second or more.
-void add_address(RouteSocket& sock, int ifindex, const std::string& ifname, const std::string& cidr);
+// Adds "address/length" (net::InterfaceAddress::parse; UsageError if it is
+// not one) to the interface.
+void add_address(MnlSocket& sock, int ifindex, const std::string& ifname, const std::string& cidr);
 
 }  // namespace gn::netlink

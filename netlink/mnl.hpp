@@ -52,7 +52,10 @@ using Message = std::vector<std::uint8_t>;
 
 class MnlSocket {
  public:
-  // bus: NETLINK_ROUTE or NETLINK_NETFILTER. Extended acks are switched on.
+  // bus: NETLINK_ROUTE or NETLINK_NETFILTER. Extended acks and capped acks
+  // are asked for; a kernel that refuses them is noted (log, once) and
+  // served without them. Throws SystemError if the socket cannot be opened,
+  // bound or given its receive timeout.
   explicit MnlSocket(int bus);
   MnlSocket(const MnlSocket&) = delete;
   MnlSocket& operator=(const MnlSocket&) = delete;
@@ -69,21 +72,25 @@ class MnlSocket {
   // link; NLM_F_ACK is cleared); calls `fn` with it.
   void get(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn);
 
+  // Whether the kernel took NETLINK_EXT_ACK: without it errors come
+  // without the kernel's text or offending attribute.
+  bool extended_acks() const { return ext_ack_; }
+
  private:
   struct Close {
     void operator()(mnl_socket* s) const;
   };
-  // Reads answers, calling on_message for each until it returns false.
-  void receive(std::size_t buffer_size, const std::string& what,
-               const std::function<bool(const nlmsghdr*)>& on_message);
-  // One request message, its answer (one message, or many until DONE).
+  // Sends one request message (get, dump) and passes its answer to fn.
   void answer(Message msg, const std::string& what, std::uint16_t set_flags, std::uint16_t clear_flags, bool many,
               const std::function<void(const nlmsghdr*)>& fn);
-  [[noreturn]] static void throw_error(const nlmsghdr* nlh, const std::vector<nlmsghdr*>& sent,
-                                       const std::string& what);
+  // How many bytes one read must hold for the answers to `request_size`
+  // bytes of requests.
+  std::size_t receive_buffer(std::size_t base, std::size_t request_size) const;
   std::unique_ptr<mnl_socket, Close> sock_;
   std::uint32_t portid_ = 0;
   std::uint32_t seq_;
+  bool ext_ack_ = false;
+  bool cap_ack_ = false;
 };
 
 // Helpers for builders: a message buffer that grows as attributes are added.
@@ -102,12 +109,17 @@ class MessageBuffer {
   nlmsghdr* nlh_ = nullptr;
 };
 
-// Calls fn(const nlattr*) for each well-formed attribute in [data, data+len)
-// (libmnl's iteration macros do not compile as C++).
-void for_each_attr(const void* data, std::size_t len, const std::function<void(const nlattr*)>& fn);
-// The attributes nested in `a`.
-void for_each_nested(const nlattr* a, const std::function<void(const nlattr*)>& fn);
+// Attribute iteration through libmnl (mnl_attr_parse*): fn is called for
+// each well-formed attribute, in order; iteration stops at the first
+// malformed one (length past the end). An exception thrown by fn stops the
+// iteration and is rethrown to the caller (never through libmnl's C frames).
+// fn still checks a payload's length before reading it (mnl_attr_validate).
+using AttrFn = std::function<void(const nlattr*)>;
 // The attributes of a message after its family header of `header_len` bytes.
-void for_each_attr(const nlmsghdr* nlh, std::size_t header_len, const std::function<void(const nlattr*)>& fn);
+void parse_attributes(const nlmsghdr* nlh, std::size_t header_len, const AttrFn& fn);
+// The attributes nested in `a`.
+void parse_nested(const nlattr* a, const AttrFn& fn);
+// The attributes in [data, data+len).
+void parse_payload(const void* data, std::size_t len, const AttrFn& fn);
 
 }  // namespace gn::netlink

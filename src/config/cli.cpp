@@ -273,7 +273,7 @@ ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& a
   });
   p.value("mtu", [&](const std::string& v) { c.mtu = parse_uint("MTU", v, net::kMinInnerMtu, net::kMaxInnerMtu); });
   p.value("address", [&](const std::string& v) {
-    net::IpPrefix::parse(v);  // validates; kept as text for netlink
+    net::InterfaceAddress::parse(v);  // validates; kept as text for netlink
     c.addresses.push_back(v);
   });
   p.value("key-file", [&](const std::string& v) {
@@ -423,7 +423,7 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
         if (!e["address"].is_array()) throw UsageError("\"address\" must be an array of strings");
         for (const auto& a : e["address"]) {
           if (!a.is_string()) throw UsageError("\"address\" must be an array of strings");
-          net::IpPrefix::parse(a.get<std::string>());
+          net::InterfaceAddress::parse(a.get<std::string>());
           p.addresses.push_back(a.get<std::string>());
         }
       }

@@ -115,9 +115,8 @@ KernelDataplane::KernelDataplane(const KernelTunnelConfig& cfg, bool probe)
   }
   if (probe) return;
 
-  netlink::RouteSocket route;
-  netlink::set_link_mtu_up(route, link_.ifindex(), cfg.ifname, std::nullopt);
-  for (const auto& a : cfg.addresses) netlink::add_address(route, link_.ifindex(), cfg.ifname, a);
+  netlink::set_link_mtu_up(sock_, link_.ifindex(), cfg.ifname, std::nullopt);
+  for (const auto& a : cfg.addresses) netlink::add_address(sock_, link_.ifindex(), cfg.ifname, a);
   control_.emplace(link_.ifindex(), cfg.ifname);
   log::info("kernel data plane on {}: external GENEVE + tc, VNI {}, {} -> {}, source port {} by {}{}", cfg.ifname,
             cfg.vni, cfg.local.to_string(), cfg.peer.to_string(), cfg.source_port, to_string(source_port_method()),

@@ -1,5 +1,7 @@
 #include "endpoint/peer_device.hpp"
 
+#include <linux/netlink.h>
+
 #include <cerrno>
 
 #include "netlink/link.hpp"
@@ -34,7 +36,7 @@ dataplane::TapDevice make_tap(const std::string& ifname, std::uint32_t mtu, cons
                               bool offloads) {
   auto tap = dataplane::TapDevice::create(ifname, dataplane::DeviceMode::kTap, offloads);
   if (!tap.offloads().reason.empty()) log::info("{}: {}", tap.name(), tap.offloads().reason);
-  netlink::RouteSocket nl;
+  netlink::MnlSocket nl(NETLINK_ROUTE);
   netlink::set_link_mtu_up(nl, tap.ifindex(), tap.name(), mtu);
   for (const auto& a : addresses) netlink::add_address(nl, tap.ifindex(), tap.name(), a);
   return tap;

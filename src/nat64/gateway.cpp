@@ -1,5 +1,6 @@
 #include "nat64/gateway.hpp"
 
+#include <linux/netlink.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -34,7 +35,7 @@ Gateway::Gateway(const GatewayConfig& config)
   status_server_ =
       std::make_unique<control::StatusServer>(loop_, config_.run_dir, config_.tun, [this] { return status_json(); });
   tun_.emplace(dataplane::TapDevice::create(config_.tun, dataplane::DeviceMode::kTun));
-  netlink::RouteSocket nl;
+  netlink::MnlSocket nl(NETLINK_ROUTE);
   netlink::set_link_mtu_up(nl, tun_->ifindex(), tun_->name(), config_.mtu);
 
   translator_.set_extension_hook([this](const Binding& b, const Session& s) {

@@ -227,6 +227,15 @@ std::string IpPrefix::to_string() const {
   return network_.to_string() + "/" + std::to_string(length_);
 }
 
+InterfaceAddress InterfaceAddress::parse(std::string_view text) {
+  auto [addr, len] = parse_prefix(text, "interface address");
+  return InterfaceAddress{addr, len};
+}
+
+std::string InterfaceAddress::to_string() const {
+  return address.to_string() + "/" + std::to_string(length);
+}
+
 std::size_t AddressHasher::operator()(const IpAddress& a) const {
   std::uint64_t hi = 0, lo = 0;
   for (std::size_t i = 0; i < 8; ++i) hi = (hi << 8) | a.bytes()[i];

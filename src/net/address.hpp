@@ -100,4 +100,13 @@ class IpPrefix {
   int length_ = 0;
 };
 
+// An address as assigned to an interface, with its prefix length:
+// "192.0.2.1/24" keeps its host bits (an IpPrefix is for matching).
+struct InterfaceAddress {
+  IpAddress address;
+  int length = 0;
+  static InterfaceAddress parse(std::string_view text);  // throws UsageError
+  std::string to_string() const;
+};
+
 }  // namespace gn::net

@@ -77,6 +77,25 @@ TEST(IpPrefix, Contains) {
   EXPECT_TRUE(IpPrefix::parse("::/0").contains(A("2001:db8::1")));
 }
 
+TEST(InterfaceAddress, KeepsHostBitsAndLength) {
+  auto v4 = InterfaceAddress::parse("192.0.2.1/24");
+  EXPECT_EQ(v4.address, A("192.0.2.1"));
+  EXPECT_EQ(v4.length, 24);
+  auto v6 = InterfaceAddress::parse("fd00::5/64");
+  EXPECT_EQ(v6.address, A("fd00::5"));
+  EXPECT_EQ(v6.length, 64);
+  EXPECT_EQ(v6.to_string(), "fd00::5/64");
+}
+
+TEST(InterfaceAddress, RejectsBadText) {
+  EXPECT_THROW(InterfaceAddress::parse("192.0.2.1"), UsageError);
+  EXPECT_THROW(InterfaceAddress::parse("192.0.2.1/33"), UsageError);
+  EXPECT_THROW(InterfaceAddress::parse("fd00::1/129"), UsageError);
+  EXPECT_THROW(InterfaceAddress::parse("fd00::1/-1"), UsageError);
+  EXPECT_THROW(InterfaceAddress::parse("host/24"), UsageError);
+  EXPECT_THROW(InterfaceAddress::parse("fd00::1/64 "), UsageError);
+}
+
 TEST(Mtu, OverheadMatchesTheSpec) {
   // docs/protocol.md section 5: 94 with the routing option, 70 without.
   EXPECT_EQ(tunnel_overhead(8 + 24), 94u);

@@ -175,5 +175,43 @@ TEST(NetlinkGeneve, ParseLinkReadsBackWhatTheKernelReports) {
   EXPECT_EQ(info.stats.rx_dropped, 2u);
 }
 
+TEST(NetlinkGeneve, ParseLinkSkipsAttributesOfTheWrongLength) {
+  Bytes m(256, 0);
+  auto* nlh = mnl_nlmsg_put_header(m.data());
+  nlh->nlmsg_type = RTM_NEWLINK;
+  mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg));
+  mnl_attr_put_u16(nlh, IFLA_MTU, 1400);      // u32 in ifla_policy
+  mnl_attr_put(nlh, IFLA_IFNAME, 4, "gnv0");  // no NUL
+  nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);  // before the kind, as the kernel may
+  mnl_attr_put_u32(nlh, IFLA_GENEVE_PORT, 6081);            // u16 in geneve_policy
+  mnl_attr_put_u32(nlh, IFLA_GENEVE_ID, 42);
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "geneve");
+  mnl_attr_nest_end(nlh, linkinfo);
+  LinkInfo info = parse_link(nlh);
+  EXPECT_EQ(info.mtu, 0u);
+  EXPECT_EQ(info.ifname, "");
+  EXPECT_EQ(info.kind, "geneve");
+  EXPECT_EQ(info.vni, 42u);
+  EXPECT_EQ(info.port, 0);
+}
+
+TEST(NetlinkGeneve, ParseLinkReadsNoGeneveDataOfOtherKinds) {
+  Bytes m(256, 0);
+  auto* nlh = mnl_nlmsg_put_header(m.data());
+  nlh->nlmsg_type = RTM_NEWLINK;
+  mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg));
+  nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
+  nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+  mnl_attr_put_u32(nlh, IFLA_GENEVE_ID, 42);  // another attribute of vxlan's
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_nest_end(nlh, linkinfo);
+  LinkInfo info = parse_link(nlh);
+  EXPECT_EQ(info.kind, "vxlan");
+  EXPECT_EQ(info.vni, 0u);
+}
+
 }  // namespace
 }  // namespace gn::netlink

@@ -20,7 +20,7 @@ using Bytes = std::vector<std::uint8_t>;
 // The attribute of `type` among those in [data, data+len), or nullptr.
 inline const nlattr* find(const void* data, std::size_t len, std::uint16_t type) {
   const nlattr* found = nullptr;
-  for_each_attr(data, len, [&](const nlattr* a) {
+  parse_payload(data, len, [&](const nlattr* a) {
     if (!found && mnl_attr_get_type(a) == type) found = a;
   });
   return found;
@@ -49,7 +49,7 @@ inline Bytes payload(const nlattr* a) {
 // Every attribute type directly inside `a`.
 inline std::vector<std::uint16_t> types_in(const nlattr* a) {
   std::vector<std::uint16_t> out;
-  for_each_nested(a, [&](const nlattr* i) { out.push_back(mnl_attr_get_type(i)); });
+  parse_nested(a, [&](const nlattr* i) { out.push_back(mnl_attr_get_type(i)); });
   return out;
 }
 
