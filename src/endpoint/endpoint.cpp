@@ -135,7 +135,15 @@ void TunnelEndpoint::watch_kernel_control(Peer& peer) {
     // came from PATH (its outer source is not visible through the device).
     std::array<std::uint8_t, 2048> buf;
     for (int i = 0; i < 64; ++i) {
-      std::size_t n = p->device.kernel()->control().receive_frame(buf);
+      std::size_t n = 0;
+      try {
+        n = p->device.kernel()->control().receive_frame(buf);
+      } catch (const std::exception& e) {
+        // A socket error is reported once (and cleared by the read): say it
+        // and go on; the probes notice if the path is really gone.
+        log::warn("{}: {}", p->ifname(), e.what());
+        break;
+      }
       if (n == 0) break;
       p->tunnel.counters.last_rx = Clock::now();
       handle_control(p, p->spec.vni, {buf.data(), n}, *underlay_.nat64_target);

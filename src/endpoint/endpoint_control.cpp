@@ -72,17 +72,16 @@ void TunnelEndpoint::handle_control(Peer* peer, std::uint32_t vni, std::span<con
 bool TunnelEndpoint::send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option) {
   m.counter = counter_.next();
   auto frame = control::build_frame(m, peer.spec.vni, peer.mac, peer.key ? &*peer.key : nullptr);
-  if (auto* kernel = peer.device.kernel()) {
-    // The kernel encapsulates it exactly as data (docs/kernel.md).
-    if (kernel->control().send_frame(frame)) return true;
-    log::warn("{}: a control frame was dropped: the device's queue has no room", peer.ifname());
-    drop(&peer, Drop::kSendError);
-    return false;
-  }
-  geneve::HeaderBuilder header(peer.spec.vni);
-  if (route_option) header.add_route(cfg_.option_id, geneve::Nat64Route{peer.spec.remote.bytes(), cfg_.port});
   try {
-    if (dataplane_->send_control(sockets_->for_family(to.address.family()), to, header.bytes(), frame)) return true;
+    if (auto* kernel = peer.device.kernel()) {
+      // The kernel encapsulates it exactly as data (docs/kernel.md).
+      if (kernel->control().send_frame(frame)) return true;
+      log::warn("{}: a control frame was dropped: the device's queue has no room", peer.ifname());
+    } else {
+      geneve::HeaderBuilder header(peer.spec.vni);
+      if (route_option) header.add_route(cfg_.option_id, geneve::Nat64Route{peer.spec.remote.bytes(), cfg_.port});
+      if (dataplane_->send_control(sockets_->for_family(to.address.family()), to, header.bytes(), frame)) return true;
+    }
   } catch (const std::exception& e) {
     log::warn("{}: cannot send a control message to {}: {}", peer.ifname(), to.to_string(), e.what());
   }
