@@ -161,10 +161,10 @@ geneve-ctl show [NAME] [--json]. Modes and examples: docs/operations.md.
 
 }  // namespace
 
-std::string endpoint_usage(control::Mode mode) {
+std::string endpoint_usage(Mode mode) {
   std::string head;
   switch (mode) {
-    case control::Mode::kSymmetric:
+    case Mode::kSymmetric:
       head = R"(Usage: geneve-symmetric [OPTIONS] VNI LOCAL PATH REMOTE
 
 Runs one end of a GENEVE tunnel between two IPv6 sites, carrying Ethernet
@@ -182,7 +182,7 @@ Arguments:
 
 )";
       break;
-    case control::Mode::kServer:
+    case Mode::kServer:
       head = R"(Usage: geneve-server [OPTIONS] VNI LOCAL REMOTE
        geneve-server [OPTIONS] --config FILE
 
@@ -206,7 +206,7 @@ Arguments:
 
 )";
       break;
-    case control::Mode::kClient:
+    case Mode::kClient:
       head = R"(Usage: geneve-client [OPTIONS] VNI LOCAL PATH REMOTE
 
 Runs the client end of a client-server tunnel: the server's NAT64 gateway
@@ -227,7 +227,7 @@ Arguments:
 
 )";
       break;
-    case control::Mode::kAuto:
+    case Mode::kAuto:
       head = R"(Usage: geneve-auto [OPTIONS] VNI LOCAL PATH REMOTE
 
 Runs one end of a tunnel and works out which path works: a direct IPv6
@@ -247,18 +247,18 @@ Arguments: as geneve-symmetric (PATH as for geneve-client).
 }
 
 std::string symmetric_usage() {
-  return endpoint_usage(control::Mode::kSymmetric);
+  return endpoint_usage(Mode::kSymmetric);
 }
 
 ParseResult parse_symmetric(const std::vector<std::string>& args) {
-  return parse_endpoint(control::Mode::kSymmetric, args);
+  return parse_endpoint(Mode::kSymmetric, args);
 }
 
-ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& args) {
+ParseResult parse_endpoint(Mode mode, const std::vector<std::string>& args) {
   ParseResult result;
   EndpointConfig& c = result.config;
   c.mode = mode;
-  c.command = std::string("geneve-") + std::string(control::to_string(mode));
+  c.command = std::string("geneve-") + std::string(to_string(mode));
   bool source_port_set = false;
   bool help = false;
   OptionParser p;
@@ -313,14 +313,14 @@ ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& a
     if (!log::parse_level(v, c.log_level))
       throw UsageError("log level '" + v + "' is not one of debug, info, warn, error");
   });
-  if (mode == control::Mode::kServer) {
+  if (mode == Mode::kServer) {
     p.value("config", [&](const std::string& v) {
       if (v.empty()) throw UsageError("config file name is empty");
       c.config_file = v;
     });
     p.value("name", [&](const std::string& v) { c.name = parse_ifname(v); });
   }
-  if (mode == control::Mode::kClient || mode == control::Mode::kAuto) {
+  if (mode == Mode::kClient || mode == Mode::kAuto) {
     p.value("nat64-prefix", [&](const std::string& v) { c.nat64_prefix = net::Nat64Prefix::parse(v); });
   }
 
@@ -332,7 +332,7 @@ ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& a
   if (result.action == ParseResult::Action::kVersion) return result;
   if (!source_port_set) c.source_port = c.port;
 
-  if (mode == control::Mode::kServer) {
+  if (mode == Mode::kServer) {
     if (!c.config_file.empty()) {
       if (!positional.empty())
         throw UsageError("--config lists the clients: give no VNI LOCAL REMOTE arguments with it (see --help)");
@@ -352,7 +352,7 @@ ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& a
     c.vni = parse_vni(positional[0]);
     c.local = parse_address("LOCAL", positional[1], net::Family::kV6);
     c.path_text = positional[2];
-    if (mode == control::Mode::kSymmetric) {
+    if (mode == Mode::kSymmetric) {
       c.path = parse_address("PATH", positional[2], std::nullopt);
     } else if (auto a = net::IpAddress::parse(positional[2])) {
       c.path = *a;

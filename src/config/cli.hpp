@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "control/path.hpp"
+#include "config/mode.hpp"
 #include "geneve/codec.hpp"
 #include "net/address.hpp"
 #include "util/log.hpp"
@@ -29,7 +29,7 @@ struct PeerSpec {
 };
 
 struct EndpointConfig {
-  control::Mode mode = control::Mode::kSymmetric;
+  Mode mode = Mode::kSymmetric;
   std::string command = "geneve-symmetric";
   std::uint32_t vni = 0;
   net::IpAddress local;                          // this endpoint's IPv6 address (its identity)
@@ -40,7 +40,7 @@ struct EndpointConfig {
   std::optional<std::string> key_file;
   std::string config_file;  // server: clients from a JSON file
   std::string name;         // status socket name (default: the interface)
-  control::Timing timing;
+  Timing timing;
   std::string ifname = "gnv%d";
   std::uint32_t mtu = 0;  // 0: computed from the underlay route
   std::uint16_t port = geneve::kDefaultPort;
@@ -63,8 +63,8 @@ struct ParseResult {
 
 // args excludes argv[0]. One parser for every endpoint command; `mode`
 // decides the positional arguments and which options apply.
-ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& args);
-std::string endpoint_usage(control::Mode mode);
+ParseResult parse_endpoint(Mode mode, const std::vector<std::string>& args);
+std::string endpoint_usage(Mode mode);
 ParseResult parse_symmetric(const std::vector<std::string>& args);
 std::string symmetric_usage();
 
