@@ -102,20 +102,42 @@ TEST(Cli, ServerTakesThreeArgumentsOrAConfig) {
   auto c = parse_endpoint(Mode::kServer, {"--config", "/etc/clients.json"});
   EXPECT_EQ(c.config.config_file, "/etc/clients.json");
   EXPECT_EQ(c.config.name, "geneve-server");
-  EXPECT_THROW(parse_endpoint(Mode::kServer, {"--config", "/x", "42", "2001:db8:5::1", "fd00::1"}),
-               UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kServer, {"--config", "/x", "42", "2001:db8:5::1", "fd00::1"}), UsageError);
   EXPECT_THROW(parse_endpoint(Mode::kServer, {"42", "2001:db8:5::1"}), UsageError);
   // PATH is not a server argument; --nat64-prefix is not a server option.
-  EXPECT_THROW(
-      parse_endpoint(Mode::kServer, {"42", "2001:db8:5::1", "fd00::1", "--nat64-prefix", "64:ff9b::/96"}),
-      UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kServer, {"42", "2001:db8:5::1", "fd00::1", "--nat64-prefix", "64:ff9b::/96"}),
+               UsageError);
+}
+
+TEST(Cli, ALaterValueOverridesButOneConfigFile) {
+  // Scripts append overrides to a command line.
+  EXPECT_EQ(parse_symmetric(plus({"--mtu", "1400", "--mtu=1300"})).config.mtu, 1300u);
+  EXPECT_EQ(parse_symmetric(plus({"--address", "fd00::1/64", "--address", "fd01::1/64"})).config.addresses.size(), 2u);
+  try {
+    parse_endpoint(Mode::kServer, {"--config", "/a.json", "--config", "/b.json"});
+    FAIL() << "accepted two config files";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "option '--config' given twice");
+  }
+}
+
+TEST(Cli, HelpListsEachModesOptions) {
+  std::string server = endpoint_usage(Mode::kServer);
+  EXPECT_EQ(server.rfind("Usage: geneve-server", 0), 0u);
+  EXPECT_NE(server.find("\n  --config FILE "), std::string::npos) << server;
+  EXPECT_EQ(server.find("--nat64-prefix"), std::string::npos) << server;
+  std::string client = endpoint_usage(Mode::kClient);
+  EXPECT_NE(client.find("\n  --nat64-prefix PREFIX "), std::string::npos) << client;
+  EXPECT_EQ(client.find("--config"), std::string::npos) << client;
+  for (const char* option : {"--ifname NAME", "--key-file FILE", "--no-offload", "-h, --help", "--version"})
+    EXPECT_NE(symmetric_usage().find(option), std::string::npos) << option;
 }
 
 TEST(Cli, ClientPathMayBeIpv4Ipv6OrAHostName) {
   auto v4 = parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "192.0.2.7", "2001:db8:5::1"});
   EXPECT_EQ(v4.config.path.to_string(), "192.0.2.7");
-  auto name = parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "entry.example.net", "2001:db8:5::1",
-                                                      "--nat64-prefix", "2001:db8:64:c::/96"});
+  auto name = parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "entry.example.net", "2001:db8:5::1", "--nat64-prefix",
+                                             "2001:db8:64:c::/96"});
   EXPECT_EQ(name.config.path_text, "entry.example.net");
   ASSERT_TRUE(name.config.nat64_prefix);
   EXPECT_EQ(name.config.nat64_prefix->to_string(), "2001:db8:64:c::/96");
