@@ -3,28 +3,11 @@
 #include <algorithm>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "util/error.hpp"
 
 namespace gn {
-
-Option flag(std::string name, std::string help, std::function<void()> fn) {
-  Option o;
-  o.name = std::move(name);
-  o.help = std::move(help);
-  o.handler = [fn = std::move(fn)](const std::vector<std::string>&) { fn(); };
-  return o;
-}
-
-Option value(std::string name, std::string metavar, std::string help, std::function<void(const std::string&)> fn) {
-  Option o;
-  o.name = std::move(name);
-  o.values = 1;
-  o.metavar = std::move(metavar);
-  o.help = std::move(help);
-  o.handler = [fn = std::move(fn)](const std::vector<std::string>& v) { fn(v[0]); };
-  return o;
-}
 
 Option values(std::string name, std::size_t count, std::string metavar, std::string help,
               std::function<void(const std::vector<std::string>&)> fn) {
@@ -35,6 +18,16 @@ Option values(std::string name, std::size_t count, std::string metavar, std::str
   o.help = std::move(help);
   o.handler = std::move(fn);
   return o;
+}
+
+Option flag(std::string name, std::string help, std::function<void()> fn) {
+  return values(std::move(name), 0, "", std::move(help),
+                [fn = std::move(fn)](const std::vector<std::string>&) { fn(); });
+}
+
+Option value(std::string name, std::string metavar, std::string help, std::function<void(const std::string&)> fn) {
+  return values(std::move(name), 1, std::move(metavar), std::move(help),
+                [fn = std::move(fn)](const std::vector<std::string>& v) { fn(v[0]); });
 }
 
 OptionParser::OptionParser(std::vector<Option> table) {
