@@ -5,6 +5,6 @@
 int main(int argc, char** argv) {
   return gn::endpoint::endpoint_main(
       argc, argv, "geneve-auto",
-      [](const std::vector<std::string>& args) { return gn::config::parse_endpoint(gn::control::Mode::kAuto, args); },
-      [] { return gn::config::endpoint_usage(gn::control::Mode::kAuto); });
+      [](const std::vector<std::string>& args) { return gn::config::parse_endpoint(gn::config::Mode::kAuto, args); },
+      [] { return gn::config::endpoint_usage(gn::config::Mode::kAuto); });
 }

@@ -5,6 +5,6 @@
 int main(int argc, char** argv) {
   return gn::endpoint::endpoint_main(
       argc, argv, "geneve-client",
-      [](const std::vector<std::string>& args) { return gn::config::parse_endpoint(gn::control::Mode::kClient, args); },
-      [] { return gn::config::endpoint_usage(gn::control::Mode::kClient); });
+      [](const std::vector<std::string>& args) { return gn::config::parse_endpoint(gn::config::Mode::kClient, args); },
+      [] { return gn::config::endpoint_usage(gn::config::Mode::kClient); });
 }

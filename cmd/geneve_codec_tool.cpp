@@ -4,14 +4,16 @@
 //   geneve-codec-tool build --vni N [--protocol P] [--oam] [--route ADDR PORT]
 //                           [--option CLASS TYPE HEX]... [--payload HEX]
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "config/cli.hpp"
+#include "config/values.hpp"
 #include "fmt/format.h"
 #include "geneve/codec.hpp"
 #include "util/error.hpp"
+#include "util/options.hpp"
 
 namespace {
 
@@ -55,50 +57,51 @@ int parse_cmd(const std::string& hex) {
   return 0;
 }
 
+// One option of the header being built: the NAT64 routing option or any
+// other.
+struct Opt {
+  std::uint16_t cls;
+  std::uint8_t type;
+  std::vector<std::uint8_t> data;
+  bool route;
+  gn::geneve::Nat64Route r;
+};
+
+gn::OptionParser build_options(std::uint32_t& vni, std::uint16_t& proto, bool& oam, std::vector<std::uint8_t>& payload,
+                               std::vector<Opt>& opts) {
+  using gn::config::parse_uint;
+  return gn::OptionParser({
+      gn::value("vni", "N", "virtual network identifier",
+                [&](const std::string& v) { vni = gn::config::parse_vni(v); }),
+      gn::value(
+          "protocol", "P", "protocol type (default 0x6558: Ethernet)",
+          [&](const std::string& v) { proto = static_cast<std::uint16_t>(parse_uint("protocol", v, 0, 0xffff)); }),
+      gn::flag("oam", "set the OAM bit", [&] { oam = true; }),
+      gn::value("payload", "HEX", "payload after the header", [&](const std::string& v) { payload = from_hex(v); }),
+      gn::values("route", 2, "ADDR PORT", "add the NAT64 routing option",
+                 [&](const std::vector<std::string>& v) {
+                   auto addr = gn::config::parse_address("route address", v[0], gn::net::Family::kV6);
+                   opts.push_back({0, 0, {}, true, {addr.bytes(), gn::config::parse_port("route port", v[1])}});
+                 }),
+      gn::values("option", 3, "CLASS TYPE HEX", "add an option (repeatable)",
+                 [&](const std::vector<std::string>& v) {
+                   opts.push_back({static_cast<std::uint16_t>(parse_uint("class", v[0], 0, 0xffff)),
+                                   static_cast<std::uint8_t>(parse_uint("type", v[1], 0, 0xff)),
+                                   from_hex(v[2]),
+                                   false,
+                                   {}});
+                 }),
+  });
+}
+
 int build_cmd(const std::vector<std::string>& a) {
   std::uint32_t vni = 0;
   std::uint16_t proto = gn::geneve::kProtoEthernet;
   bool oam = false;
   std::vector<std::uint8_t> payload;
-  struct Opt {
-    std::uint16_t cls;
-    std::uint8_t type;
-    std::vector<std::uint8_t> data;
-    bool route;
-    gn::geneve::Nat64Route r;
-  };
   std::vector<Opt> opts;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto need = [&](std::size_t n) {
-      if (i + n >= a.size()) throw gn::UsageError(a[i] + " needs " + std::to_string(n) + " values");
-    };
-    if (a[i] == "--vni") {
-      need(1);
-      vni = gn::config::parse_vni(a[++i]);
-    } else if (a[i] == "--protocol") {
-      need(1);
-      proto = static_cast<std::uint16_t>(gn::config::parse_uint("protocol", a[++i], 0, 0xffff));
-    } else if (a[i] == "--oam")
-      oam = true;
-    else if (a[i] == "--payload") {
-      need(1);
-      payload = from_hex(a[++i]);
-    } else if (a[i] == "--route") {
-      need(2);
-      auto addr = gn::config::parse_address("route address", a[i + 1], gn::net::Family::kV6);
-      opts.push_back({0, 0, {}, true, {addr.bytes(), gn::config::parse_port("route port", a[i + 2])}});
-      i += 2;
-    } else if (a[i] == "--option") {
-      need(3);
-      opts.push_back({static_cast<std::uint16_t>(gn::config::parse_uint("class", a[i + 1], 0, 0xffff)),
-                      static_cast<std::uint8_t>(gn::config::parse_uint("type", a[i + 2], 0, 0xff)),
-                      from_hex(a[i + 3]),
-                      false,
-                      {}});
-      i += 3;
-    } else
-      throw gn::UsageError("unknown build argument '" + a[i] + "'");
-  }
+  auto positional = build_options(vni, proto, oam, payload, opts).parse(a);
+  if (!positional.empty()) throw gn::UsageError("unexpected argument '" + positional[0] + "'");
   gn::geneve::HeaderBuilder b(vni, proto);
   b.oam(oam);
   for (const auto& o : opts) {
@@ -111,6 +114,18 @@ int build_cmd(const std::vector<std::string>& a) {
   return 0;
 }
 
+std::string usage() {
+  std::uint32_t vni = 0;
+  std::uint16_t proto = 0;
+  bool oam = false;
+  std::vector<std::uint8_t> payload;
+  std::vector<Opt> opts;
+  return "Usage: geneve-codec-tool parse HEX\n"
+         "       geneve-codec-tool build --vni N [OPTIONS]\n\n"
+         "parse prints the packet as JSON; build prints the packet as hex.\n\nbuild options:\n" +
+         build_options(vni, proto, oam, payload, opts).help();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,10 +133,11 @@ int main(int argc, char** argv) {
   try {
     if (args.size() == 2 && args[0] == "parse") return parse_cmd(args[1]);
     if (!args.empty() && args[0] == "build") return build_cmd({args.begin() + 1, args.end()});
-    std::fputs(
-        "usage: geneve-codec-tool parse HEX | build --vni N [--protocol P] [--oam] [--route ADDR PORT] "
-        "[--option CLASS TYPE HEX]... [--payload HEX]\n",
-        stderr);
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+      std::fputs(usage().c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "geneve-codec-tool: expected 'parse HEX' or 'build ...' (see --help)\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "geneve-codec-tool: %s\n", e.what());

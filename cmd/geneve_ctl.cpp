@@ -11,6 +11,7 @@
 #include "control/message.hpp"
 #include "fmt/format.h"
 #include "util/error.hpp"
+#include "util/options.hpp"
 #include "version.hpp"
 
 namespace {
@@ -29,9 +30,6 @@ array (one object with NAME).
 genkey: prints a new random pre-shared key (base64) for --key-file.
 
 Options:
-  --json          machine-readable output
-  --run-dir DIR   where endpoints keep their status sockets
-                  (default /run/geneve-nat64)
 )";
 
 std::string human_bytes(std::uint64_t b) {
@@ -113,32 +111,33 @@ std::vector<std::string> list_sockets(const std::string& run_dir) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   bool json = false;
+  bool help = false;
+  bool version = false;
   std::string run_dir = "/run/geneve-nat64";
+  gn::Option help_option = gn::flag("help", "show this help and exit", [&] { help = true; });
+  help_option.short_name = 'h';
+  gn::OptionParser options({
+      gn::flag("json", "machine-readable output", [&] { json = true; }),
+      gn::value("run-dir", "DIR", "where endpoints keep their status sockets (default /run/geneve-nat64)",
+                [&](const std::string& v) { run_dir = v; }),
+      std::move(help_option),
+      gn::flag("version", "show the version and exit", [&] { version = true; }),
+  });
   std::vector<std::string> positional;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const auto& a = args[i];
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (a == "--version") {
-      std::printf("geneve-ctl %s\n", gn::kVersion);
-      return 0;
-    }
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--run-dir") {
-      if (++i >= args.size()) {
-        std::fprintf(stderr, "geneve-ctl: option '--run-dir' needs a value\n");
-        return 2;
-      }
-      run_dir = args[i];
-    } else if (a.size() > 1 && a[0] == '-') {
-      std::fprintf(stderr, "geneve-ctl: unknown option '%s' (see --help)\n", a.c_str());
-      return 2;
-    } else {
-      positional.push_back(a);
-    }
+  try {
+    positional = options.parse(args);
+  } catch (const gn::UsageError& e) {
+    std::fprintf(stderr, "geneve-ctl: %s\n", e.what());
+    return 2;
+  }
+  if (help) {
+    std::fputs(kUsage, stdout);
+    std::fputs(options.help().c_str(), stdout);
+    return 0;
+  }
+  if (version) {
+    std::printf("geneve-ctl %s\n", gn::kVersion);
+    return 0;
   }
   if (positional.size() == 1 && positional[0] == "genkey") {
     std::puts(gn::control::generate_key_base64().c_str());

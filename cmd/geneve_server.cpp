@@ -5,6 +5,6 @@
 int main(int argc, char** argv) {
   return gn::endpoint::endpoint_main(
       argc, argv, "geneve-server",
-      [](const std::vector<std::string>& args) { return gn::config::parse_endpoint(gn::control::Mode::kServer, args); },
-      [] { return gn::config::endpoint_usage(gn::control::Mode::kServer); });
+      [](const std::vector<std::string>& args) { return gn::config::parse_endpoint(gn::config::Mode::kServer, args); },
+      [] { return gn::config::endpoint_usage(gn::config::Mode::kServer); });
 }

@@ -1,17 +1,13 @@
 #include "config/cli.hpp"
 
-#include <charconv>
-#include <cstdlib>
-#include <fstream>
-#include <functional>
-#include <map>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "net/mtu.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/options.hpp"
 
 namespace gn::config {
 
@@ -24,147 +20,108 @@ const char* to_string(Dataplane d) {
   return "?";
 }
 
-std::uint32_t parse_uint(const std::string& what, const std::string& text, std::uint32_t min, std::uint32_t max) {
-  std::uint64_t value = 0;
-  const char* begin = text.data();
-  const char* end = text.data() + text.size();
-  int base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    begin += 2;
-    base = 16;
-  }
-  auto [ptr, ec] = std::from_chars(begin, end, value, base);
-  if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max)
-    throw UsageError(what + " '" + text + "' is not a number in " + std::to_string(min) + ".." + std::to_string(max));
-  return static_cast<std::uint32_t>(value);
-}
-
-std::uint32_t parse_vni(const std::string& text) {
-  return parse_uint("VNI", text, 0, geneve::kMaxVni);
-}
-
-std::uint16_t parse_port(const std::string& what, const std::string& text) {
-  return static_cast<std::uint16_t>(parse_uint(what, text, 1, 65535));
-}
-
-net::IpAddress parse_address(const std::string& what, const std::string& text, std::optional<net::Family> family) {
-  auto a = net::IpAddress::parse(text);
-  if (!a) throw UsageError(what + " '" + text + "' is not an IP address");
-  if (family && a->family() != *family)
-    throw UsageError(what + " '" + text + "' must be an " + (*family == net::Family::kV6 ? "IPv6" : "IPv4") +
-                     " address");
-  return *a;
-}
-
-std::string parse_ifname(const std::string& text) {
-  if (text.empty() || text.size() > 15 || text == "." || text == "..")
-    throw UsageError("interface name '" + text + "' must be 1..15 characters");
-  for (char c : text) {
-    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
-      throw UsageError("interface name '" + text + "' contains '/', ':' or white space");
-  }
-  return text;
-}
-
 namespace {
 
-// A minimal GNU-style option parser: "--name value", "--name=value", "--flag",
-// and "--" ending options. Unknown options are errors.
-class OptionParser {
- public:
-  using Handler = std::function<void(const std::string&)>;
-  void flag(const std::string& name, std::function<void()> fn) { flags_[name] = std::move(fn); }
-  void value(const std::string& name, Handler fn) { values_[name] = std::move(fn); }
-
-  // Returns the positional arguments.
-  std::vector<std::string> run(const std::vector<std::string>& args) {
-    std::vector<std::string> positional;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const std::string& a = args[i];
-      if (a == "--") {
-        positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
-        break;
-      }
-      if (a == "-h") {
-        a_help();
-        continue;
-      }
-      if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
-        if (a.size() > 1 && a[0] == '-' && !is_negative_number(a))
-          throw UsageError("unknown option '" + a + "' (see --help)");
-        positional.push_back(a);
-        continue;
-      }
-      auto eq = a.find('=');
-      std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      if (auto f = flags_.find(name); f != flags_.end()) {
-        if (eq != std::string::npos) throw UsageError("option '--" + name + "' takes no value");
-        f->second();
-      } else if (auto v = values_.find(name); v != values_.end()) {
-        if (eq != std::string::npos) {
-          v->second(a.substr(eq + 1));
-        } else {
-          if (i + 1 >= args.size()) throw UsageError("option '--" + name + "' needs a value");
-          v->second(args[++i]);
-        }
-      } else {
-        throw UsageError("unknown option '--" + name + "' (see --help)");
-      }
-    }
-    return positional;
-  }
-
-  std::function<void()> a_help = [] {};
-
- private:
-  static bool is_negative_number(const std::string& a) { return a.size() > 1 && a[1] >= '0' && a[1] <= '9'; }
-  std::map<std::string, std::function<void()>> flags_;
-  std::map<std::string, Handler> values_;
+// What parsing collects besides the configuration.
+struct ParseState {
+  ParseResult result;
+  bool help = false;
+  bool source_port_set = false;
 };
 
-}  // namespace
+Dataplane parse_dataplane(const std::string& v) {
+  if (v == "auto") return Dataplane::kAuto;
+  if (v == "kernel") return Dataplane::kKernel;
+  if (v == "userspace") return Dataplane::kUserspace;
+  throw UsageError("data plane '" + v + "' is not one of auto, kernel, userspace");
+}
 
-namespace {
+// The options of one endpoint command, writing into `s`. --help is written
+// from the same table.
+OptionParser endpoint_options(Mode mode, ParseState& s) {
+  EndpointConfig& c = s.result.config;
+  OptionParser p({});
+  if (mode == Mode::kServer) {
+    p.add(value("config", "FILE",
+                "serve many clients: a JSON file {\"local\": \"LOCAL\", \"clients\": [{\"name\": \"...\", \"vni\": N, "
+                "\"remote\": \"...\", \"key_file\": \"...\", \"ifname\": \"...\", \"address\": [\"...\"]}]}",
+                [&](const std::string& v) {
+                  if (v.empty()) throw UsageError("config file name is empty");
+                  c.config_file = v;
+                })
+              .only_once());
+    p.add(value("name", "NAME", "status socket name (default: the interface, or \"geneve-server\" with --config)",
+                [&](const std::string& v) { c.name = parse_ifname(v); }));
+  }
+  if (mode == Mode::kClient || mode == Mode::kAuto) {
+    p.add(value("nat64-prefix", "PREFIX",
+                "put an IPv4 PATH inside this NAT64 prefix (for a host with IPv6 only behind a NAT64)",
+                [&](const std::string& v) { c.nat64_prefix = net::Nat64Prefix::parse(v); }));
+  }
+  p.add(value("ifname", "NAME", "tunnel interface name (default gnv%d: the kernel picks gnv0, gnv1, ...)",
+              // "%d" is a kernel template; check the rest as a literal name.
+              [&](const std::string& v) { c.ifname = parse_ifname(v); }));
+  p.add(value("mtu", "N",
+              "inner MTU (default: underlay MTU minus the tunnel overhead, 94 bytes with the routing option)",
+              [&](const std::string& v) { c.mtu = parse_uint("MTU", v, net::kMinInnerMtu, net::kMaxInnerMtu); }));
+  p.add(
+      value("address", "ADDR/LEN", "assign an address to the tunnel interface (repeatable)", [&](const std::string& v) {
+        net::InterfaceAddress::parse(v);  // validates; kept as text for netlink
+        c.addresses.push_back(v);
+      }));
+  p.add(value("key-file", "FILE",
+              "pre-shared key (base64, `geneve-ctl genkey`): every control message is authenticated and a path "
+              "moves only on authenticated messages (docs/protocol.md 6.3)",
+              [&](const std::string& v) {
+                if (v.empty()) throw UsageError("key file name is empty");
+                c.key_file = v;
+              }));
+  p.add(value("keepalive", "SECONDS",
+              "probe interval, 1..25 (default 5; NATs forget an unanswered UDP mapping after 30 s)",
+              [&](const std::string& v) {
+                c.timing.keepalive = std::chrono::seconds(parse_uint("keepalive interval", v, 1, 25));
+              }));
+  p.add(value("dead-after", "N", "missed replies before a path is dead (default 3)",
+              [&](const std::string& v) { c.timing.dead_after = parse_uint("dead-after", v, 1, 100); }));
+  p.add(value("port", "N", "UDP port we listen on and send to (default 6081)",
+              [&](const std::string& v) { c.port = parse_port("port", v); }));
+  p.add(value("source-port", "N", "UDP source port of every packet (default: --port); fixed so a NAT keeps one mapping",
+              [&](const std::string& v) {
+                c.source_port = parse_port("source port", v);
+                s.source_port_set = true;
+              }));
+  p.add(flag("no-route-option", "send no NAT64 routing option", [&] { c.route_option = false; }));
+  p.add(value("option-class", "N", "class of the NAT64 routing option (default 0x0162)",
+              [&](const std::string& v) { c.option_id.option_class = parse_option_class(v); }));
+  p.add(value("option-type", "N", "type of the NAT64 routing option (default 0x01; must be non-critical, below 0x80)",
+              [&](const std::string& v) { c.option_id.type = parse_option_type(v); }));
+  p.add(value("dataplane", "MODE", "auto | kernel | userspace (default auto)",
+              [&](const std::string& v) { c.dataplane = parse_dataplane(v); }));
+  p.add(flag("no-offload",
+             "userspace data plane without TAP segmentation offloads and UDP GSO/GRO (one frame per datagram)",
+             [&] { c.offloads = false; }));
+  p.add(value("run-dir", "DIR", "where the status socket is created (default /run/geneve-nat64)",
+              [&](const std::string& v) { c.run_dir = parse_run_dir(v); }));
+  p.add(value("log-level", "LEVEL", "debug | info | warn | error (default info)",
+              [&](const std::string& v) { c.log_level = parse_log_level(v); }));
+  Option help = flag("help", "show this help and exit", [&] { s.help = true; });
+  help.short_name = 'h';
+  p.add(std::move(help));
+  p.add(flag("version", "show the version and exit", [&] { s.result.action = ParseResult::Action::kVersion; }));
+  return p;
+}
 
-const char* kCommonOptions = R"(Options:
-  --ifname NAME         tunnel interface name (default gnv%d: the kernel
-                        picks gnv0, gnv1, ...)
-  --mtu N               inner MTU (default: underlay MTU minus the tunnel
-                        overhead, 94 bytes with the routing option)
-  --address ADDR/LEN    assign an address to the tunnel interface
-                        (repeatable)
-  --key-file FILE       pre-shared key (base64, `geneve-ctl genkey`): every
-                        control message is authenticated and a path moves
-                        only on authenticated messages (docs/protocol.md 6.3)
-  --keepalive SECONDS   probe interval, 1..25 (default 5; NATs forget an
-                        unanswered UDP mapping after 30 s)
-  --dead-after N        missed replies before a path is dead (default 3)
-  --port N              UDP port we listen on and send to (default 6081)
-  --source-port N       UDP source port of every packet (default: --port);
-                        fixed so a NAT keeps one mapping
-  --no-route-option     send no NAT64 routing option
-  --option-class N      class of the NAT64 routing option (default 0x0162)
-  --option-type N       type of the NAT64 routing option (default 0x01;
-                        must be non-critical, below 0x80)
-  --dataplane MODE      auto | kernel | userspace (default auto)
-  --no-offload          userspace data plane without TAP segmentation
-                        offloads and UDP GSO/GRO (one frame per datagram)
-  --run-dir DIR         where the status socket is created
-                        (default /run/geneve-nat64)
-  --log-level LEVEL     debug | info | warn | error (default info)
-  -h, --help            show this help and exit
-  --version             show the version and exit
-
+constexpr const char* kUsageFooter = R"(
 SIGINT or SIGTERM removes the interface and exits 0. Status:
 geneve-ctl show [NAME] [--json]. Modes and examples: docs/operations.md.
 )";
 
 }  // namespace
 
-std::string endpoint_usage(control::Mode mode) {
+std::string endpoint_usage(Mode mode) {
   std::string head;
   switch (mode) {
-    case control::Mode::kSymmetric:
+    case Mode::kSymmetric:
       head = R"(Usage: geneve-symmetric [OPTIONS] VNI LOCAL PATH REMOTE
 
 Runs one end of a GENEVE tunnel between two IPv6 sites, carrying Ethernet
@@ -182,7 +139,7 @@ Arguments:
 
 )";
       break;
-    case control::Mode::kServer:
+    case Mode::kServer:
       head = R"(Usage: geneve-server [OPTIONS] VNI LOCAL REMOTE
        geneve-server [OPTIONS] --config FILE
 
@@ -197,16 +154,9 @@ Arguments:
   LOCAL    this endpoint's IPv6 address (the socket is bound to it)
   REMOTE   the client's IPv6 address (its identity; the client's LOCAL)
 
-  --config FILE         serve many clients: a JSON file
-                        {"local": "LOCAL", "clients": [{"name": "...",
-                        "vni": N, "remote": "...", "key_file": "...",
-                        "ifname": "...", "address": ["..."]}]}
-  --name NAME           status socket name (default: the interface, or
-                        "geneve-server" with --config)
-
 )";
       break;
-    case control::Mode::kClient:
+    case Mode::kClient:
       head = R"(Usage: geneve-client [OPTIONS] VNI LOCAL PATH REMOTE
 
 Runs the client end of a client-server tunnel: the server's NAT64 gateway
@@ -222,12 +172,9 @@ Arguments:
            a host name is resolved at start and again when the path dies
   REMOTE   the server's IPv6 address (named in the NAT64 routing option)
 
-  --nat64-prefix PREFIX  put an IPv4 PATH inside this NAT64 prefix (for a
-                        host with IPv6 only behind a NAT64)
-
 )";
       break;
-    case control::Mode::kAuto:
+    case Mode::kAuto:
       head = R"(Usage: geneve-auto [OPTIONS] VNI LOCAL PATH REMOTE
 
 Runs one end of a tunnel and works out which path works: a direct IPv6
@@ -238,101 +185,36 @@ candidates and answers the other's probes, uses the best path that answers
 
 Arguments: as geneve-symmetric (PATH as for geneve-client).
 
-  --nat64-prefix PREFIX  put an IPv4 PATH inside this NAT64 prefix
-
 )";
       break;
   }
-  return head + kCommonOptions;
+  ParseState unused;
+  return head + "Options:\n" + endpoint_options(mode, unused).help() + kUsageFooter;
 }
 
 std::string symmetric_usage() {
-  return endpoint_usage(control::Mode::kSymmetric);
+  return endpoint_usage(Mode::kSymmetric);
 }
 
 ParseResult parse_symmetric(const std::vector<std::string>& args) {
-  return parse_endpoint(control::Mode::kSymmetric, args);
+  return parse_endpoint(Mode::kSymmetric, args);
 }
 
-ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& args) {
-  ParseResult result;
+ParseResult parse_endpoint(Mode mode, const std::vector<std::string>& args) {
+  ParseState state;
+  ParseResult& result = state.result;
   EndpointConfig& c = result.config;
   c.mode = mode;
-  c.command = std::string("geneve-") + std::string(control::to_string(mode));
-  bool source_port_set = false;
-  bool help = false;
-  OptionParser p;
-  p.a_help = [&] { help = true; };
-  p.flag("help", [&] { help = true; });
-  p.flag("version", [&] { result.action = ParseResult::Action::kVersion; });
-  p.flag("no-route-option", [&] { c.route_option = false; });
-  p.flag("no-offload", [&] { c.offloads = false; });
-  p.value("ifname", [&](const std::string& v) {
-    // "%d" is a kernel template; check the rest as a literal name.
-    c.ifname = parse_ifname(v);
-  });
-  p.value("mtu", [&](const std::string& v) { c.mtu = parse_uint("MTU", v, net::kMinInnerMtu, net::kMaxInnerMtu); });
-  p.value("address", [&](const std::string& v) {
-    net::InterfaceAddress::parse(v);  // validates; kept as text for netlink
-    c.addresses.push_back(v);
-  });
-  p.value("key-file", [&](const std::string& v) {
-    if (v.empty()) throw UsageError("key file name is empty");
-    c.key_file = v;
-  });
-  p.value("keepalive", [&](const std::string& v) {
-    c.timing.keepalive = std::chrono::seconds(parse_uint("keepalive interval", v, 1, 25));
-  });
-  p.value("dead-after", [&](const std::string& v) { c.timing.dead_after = parse_uint("dead-after", v, 1, 100); });
-  p.value("port", [&](const std::string& v) { c.port = parse_port("port", v); });
-  p.value("source-port", [&](const std::string& v) {
-    c.source_port = parse_port("source port", v);
-    source_port_set = true;
-  });
-  p.value("option-class", [&](const std::string& v) {
-    c.option_id.option_class = static_cast<std::uint16_t>(parse_uint("option class", v, 0, 0xffff));
-  });
-  p.value("option-type", [&](const std::string& v) {
-    c.option_id.type = static_cast<std::uint8_t>(parse_uint("option type", v, 0, 0x7f));
-  });
-  p.value("dataplane", [&](const std::string& v) {
-    if (v == "auto")
-      c.dataplane = Dataplane::kAuto;
-    else if (v == "kernel")
-      c.dataplane = Dataplane::kKernel;
-    else if (v == "userspace")
-      c.dataplane = Dataplane::kUserspace;
-    else
-      throw UsageError("data plane '" + v + "' is not one of auto, kernel, userspace");
-  });
-  p.value("run-dir", [&](const std::string& v) {
-    if (v.empty() || v[0] != '/') throw UsageError("run directory '" + v + "' must be an absolute path");
-    c.run_dir = v;
-  });
-  p.value("log-level", [&](const std::string& v) {
-    if (!log::parse_level(v, c.log_level))
-      throw UsageError("log level '" + v + "' is not one of debug, info, warn, error");
-  });
-  if (mode == control::Mode::kServer) {
-    p.value("config", [&](const std::string& v) {
-      if (v.empty()) throw UsageError("config file name is empty");
-      c.config_file = v;
-    });
-    p.value("name", [&](const std::string& v) { c.name = parse_ifname(v); });
-  }
-  if (mode == control::Mode::kClient || mode == control::Mode::kAuto) {
-    p.value("nat64-prefix", [&](const std::string& v) { c.nat64_prefix = net::Nat64Prefix::parse(v); });
-  }
-
-  auto positional = p.run(args);
-  if (help) {
+  c.command = std::string("geneve-") + std::string(to_string(mode));
+  auto positional = endpoint_options(mode, state).parse(args);
+  if (state.help) {
     result.action = ParseResult::Action::kHelp;
     return result;
   }
   if (result.action == ParseResult::Action::kVersion) return result;
-  if (!source_port_set) c.source_port = c.port;
+  if (!state.source_port_set) c.source_port = c.port;
 
-  if (mode == control::Mode::kServer) {
+  if (mode == Mode::kServer) {
     if (!c.config_file.empty()) {
       if (!positional.empty())
         throw UsageError("--config lists the clients: give no VNI LOCAL REMOTE arguments with it (see --help)");
@@ -352,7 +234,7 @@ ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& a
     c.vni = parse_vni(positional[0]);
     c.local = parse_address("LOCAL", positional[1], net::Family::kV6);
     c.path_text = positional[2];
-    if (mode == control::Mode::kSymmetric) {
+    if (mode == Mode::kSymmetric) {
       c.path = parse_address("PATH", positional[2], std::nullopt);
     } else if (auto a = net::IpAddress::parse(positional[2])) {
       c.path = *a;
@@ -363,22 +245,6 @@ ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& a
   }
   if (c.local == c.remote) throw UsageError("LOCAL and REMOTE are the same address " + c.local.to_string());
   return result;
-}
-
-bool is_host_name(const std::string& text) {
-  // RFC 1123 labels: letters, digits, hyphens; dots between labels.
-  if (text.empty() || text.size() > 253 || text.front() == '.' || text.front() == '-') return false;
-  std::size_t label = 0;
-  for (char ch : text) {
-    if (ch == '.') {
-      if (label == 0) return false;
-      label = 0;
-      continue;
-    }
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
-    if (!ok || ++label > 63) return false;
-  }
-  return true;
 }
 
 void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::vector<PeerSpec>& clients) {
@@ -440,12 +306,9 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
 std::vector<PeerSpec> peers_of(EndpointConfig& cfg) {
   std::vector<PeerSpec> peers;
   if (!cfg.config_file.empty()) {
-    std::ifstream in(cfg.config_file);
-    if (!in) throw UsageError("cannot read config file " + cfg.config_file);
-    std::stringstream text;
-    text << in.rdbuf();
+    std::string text = read_user_file(cfg.config_file, "config file");
     try {
-      load_server_config(text.str(), cfg, peers);
+      load_server_config(text, cfg, peers);
     } catch (const UsageError& e) {
       throw UsageError("config file " + cfg.config_file + ": " + e.what());
     }

@@ -1,5 +1,7 @@
 #pragma once
-// Command-line parsing for the endpoint commands. Pure: takes the argument
+// Command-line parsing for the endpoint commands, on the shared option
+// parser (util/options.hpp) and value parsers (config/values.hpp). Pure apart
+// from reading a server's --config file in peers_of(): takes the argument
 // vector, returns a configuration or throws UsageError with one line that
 // names the bad argument. Nothing is created before parsing succeeds.
 #include <cstdint>
@@ -7,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "control/path.hpp"
+#include "config/mode.hpp"
+#include "config/values.hpp"
 #include "geneve/codec.hpp"
 #include "net/address.hpp"
 #include "util/log.hpp"
@@ -29,7 +32,7 @@ struct PeerSpec {
 };
 
 struct EndpointConfig {
-  control::Mode mode = control::Mode::kSymmetric;
+  Mode mode = Mode::kSymmetric;
   std::string command = "geneve-symmetric";
   std::uint32_t vni = 0;
   net::IpAddress local;                          // this endpoint's IPv6 address (its identity)
@@ -40,7 +43,7 @@ struct EndpointConfig {
   std::optional<std::string> key_file;
   std::string config_file;  // server: clients from a JSON file
   std::string name;         // status socket name (default: the interface)
-  control::Timing timing;
+  Timing timing;
   std::string ifname = "gnv%d";
   std::uint32_t mtu = 0;  // 0: computed from the underlay route
   std::uint16_t port = geneve::kDefaultPort;
@@ -63,8 +66,8 @@ struct ParseResult {
 
 // args excludes argv[0]. One parser for every endpoint command; `mode`
 // decides the positional arguments and which options apply.
-ParseResult parse_endpoint(control::Mode mode, const std::vector<std::string>& args);
-std::string endpoint_usage(control::Mode mode);
+ParseResult parse_endpoint(Mode mode, const std::vector<std::string>& args);
+std::string endpoint_usage(Mode mode);
 ParseResult parse_symmetric(const std::vector<std::string>& args);
 std::string symmetric_usage();
 
@@ -75,15 +78,5 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
 // The peers an endpoint serves: the one from the arguments, or the server's
 // clients from its config file (read here).
 std::vector<PeerSpec> peers_of(EndpointConfig& cfg);
-
-// Helpers shared by every command's parser.
-std::uint32_t parse_vni(const std::string& text);
-std::uint16_t parse_port(const std::string& what, const std::string& text);
-std::uint32_t parse_uint(const std::string& what, const std::string& text, std::uint32_t min, std::uint32_t max);
-net::IpAddress parse_address(const std::string& what, const std::string& text, std::optional<net::Family> family);
-// Interface names: 1..15 bytes, no '/', ':' or whitespace (dev_valid_name()).
-std::string parse_ifname(const std::string& text);
-// A syntactically valid DNS host name (RFC 1123 labels).
-bool is_host_name(const std::string& text);
 
 }  // namespace gn::config

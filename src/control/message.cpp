@@ -5,11 +5,10 @@
 #include <time.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "util/bytes.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/log.hpp"
 
 namespace gn::control {
@@ -163,14 +162,13 @@ Key parse_key(std::string_view text, const std::string& what) {
 }
 
 Key read_key_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read key file " + path);
+  // A key is 44 characters of base64; anything much longer is not a key file.
+  constexpr std::size_t kMaxKeyFileSize = 4096;
+  std::string text = read_user_file(path, "key file", kMaxKeyFileSize);
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
     log::warn("key file {} is readable by group or others; chmod 600 it", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_key(ss.str(), "key file " + path);
+  return parse_key(text, "key file " + path);
 }
 
 std::string generate_key_base64() {

@@ -17,16 +17,6 @@ Candidate make_candidate(PathKind kind, const net::Endpoint& target, bool route_
 
 }  // namespace
 
-std::string_view to_string(Mode m) {
-  switch (m) {
-    case Mode::kSymmetric: return "symmetric";
-    case Mode::kServer: return "server";
-    case Mode::kClient: return "client";
-    case Mode::kAuto: return "auto";
-  }
-  return "?";
-}
-
 PathSelector::PathSelector(Mode mode, Timing timing, std::function<std::uint64_t()> random_id)
     : mode_(mode), timing_(timing), random_id_(std::move(random_id)) {
   if (mode_ == Mode::kServer) reason_ = "no probe from the client yet";

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/mode.hpp"
 #include "control/message.hpp"
 #include "net/address.hpp"
 
@@ -17,15 +18,10 @@ namespace gn::control {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Mode : std::uint8_t { kSymmetric, kServer, kClient, kAuto };
-std::string_view to_string(Mode m);
-
-struct Timing {
-  std::chrono::milliseconds keepalive{5000};
-  std::chrono::milliseconds reply_timeout{1000};
-  unsigned dead_after = 3;  // consecutive missed replies
-  unsigned challenges_per_second = 10;
-};
+// Chosen by the command line; defined in config/mode.hpp.
+using config::Mode;
+using config::Timing;
+using config::to_string;
 
 struct Candidate {
   PathKind kind = PathKind::kNone;

@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "netlink/link.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/log.hpp"
 
 namespace gn::dataplane {
@@ -18,11 +18,18 @@ namespace {
 
 constexpr std::string_view kMarkPrefix = "geneve-nat64 pid=";
 
-// Field 22 of /proc/<pid>/stat: the process's start time in clock ticks.
+// Field 22 of /proc/<pid>/stat: the process's start time in clock ticks;
+// none when no such process runs. Any other failure to read is thrown: a
+// mark must not look stale (and its device be deleted) because we could not
+// look.
 std::optional<std::string> start_time(long pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string line;
-  if (!std::getline(in, line)) return std::nullopt;
+  try {
+    line = read_file(fmt::format("/proc/{}/stat", pid), "process status");
+  } catch (const SystemError& e) {
+    if (e.code() == ENOENT || e.code() == ESRCH) return std::nullopt;
+    throw;
+  }
   // The command name (field 2) may hold spaces and parentheses: skip to the
   // last ')'.
   auto close = line.rfind(')');

@@ -70,13 +70,13 @@ std::unique_ptr<dataplane::KernelDataplane> make_kernel_device(dataplane::Kernel
 
 std::string kernel_unsuitable_reason(const config::EndpointConfig& cfg) {
   switch (cfg.mode) {
-    case control::Mode::kServer:
+    case config::Mode::kServer:
       return "a server learns its clients' paths from the outer source of their packets, which a kernel GENEVE "
              "device does not show";
-    case control::Mode::kAuto:
+    case config::Mode::kAuto:
       return "auto mode moves between paths as they live and die; the kernel data plane carries one fixed path";
-    case control::Mode::kSymmetric:
-    case control::Mode::kClient: break;
+    case config::Mode::kSymmetric:
+    case config::Mode::kClient: break;
   }
   if (cfg.source_port != cfg.port)
     return "replies come back to the source port, and a kernel GENEVE device listens only on --port (--source-port "

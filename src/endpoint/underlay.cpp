@@ -45,7 +45,7 @@ net::IpAddress resolve_path(const config::EndpointConfig& cfg) {
 
 net::IpAddress outer_source(const config::EndpointConfig& cfg, net::Family family) {
   if (family == net::Family::kV4) return net::IpAddress::v4({0, 0, 0, 0});
-  return cfg.mode == control::Mode::kClient ? net::IpAddress{} : cfg.local;
+  return cfg.mode == config::Mode::kClient ? net::IpAddress{} : cfg.local;
 }
 
 std::size_t geneve_header_len(const config::EndpointConfig& cfg) {
@@ -54,7 +54,7 @@ std::size_t geneve_header_len(const config::EndpointConfig& cfg) {
 
 Underlay plan_underlay(const config::EndpointConfig& cfg) {
   Underlay u;
-  if (cfg.mode == control::Mode::kServer) {
+  if (cfg.mode == config::Mode::kServer) {
     // Clients call from anywhere: budget for LOCAL's own interface.
     u.underlay_mtu = dataplane::interface_mtu_of(cfg.local);
   } else {
@@ -62,7 +62,7 @@ Underlay plan_underlay(const config::EndpointConfig& cfg) {
     const net::IpAddress from = outer_source(cfg, u.nat64_target->address.family());
     u.underlay_mtu = dataplane::route_mtu({from, 0}, *u.nat64_target);
   }
-  if (cfg.mode == control::Mode::kAuto) {
+  if (cfg.mode == config::Mode::kAuto) {
     net::Endpoint direct{cfg.remote, cfg.port};
     try {
       u.underlay_mtu = std::min(u.underlay_mtu, dataplane::route_mtu({cfg.local, 0}, direct));

@@ -1,14 +1,12 @@
 #include "nat64/config.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "config/cli.hpp"
+#include "config/values.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/options.hpp"
 
 namespace gn::nat64 {
 namespace {
@@ -17,23 +15,47 @@ using config::parse_uint;
 
 constexpr std::uint32_t kMaxTimeout = 86400;
 
-// Every key the file and the flags accept (flags spell '_' as '-').
-constexpr std::string_view kKeys[] = {"tun",          "prefix",       "pool",         "geneve_port",
-                                      "allow",        "rate",         "burst",        "max_sessions",
-                                      "mtu",          "udp_timeout",  "udp_initial_timeout",
-                                      "icmp_timeout", "option_class", "option_type",  "run_dir",
-                                      "log_level"};
+// Every setting: a flag (--geneve-port) and a --config key (geneve_port).
+// The flags, the file's keys and the options part of --help all come from
+// this one table.
+struct Setting {
+  std::string_view key;
+  std::string_view metavar;
+  std::string_view help;
+};
 
-bool known_key(std::string_view key) { return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys); }
+constexpr Setting kSettings[] = {
+    {"tun", "NAME", "TUN device to create (default nat64)"},
+    {"prefix", "PREFIX", "NAT64 prefix, RFC 6052 length 32/40/48/56/64/96 (required; e.g. 2001:db8:64::/96)"},
+    {"pool", "ADDRESS", "public IPv4 address of the gateway (required)"},
+    {"mtu", "N", "MTU of the TUN device, 1280..65535 (default 1500)"},
+    {"max_sessions", "N",
+     "session table size (default 65536); when full, new sessions are refused (counted table_full)"},
+    {"udp_timeout", "S", "UDP session timeout once traffic went both ways (default 120)"},
+    {"udp_initial_timeout", "S", "UDP session timeout before that (default 30)"},
+    {"icmp_timeout", "S", "ICMP query session timeout (default 60)"},
+    {"geneve_port", "N", "GENEVE UDP port for the extension (default 6081)"},
+    {"allow", "PREFIX", "IPv6 prefix the routing option may deliver to (repeatable; none: the extension is off)"},
+    {"rate", "PPS", "routing-option state creations per second per IPv4 source (default 10)"},
+    {"burst", "N", "... with bursts of N (default 20)"},
+    {"option_class", "N", "routing option class (default 0x0162)"},
+    {"option_type", "N", "routing option type, 0..0x7f (default 0x01)"},
+    {"run_dir", "DIR", "where the status socket is created (default /run/geneve-nat64)"},
+    {"log_level", "LEVEL", "debug | info | warn | error (default info)"},
+};
 
-std::string flag_to_key(std::string flag) {
-  std::replace(flag.begin(), flag.end(), '-', '_');
-  return flag;
+bool known_key(std::string_view key) {
+  return std::any_of(std::begin(kSettings), std::end(kSettings), [&](const Setting& s) { return s.key == key; });
 }
 
-std::string key_to_flag(std::string key) {
-  std::replace(key.begin(), key.end(), '_', '-');
-  return "--" + key;
+std::string key_to_name(std::string_view key) {
+  std::string name(key);
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
+
+std::string key_to_flag(std::string_view key) {
+  return "--" + key_to_name(key);
 }
 
 net::IpPrefix parse_allow(const std::string& text) {
@@ -43,23 +65,10 @@ net::IpPrefix parse_allow(const std::string& text) {
   return p;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw UsageError("cannot read config file " + path + ": " + std::strerror(errno));
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-std::string run_dir_value(const std::string& v) {
-  if (v.empty() || v[0] != '/') throw UsageError("run directory '" + v + "' must be an absolute path");
-  return v;
-}
-
-// A --name value / --name=value scanner. Values are applied after the file,
-// so they are collected first.
+// A flag's setting; flags are applied after the --config file, so they are
+// collected first.
 struct Flag {
-  std::string name;
+  std::string key;
   std::string value;
 };
 
@@ -113,16 +122,13 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
   } else if (key == "icmp_timeout") {
     c.icmp_timeout = parse_uint("ICMP timeout", v, 1, kMaxTimeout);
   } else if (key == "option_class") {
-    c.option_id.option_class = static_cast<std::uint16_t>(parse_uint("option class", v, 0, 0xffff));
+    c.option_id.option_class = config::parse_option_class(v);
   } else if (key == "option_type") {
-    // Non-critical only (docs/protocol.md 3): receivers that do not know
-    // the option must still accept the packet.
-    c.option_id.type = static_cast<std::uint8_t>(parse_uint("option type", v, 0, 0x7f));
+    c.option_id.type = config::parse_option_type(v);
   } else if (key == "run_dir") {
-    c.run_dir = run_dir_value(v);
+    c.run_dir = config::parse_run_dir(v);
   } else if (key == "log_level") {
-    if (!log::parse_level(v, c.log_level))
-      throw UsageError("log level '" + v + "' is not one of debug, info, warn, error");
+    c.log_level = config::parse_log_level(v);
   } else {
     throw UsageError("unknown setting '" + std::string(key) + "'");
   }
@@ -140,8 +146,7 @@ void apply_config_json(GatewayConfig& c, const nlohmann::json& doc, const std::s
       // Numbers may also be written as strings ("0x0162").
       if (v.is_string()) return v.get<std::string>();
       if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
-      throw UsageError(origin + ": key '" + key + "' must be a string or a non-negative integer, not " +
-                       v.dump());
+      throw UsageError(origin + ": key '" + key + "' must be a string or a non-negative integer, not " + v.dump());
     };
     try {
       if (key == "allow") {
@@ -164,28 +169,43 @@ void apply_config_json(GatewayConfig& c, const nlohmann::json& doc, const std::s
 
 namespace {
 
+Option help_option(GatewayCommand& cmd) {
+  Option o = flag("help", "show this help and exit", [&cmd] { cmd.action = GatewayCommand::Action::kHelp; });
+  o.short_name = 'h';
+  return o;
+}
+
+// The run options, writing flags and the config file name. Shared by the
+// parser and --help.
+OptionParser gateway_options(GatewayCommand& cmd, std::vector<Flag>& flags, std::optional<std::string>& config_file) {
+  OptionParser p({});
+  for (const Setting& s : kSettings) {
+    p.add(value(key_to_name(s.key), std::string(s.metavar), std::string(s.help),
+                [&flags, key = std::string(s.key)](const std::string& v) {
+                  flags.push_back({key, v});
+                }));
+  }
+  p.add(value("config", "FILE", "JSON object with the keys above (allow: a list); flags override it",
+              [&config_file](const std::string& v) { config_file = v; })
+            .only_once());
+  p.add(help_option(cmd));
+  p.add(flag("version", "show the version and exit", [&cmd] { cmd.action = GatewayCommand::Action::kVersion; }));
+  return p;
+}
+
 GatewayCommand parse_status_command(const std::vector<std::string>& args) {
   GatewayCommand cmd;
   cmd.action = GatewayCommand::Action::kStatus;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    std::string a = args[i];
-    std::string value;
-    bool has_value = false;
-    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_value = true;
-    }
-    auto take = [&]() -> std::string {
-      if (has_value) return value;
-      if (i + 1 >= args.size()) throw UsageError("option '" + a + "' needs a value");
-      return args[++i];
-    };
-    if (a == "--json" && !has_value) cmd.json = true;
-    else if (a == "--help" || a == "-h") cmd.action = GatewayCommand::Action::kHelp;
-    else if (a == "--tun") apply_setting(cmd.config, "tun", take());
-    else if (a == "--run-dir") apply_setting(cmd.config, "run_dir", take());
-    else throw UsageError("status: unknown argument '" + args[i] + "' (see --help)");
+  OptionParser p({});
+  p.add(value("tun", "NAME", "", [&](const std::string& v) { apply_setting(cmd.config, "tun", v); }));
+  p.add(value("run-dir", "DIR", "", [&](const std::string& v) { apply_setting(cmd.config, "run_dir", v); }));
+  p.add(flag("json", "", [&] { cmd.json = true; }));
+  p.add(help_option(cmd));
+  try {
+    auto positional = p.parse({args.begin() + 1, args.end()});
+    if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
+  } catch (const UsageError& e) {
+    throw UsageError(std::string("status: ") + e.what());
   }
   return cmd;
 }
@@ -197,37 +217,13 @@ GatewayCommand parse_gateway_command(const std::vector<std::string>& args) {
   GatewayCommand cmd;
   std::vector<Flag> flags;
   std::optional<std::string> config_file;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      cmd.action = GatewayCommand::Action::kHelp;
-      return cmd;
-    }
-    if (a == "--version") {
-      cmd.action = GatewayCommand::Action::kVersion;
-      return cmd;
-    }
-    if (a.size() < 3 || a.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + a + "' (see --help)");
-    auto eq = a.find('=');
-    std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    if (name != "config" && !known_key(flag_to_key(name)))
-      throw UsageError("unknown option '--" + name + "' (see --help)");
-    // Flags use dashes only: --geneve_port is not a flag.
-    if (name.find('_') != std::string::npos) throw UsageError("unknown option '--" + name + "' (see --help)");
-    std::string value;
-    if (eq != std::string::npos) {
-      value = a.substr(eq + 1);
-    } else {
-      if (i + 1 >= args.size()) throw UsageError("option '--" + name + "' needs a value");
-      value = args[++i];
-    }
-    if (name == "config") config_file = value;
-    else flags.push_back({flag_to_key(name), value});
-  }
+  auto positional = gateway_options(cmd, flags, config_file).parse(args);
+  if (cmd.action != GatewayCommand::Action::kRun) return cmd;
+  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
 
   GatewayConfig& c = cmd.config;
   if (config_file) {
-    std::string text = read_file(*config_file);
+    std::string text = read_user_file(*config_file, "config file");
     nlohmann::json doc;
     try {
       doc = nlohmann::json::parse(text);
@@ -239,14 +235,14 @@ GatewayCommand parse_gateway_command(const std::vector<std::string>& args) {
   // Flags override the file; --allow flags replace the file's list.
   bool allow_from_flags = false;
   for (const Flag& f : flags) {
-    if (f.name == "allow" && !allow_from_flags) {
+    if (f.key == "allow" && !allow_from_flags) {
       c.allow.clear();
       allow_from_flags = true;
     }
     try {
-      apply_setting(c, f.name, f.value);
+      apply_setting(c, f.key, f.value);
     } catch (const UsageError& e) {
-      throw UsageError(key_to_flag(f.name) + ": " + e.what());
+      throw UsageError(key_to_flag(f.key) + ": " + e.what());
     }
   }
   if (!c.prefix) throw UsageError("--prefix (the NAT64 prefix, e.g. 2001:db8:64::/96) is required");
@@ -255,7 +251,7 @@ GatewayCommand parse_gateway_command(const std::vector<std::string>& args) {
 }
 
 std::string gateway_usage() {
-  return R"(Usage: geneve-nat64-gateway --prefix PREFIX --pool ADDRESS [OPTIONS]
+  std::string head = R"(Usage: geneve-nat64-gateway --prefix PREFIX --pool ADDRESS [OPTIONS]
        geneve-nat64-gateway status [--tun NAME] [--json] [--run-dir DIR]
 
 A stateful NAT64 (RFC 6146, RFC 7915) for UDP and ICMP on a TUN device, with
@@ -264,33 +260,11 @@ NAT64 prefix and the pool address to the TUN device; the gateway answers for
 the pool address itself (it is not configured on any interface).
 
 Options (each is also a --config key, with '_' for '-'):
-  --tun NAME                TUN device to create (default nat64)
-  --prefix PREFIX           NAT64 prefix, RFC 6052 length 32/40/48/56/64/96
-                            (required; e.g. 2001:db8:64::/96)
-  --pool ADDRESS            public IPv4 address of the gateway (required)
-  --mtu N                   MTU of the TUN device, 1280..65535 (default 1500)
-  --max-sessions N          session table size (default 65536); when full,
-                            new sessions are refused (counted table_full)
-  --udp-timeout S           UDP session timeout once traffic went both ways
-                            (default 120)
-  --udp-initial-timeout S   UDP session timeout before that (default 30)
-  --icmp-timeout S          ICMP query session timeout (default 60)
-  --geneve-port N           GENEVE UDP port for the extension (default 6081)
-  --allow PREFIX            IPv6 prefix the routing option may deliver to
-                            (repeatable; none: the extension is off)
-  --rate PPS                routing-option state creations per second per
-                            IPv4 source (default 10)
-  --burst N                 ... with bursts of N (default 20)
-  --option-class N          routing option class (default 0x0162)
-  --option-type N           routing option type, 0..0x7f (default 0x01)
-  --run-dir DIR             where the status socket is created
-                            (default /run/geneve-nat64)
-  --log-level LEVEL         debug | info | warn | error (default info)
-  --config FILE             JSON object with the keys above (allow: a list);
-                            flags override it
-  -h, --help                show this help and exit
-  --version                 show the version and exit
-
+)";
+  GatewayCommand unused;
+  std::vector<Flag> flags;
+  std::optional<std::string> config_file;
+  return head + gateway_options(unused, flags, config_file).help() + R"(
 SIGINT or SIGTERM removes the TUN device and exits 0.
 )";
 }

@@ -34,12 +34,15 @@
 #include <string>
 #include <vector>
 
+#include "config/values.hpp"
 #include "control/message.hpp"
 #include "geneve/codec.hpp"
 #include "geneve/control.hpp"
 #include "net/address.hpp"
 #include "net/checksum.hpp"
 #include "util/bytes.hpp"
+#include "util/error.hpp"
+#include "util/options.hpp"
 
 namespace {
 
@@ -78,9 +81,7 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "many_clients: %s\n"
-               "usage: many_clients --key-file K [--count N] [--path IPV4] [--server IPV6] [--port P]\n"
-               "       [--vni-base V] [--identity-prefix P6] [--inner-prefix P6] [--duration S]\n"
-               "       [--start-rate R] [--ping-interval-ms MS] [--summary FILE]\n",
+               "usage: many_clients --key-file K [OPTIONS] (--help lists them)\n",
                why);
   std::exit(2);
 }
@@ -429,38 +430,46 @@ class Driver {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
-    if (a == "--count")
-      o.count = static_cast<unsigned>(std::stoul(val()));
-    else if (a == "--key-file")
-      o.key_file = val();
-    else if (a == "--path")
-      o.path = val();
-    else if (a == "--server")
-      o.server = val();
-    else if (a == "--port")
-      o.port = static_cast<std::uint16_t>(std::stoul(val()));
-    else if (a == "--vni-base")
-      o.vni_base = static_cast<std::uint32_t>(std::stoul(val()));
-    else if (a == "--identity-prefix")
-      o.identity_prefix = val();
-    else if (a == "--inner-prefix")
-      o.inner_prefix = val();
-    else if (a == "--duration")
-      o.duration = std::stod(val());
-    else if (a == "--start-rate")
-      o.start_rate = std::stod(val());
-    else if (a == "--ping-interval-ms")
-      o.ping_interval_ms = static_cast<unsigned>(std::stoul(val()));
-    else if (a == "--summary")
-      o.summary = val();
-    else
-      usage(("unknown argument " + a).c_str());
+  auto number = [](const char* what, const std::string& v) { return gn::config::parse_uint(what, v, 0, 0xffffffff); };
+  auto real = [](const std::string& v) {
+    std::size_t end = 0;
+    double d = std::stod(v, &end);
+    if (end != v.size()) throw gn::UsageError("'" + v + "' is not a number");
+    return d;
+  };
+  gn::OptionParser options({
+      gn::value("count", "N", "clients (default 200)", [&](const std::string& v) { o.count = number("count", v); }),
+      gn::value("key-file", "K", "pre-shared key file (required)", [&](const std::string& v) { o.key_file = v; }),
+      gn::value("path", "IPV4", "the server gateway's address (default 192.0.2.7)",
+                [&](const std::string& v) { o.path = v; }),
+      gn::value("server", "IPV6", "the server's identity (default 2001:db8:5::1)",
+                [&](const std::string& v) { o.server = v; }),
+      gn::value("port", "P", "GENEVE port (default 6081)",
+                [&](const std::string& v) { o.port = gn::config::parse_port("port", v); }),
+      gn::value("vni-base", "V", "client i has VNI V+i (default 1000)",
+                [&](const std::string& v) { o.vni_base = number("VNI base", v); }),
+      gn::value("identity-prefix", "P6", "client i is P6::i (default fd00:c8::)",
+                [&](const std::string& v) { o.identity_prefix = v; }),
+      gn::value("inner-prefix", "P6", "client i has P6:0:0:i::2 (default fd01::)",
+                [&](const std::string& v) { o.inner_prefix = v; }),
+      gn::value("duration", "S", "seconds to run (default 60)", [&](const std::string& v) { o.duration = real(v); }),
+      gn::value("start-rate", "R", "clients started per second (default 0: all at once)",
+                [&](const std::string& v) { o.start_rate = real(v); }),
+      gn::value("ping-interval-ms", "MS", "echo request interval (default 500)",
+                [&](const std::string& v) { o.ping_interval_ms = number("ping interval", v); }),
+      gn::value("summary", "FILE", "JSON summary here, not stdout", [&](const std::string& v) { o.summary = v; }),
+  });
+  bool help = false;
+  options.add(gn::flag("help", "show this help and exit", [&] { help = true; }));
+  try {
+    auto positional = options.parse({argv + 1, argv + argc});
+    if (!positional.empty()) throw gn::UsageError("unexpected argument '" + positional[0] + "'");
+  } catch (const std::exception& e) {  // UsageError, or std::stod's
+    usage(e.what());
+  }
+  if (help) {
+    std::printf("usage: many_clients --key-file K [OPTIONS]\n%s", options.help().c_str());
+    return 0;
   }
   if (o.key_file.empty()) usage("--key-file is required");
   if (o.count == 0 || o.count > 65535) usage("--count must be 1..65535");

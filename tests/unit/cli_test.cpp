@@ -94,32 +94,54 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{plus({"--run-dir", "relative"}), "absolute"}));
 
 TEST(Cli, ServerTakesThreeArgumentsOrAConfig) {
-  auto r = parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1", "fd00:c4::1", "--key-file", "/k"});
-  EXPECT_EQ(r.config.mode, control::Mode::kServer);
+  auto r = parse_endpoint(Mode::kServer, {"42", "2001:db8:5::1", "fd00:c4::1", "--key-file", "/k"});
+  EXPECT_EQ(r.config.mode, Mode::kServer);
   EXPECT_EQ(r.config.command, "geneve-server");
   EXPECT_EQ(r.config.remote.to_string(), "fd00:c4::1");
   EXPECT_EQ(r.config.key_file, std::optional<std::string>("/k"));
-  auto c = parse_endpoint(control::Mode::kServer, {"--config", "/etc/clients.json"});
+  auto c = parse_endpoint(Mode::kServer, {"--config", "/etc/clients.json"});
   EXPECT_EQ(c.config.config_file, "/etc/clients.json");
   EXPECT_EQ(c.config.name, "geneve-server");
-  EXPECT_THROW(parse_endpoint(control::Mode::kServer, {"--config", "/x", "42", "2001:db8:5::1", "fd00::1"}),
-               UsageError);
-  EXPECT_THROW(parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1"}), UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kServer, {"--config", "/x", "42", "2001:db8:5::1", "fd00::1"}), UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kServer, {"42", "2001:db8:5::1"}), UsageError);
   // PATH is not a server argument; --nat64-prefix is not a server option.
-  EXPECT_THROW(
-      parse_endpoint(control::Mode::kServer, {"42", "2001:db8:5::1", "fd00::1", "--nat64-prefix", "64:ff9b::/96"}),
-      UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kServer, {"42", "2001:db8:5::1", "fd00::1", "--nat64-prefix", "64:ff9b::/96"}),
+               UsageError);
+}
+
+TEST(Cli, ALaterValueOverridesButOneConfigFile) {
+  // Scripts append overrides to a command line.
+  EXPECT_EQ(parse_symmetric(plus({"--mtu", "1400", "--mtu=1300"})).config.mtu, 1300u);
+  EXPECT_EQ(parse_symmetric(plus({"--address", "fd00::1/64", "--address", "fd01::1/64"})).config.addresses.size(), 2u);
+  try {
+    parse_endpoint(Mode::kServer, {"--config", "/a.json", "--config", "/b.json"});
+    FAIL() << "accepted two config files";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "option '--config' given twice");
+  }
+}
+
+TEST(Cli, HelpListsEachModesOptions) {
+  std::string server = endpoint_usage(Mode::kServer);
+  EXPECT_EQ(server.rfind("Usage: geneve-server", 0), 0u);
+  EXPECT_NE(server.find("\n  --config FILE "), std::string::npos) << server;
+  EXPECT_EQ(server.find("--nat64-prefix"), std::string::npos) << server;
+  std::string client = endpoint_usage(Mode::kClient);
+  EXPECT_NE(client.find("\n  --nat64-prefix PREFIX "), std::string::npos) << client;
+  EXPECT_EQ(client.find("--config"), std::string::npos) << client;
+  for (const char* option : {"--ifname NAME", "--key-file FILE", "--no-offload", "-h, --help", "--version"})
+    EXPECT_NE(symmetric_usage().find(option), std::string::npos) << option;
 }
 
 TEST(Cli, ClientPathMayBeIpv4Ipv6OrAHostName) {
-  auto v4 = parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "192.0.2.7", "2001:db8:5::1"});
+  auto v4 = parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "192.0.2.7", "2001:db8:5::1"});
   EXPECT_EQ(v4.config.path.to_string(), "192.0.2.7");
-  auto name = parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "entry.example.net", "2001:db8:5::1",
-                                                      "--nat64-prefix", "2001:db8:64:c::/96"});
+  auto name = parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "entry.example.net", "2001:db8:5::1", "--nat64-prefix",
+                                             "2001:db8:64:c::/96"});
   EXPECT_EQ(name.config.path_text, "entry.example.net");
   ASSERT_TRUE(name.config.nat64_prefix);
   EXPECT_EQ(name.config.nat64_prefix->to_string(), "2001:db8:64:c::/96");
-  EXPECT_THROW(parse_endpoint(control::Mode::kClient, {"42", "fd00:c4::1", "bad_name!", "2001:db8:5::1"}), UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "bad_name!", "2001:db8:5::1"}), UsageError);
   // Symmetric mode keeps the PoC's rule: PATH is an address.
   EXPECT_THROW(parse_symmetric({"42", "2001:db8:a::1", "entry.example.net", "2001:db8:b::1"}), UsageError);
 }
@@ -127,12 +149,12 @@ TEST(Cli, ClientPathMayBeIpv4Ipv6OrAHostName) {
 TEST(Cli, KeepaliveStaysBelowNatTimeouts) {
   Args a = base();
   a.insert(a.end(), {"--keepalive", "10", "--dead-after", "5"});
-  auto r = parse_endpoint(control::Mode::kAuto, a);
+  auto r = parse_endpoint(Mode::kAuto, a);
   EXPECT_EQ(r.config.timing.keepalive, std::chrono::seconds(10));
   EXPECT_EQ(r.config.timing.dead_after, 5u);
-  EXPECT_THROW(parse_endpoint(control::Mode::kAuto, plus({"--keepalive", "26"})), UsageError);
-  EXPECT_THROW(parse_endpoint(control::Mode::kAuto, plus({"--keepalive", "0"})), UsageError);
-  EXPECT_THROW(parse_endpoint(control::Mode::kAuto, plus({"--dead-after", "0"})), UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kAuto, plus({"--keepalive", "26"})), UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kAuto, plus({"--keepalive", "0"})), UsageError);
+  EXPECT_THROW(parse_endpoint(Mode::kAuto, plus({"--dead-after", "0"})), UsageError);
 }
 
 TEST(Cli, HostNames) {

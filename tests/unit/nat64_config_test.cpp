@@ -2,14 +2,15 @@
 // the one-line errors.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "nat64/config.hpp"
+#include "temp_file.hpp"
 #include "util/error.hpp"
 
 namespace gn::nat64 {
@@ -17,29 +18,16 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-Args base() { return {"--prefix", "2001:db8:64::/96", "--pool", "198.51.100.7"}; }
+Args base() {
+  return {"--prefix", "2001:db8:64::/96", "--pool", "198.51.100.7"};
+}
 Args plus(Args extra) {
   Args a = base();
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
 
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    char name[] = "/tmp/nat64_config_testXXXXXX";
-    int fd = ::mkstemp(name);
-    EXPECT_GE(fd, 0);
-    ::close(fd);
-    path_ = name;
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempFile;
 
 TEST(Nat64Config, Defaults) {
   auto cmd = parse_gateway_command(base());
@@ -58,11 +46,35 @@ TEST(Nat64Config, Defaults) {
 }
 
 TEST(Nat64Config, AllFlags) {
-  auto c = parse_gateway_command(plus({"--tun", "gw0", "--geneve-port=7000", "--allow", "2001:db8:b::/48", "--allow",
-                                       "2001:db8:c::/48", "--rate", "5", "--burst", "7", "--max-sessions", "100",
-                                       "--mtu", "1400", "--udp-timeout", "300", "--udp-initial-timeout", "20",
-                                       "--icmp-timeout", "10", "--option-class", "0x0163", "--option-type", "0x02",
-                                       "--run-dir", "/tmp/x", "--log-level", "debug"}))
+  auto c = parse_gateway_command(plus({"--tun",
+                                       "gw0",
+                                       "--geneve-port=7000",
+                                       "--allow",
+                                       "2001:db8:b::/48",
+                                       "--allow",
+                                       "2001:db8:c::/48",
+                                       "--rate",
+                                       "5",
+                                       "--burst",
+                                       "7",
+                                       "--max-sessions",
+                                       "100",
+                                       "--mtu",
+                                       "1400",
+                                       "--udp-timeout",
+                                       "300",
+                                       "--udp-initial-timeout",
+                                       "20",
+                                       "--icmp-timeout",
+                                       "10",
+                                       "--option-class",
+                                       "0x0163",
+                                       "--option-type",
+                                       "0x02",
+                                       "--run-dir",
+                                       "/tmp/x",
+                                       "--log-level",
+                                       "debug"}))
                .config;
   EXPECT_EQ(c.tun, "gw0");
   EXPECT_EQ(c.geneve_port, 7000);
@@ -137,6 +149,7 @@ TEST(Nat64Config, BadValuesAreOneLineErrors) {
   expect_usage_error(plus({"stray"}), "unexpected argument");
   expect_usage_error(plus({"--rate"}), "needs a value");
   expect_usage_error(plus({"--config", "/nonexistent/gw.json"}), "cannot read config file");
+  expect_usage_error(plus({"--config", "/a.json", "--config", "/b.json"}), "option '--config' given twice");
 }
 
 TEST(Nat64Config, BadFiles) {
@@ -163,7 +176,13 @@ TEST(Nat64Config, HelpVersionStatus) {
   EXPECT_EQ(s.config.tun, "gw1");
   EXPECT_EQ(s.config.run_dir, "/tmp/s");
   EXPECT_THROW(parse_gateway_command({"status", "--bogus"}), UsageError);
-  EXPECT_NE(gateway_usage().find("--max-sessions"), std::string::npos);
+  expect_usage_error({"status", "--bogus"}, "status: unknown option '--bogus'");
+  expect_usage_error({"status", "stray"}, "status: unexpected argument 'stray'");
+  expect_usage_error({"status", "--tun"}, "status: option '--tun' needs a value");
+  EXPECT_EQ(parse_gateway_command({"status", "--tun=gw2"}).config.tun, "gw2");
+  // --help is written from the option table: every setting is listed.
+  for (const char* option : {"--max-sessions N", "--udp-initial-timeout S", "--allow PREFIX", "--config FILE"})
+    EXPECT_NE(gateway_usage().find(option), std::string::npos) << option;
 }
 
 }  // namespace
