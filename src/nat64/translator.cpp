@@ -70,11 +70,6 @@ Verdict Translator::drop(Counter c) {
   return {Fate::kDrop, c};
 }
 
-Verdict Translator::forward(Counter c) {
-  counters_.add(c);
-  return {Fate::kForward, c};
-}
-
 void Translator::on_timer() {
   TimePoint now = clock_();
   counters_.add(Counter::sessions_expired, table_.expire(now));
@@ -421,8 +416,7 @@ Verdict Translator::udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std
     std::uint64_t added = sum_bytes(src6) + sum_bytes(dst6) + b.v6_port;
     store16(udp + 6, udp_wire_checksum(adjust(checksum, removed, added)));
   }
-  if (by_extension) counters_.add(Counter::extension_delivered);
-  return forward(Counter::translated_4to6);
+  return forward(by_extension ? Counter::extension_delivered : Counter::translated_4to6);
 }
 
 bool Translator::route_allowed(const net::IpAddress& v6) const {
@@ -454,7 +448,7 @@ Verdict Translator::try_extension(const V4& ip, std::span<const std::uint8_t> ud
   count_created(r, CreatedBy::kExtension);
   session = r.session;
   if (r.binding_created && extension_hook_) extension_hook_(*r.session->binding, *r.session);
-  return {Fate::kForward, Counter::translated_4to6};
+  return forward(Counter::extension_delivered);
 }
 
 Verdict Translator::echo_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
