@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "util/bytes.hpp"
 #include "util/log.hpp"
 
 namespace gn::netlink {
@@ -150,8 +151,8 @@ Message build_source_port_batch(const SourcePortRule& rule) {
   add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2));  // udp dport
   add(r.get(), cmp(NFT_CMP_EQ, &dport, 2));
   // GENEVE VNI: UDP header (8) + 4 bytes into the GENEVE header, 3 bytes.
-  const std::uint8_t vni[3] = {static_cast<std::uint8_t>(rule.vni >> 16), static_cast<std::uint8_t>(rule.vni >> 8),
-                               static_cast<std::uint8_t>(rule.vni)};
+  std::uint8_t vni[3];
+  store24(vni, rule.vni);
   add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 12, 3));
   add(r.get(), cmp(NFT_CMP_EQ, vni, 3));
   const std::uint16_t zero = 0;

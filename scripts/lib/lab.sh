@@ -139,7 +139,7 @@ import json, sys
 s = json.loads(sys.argv[1]); ep, by = sys.argv[2], sys.argv[3]
 b = [x for x in s["bindings"] if x["ipv6"] == "[%s]:6081" % ep]
 assert len(b) == 1 and b[0]["pool_port"] == 6081 and by in ("any", b[0]["created_by"]), s["bindings"]
-c = s["counters"]
+c = s["fates"]
 assert c["binding_conflict"] == 0 and c["fragment"] == 0 and c["bad_checksum"] == 0, c
 print("   ", sys.argv[4], b[0]["ipv6"], "<-> pool", b[0]["pool_port"], "created by", b[0]["created_by"],
       [x["remote"] + " " + x["state"] for x in b[0]["sessions"]])

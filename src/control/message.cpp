@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "net/protocol.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -47,8 +48,8 @@ std::array<std::uint8_t, kMacLen> compute_mac(std::uint32_t vni, std::span<const
   ensure_sodium();
   crypto_auth_hmacsha512256_state st;
   crypto_auth_hmacsha512256_init(&st, key.data(), key.size());
-  const std::uint8_t vni_bytes[4] = {static_cast<std::uint8_t>(vni >> 16), static_cast<std::uint8_t>(vni >> 8),
-                                     static_cast<std::uint8_t>(vni), 0};
+  std::uint8_t vni_bytes[4] = {};  // the VNI as the GENEVE header carries it, with its reserved octet
+  store24(vni_bytes, vni);
   crypto_auth_hmacsha512256_update(&st, vni_bytes, sizeof vni_bytes);
   crypto_auth_hmacsha512256_update(&st, signed_part.data(), signed_part.size());
   std::array<std::uint8_t, kMacLen> mac;
@@ -104,7 +105,7 @@ std::vector<std::uint8_t> build_frame(const Message& m, std::uint32_t vni, std::
     store16(b + 68, obs.port);
   }
   if (key) {
-    auto mac = compute_mac(vni, {f.data() + geneve::kEthernetHeaderLen, 8 + fields}, *key);
+    auto mac = compute_mac(vni, {f.data() + net::kEthernetHeaderLen, 8 + fields}, *key);
     std::copy(mac.begin(), mac.end(), b + fields);
   }
   return f;
@@ -136,7 +137,7 @@ std::optional<Received> parse_frame(std::span<const std::uint8_t> frame) {
   m.sent_on = static_cast<PathKind>(b[48]);
   m.in_use = static_cast<PathKind>(b[49]);
   if (m.type == MessageType::kReply) m.observed = net::Endpoint{get_address(b + 52), load16(b + 68)};
-  r.signed_part = frame.subspan(geneve::kEthernetHeaderLen, 8 + fields);
+  r.signed_part = frame.subspan(net::kEthernetHeaderLen, 8 + fields);
   if (r.has_mac) r.mac = body.subspan(fields, kMacLen);
   return r;
 }

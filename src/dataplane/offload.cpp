@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "net/checksum.hpp"
+#include "net/protocol.hpp"
 #include "util/bytes.hpp"
 
 namespace gn::dataplane::offload {
@@ -13,11 +14,15 @@ namespace cs = gn::checksum;
 
 namespace {
 
-constexpr std::size_t kEth = 14;
-constexpr std::uint16_t kEtherIpv4 = 0x0800;
-constexpr std::uint16_t kEtherIpv6 = 0x86dd;
-constexpr std::uint8_t kProtoTcp = 6;
-constexpr std::uint8_t kProtoUdp = 17;
+using net::kEthernetHeaderLen;
+using net::kEtherTypeIpv4;
+using net::kEtherTypeIpv6;
+using net::kIpv4HeaderLen;
+using net::kIpv6HeaderLen;
+using net::kProtoTcp;
+using net::kProtoUdp;
+using net::kTcpHeaderLen;
+using net::kUdpHeaderLen;
 constexpr std::uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08, kTcpAck = 0x10, kTcpUrg = 0x20,
                        kTcpEce = 0x40, kTcpCwr = 0x80;
 
@@ -35,49 +40,49 @@ struct Layout {
 // or UDP. `length_fields` checks the IP length against the frame; a TSO
 // super-frame's length fields are not relied on.
 std::optional<Layout> parse_layout(std::span<const std::uint8_t> f, bool length_fields) {
-  if (f.size() < kEth) return std::nullopt;
+  if (f.size() < kEthernetHeaderLen) return std::nullopt;
   Layout l;
   std::uint16_t ether = load16(f.data() + 12);
-  const std::uint8_t* ip = f.data() + kEth;
+  const std::uint8_t* ip = f.data() + kEthernetHeaderLen;
   std::size_t ip_len = 0;
-  if (ether == kEtherIpv4) {
-    if (f.size() < kEth + 20 || (ip[0] >> 4) != 4) return std::nullopt;
+  if (ether == kEtherTypeIpv4) {
+    if (f.size() < kEthernetHeaderLen + kIpv4HeaderLen || (ip[0] >> 4) != 4) return std::nullopt;
     std::size_t ihl = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
-    if (ihl < 20 || f.size() < kEth + ihl) return std::nullopt;
+    if (ihl < kIpv4HeaderLen || f.size() < kEthernetHeaderLen + ihl) return std::nullopt;
     if ((load16(ip + 6) & 0x3fff) != 0) return std::nullopt;  // MF or an offset: a fragment
     l.proto = ip[9];
-    l.l4 = kEth + ihl;
+    l.l4 = kEthernetHeaderLen + ihl;
     ip_len = load16(ip + 2);
-  } else if (ether == kEtherIpv6) {
-    if (f.size() < kEth + 40 || (ip[0] >> 4) != 6) return std::nullopt;
+  } else if (ether == kEtherTypeIpv6) {
+    if (f.size() < kEthernetHeaderLen + kIpv6HeaderLen || (ip[0] >> 4) != 6) return std::nullopt;
     l.v6 = true;
     l.proto = ip[6];
-    l.l4 = kEth + 40;
-    ip_len = 40 + static_cast<std::size_t>(load16(ip + 4));
+    l.l4 = kEthernetHeaderLen + kIpv6HeaderLen;
+    ip_len = kIpv6HeaderLen + static_cast<std::size_t>(load16(ip + 4));
   } else {
     return std::nullopt;
   }
   if (l.proto == kProtoTcp) {
-    if (f.size() < l.l4 + 20) return std::nullopt;
+    if (f.size() < l.l4 + kTcpHeaderLen) return std::nullopt;
     std::size_t thl = static_cast<std::size_t>(f[l.l4 + 12] >> 4) * 4;
-    if (thl < 20 || f.size() < l.l4 + thl) return std::nullopt;
+    if (thl < kTcpHeaderLen || f.size() < l.l4 + thl) return std::nullopt;
     l.hlen = l.l4 + thl;
   } else if (l.proto == kProtoUdp) {
-    if (f.size() < l.l4 + 8) return std::nullopt;
-    l.hlen = l.l4 + 8;
+    if (f.size() < l.l4 + kUdpHeaderLen) return std::nullopt;
+    l.hlen = l.l4 + kUdpHeaderLen;
   } else {
     return std::nullopt;
   }
   l.ip_end = f.size();
   if (length_fields) {
-    if (kEth + ip_len > f.size() || kEth + ip_len < l.hlen) return std::nullopt;
-    l.ip_end = kEth + ip_len;
+    if (kEthernetHeaderLen + ip_len > f.size() || kEthernetHeaderLen + ip_len < l.hlen) return std::nullopt;
+    l.ip_end = kEthernetHeaderLen + ip_len;
   }
   return l;
 }
 
 std::uint64_t pseudo(std::span<const std::uint8_t> f, const Layout& l, std::size_t l4_len) {
-  const std::uint8_t* ip = f.data() + kEth;
+  const std::uint8_t* ip = f.data() + kEthernetHeaderLen;
   if (l.v6) {
     std::array<std::uint8_t, 16> s, d;
     std::memcpy(s.data(), ip + 8, 16);
@@ -168,10 +173,10 @@ SegmentError segment(const VnetHeader& vh, std::span<const std::uint8_t> f, std:
   const std::size_t need = seg_full * (count - 1) + prefix + l.hlen + last_payload;
   if (need > out.size()) return SegmentError::kNoRoom;
 
-  const std::uint8_t* ip_in = f.data() + kEth;
+  const std::uint8_t* ip_in = f.data() + kEthernetHeaderLen;
   const std::uint16_t id0 = l.v6 ? 0 : load16(ip_in + 4);
   const std::uint32_t seq0 = tcp ? load32(f.data() + l.l4 + 4) : 0;
-  const std::size_t ihl = l.l4 - kEth;
+  const std::size_t ihl = l.l4 - kEthernetHeaderLen;
   std::uint8_t* dst = out.data();
   for (std::size_t i = 0; i < count; ++i) {
     const bool last = i + 1 == count;
@@ -179,7 +184,7 @@ SegmentError segment(const VnetHeader& vh, std::span<const std::uint8_t> f, std:
     std::uint8_t* s = dst + prefix;
     std::memcpy(s, f.data(), l.hlen);
     std::memcpy(s + l.hlen, f.data() + l.hlen + i * mss, seg_payload);
-    std::uint8_t* ip = s + kEth;
+    std::uint8_t* ip = s + kEthernetHeaderLen;
     const std::size_t l4_len = l.hlen - l.l4 + seg_payload;
     if (l.v6) {
       store16(ip + 4, static_cast<std::uint16_t>(l4_len));
@@ -226,9 +231,10 @@ bool make_partial(std::span<std::uint8_t> f, VnetHeader& vh, std::size_t max_pac
   vh.hdr_len = static_cast<std::uint16_t>(lay->hlen);
   vh.csum_start = static_cast<std::uint16_t>(lay->l4);
   vh.csum_offset = static_cast<std::uint16_t>(field);
-  if (lay->proto == kProtoTcp && lay->ip_end - kEth > max_packet && max_packet > lay->hlen - kEth) {
+  if (lay->proto == kProtoTcp && lay->ip_end - kEthernetHeaderLen > max_packet &&
+      max_packet > lay->hlen - kEthernetHeaderLen) {
     vh.gso_type = lay->v6 ? kGsoTcpV6 : kGsoTcpV4;
-    vh.gso_size = static_cast<std::uint16_t>(max_packet - (lay->hlen - kEth));
+    vh.gso_size = static_cast<std::uint16_t>(max_packet - (lay->hlen - kEthernetHeaderLen));
   }
   return true;
 }
@@ -236,11 +242,13 @@ bool make_partial(std::span<std::uint8_t> f, VnetHeader& vh, std::size_t max_pac
 // --- TCP coalescing -----------------------------------------------------------
 
 bool TcpCoalescer::start(std::span<const std::uint8_t> f, std::size_t max_packet) {
-  if (buf_.size() < kVnetHeaderLen + kMaxFrame || f.size() > kMaxFrame || f.size() - kEth > max_packet) return false;
+  if (buf_.size() < kVnetHeaderLen + kMaxFrame || f.size() > kMaxFrame || f.size() - kEthernetHeaderLen > max_packet)
+    return false;
   auto lay = parse_layout(f, true);
   if (!lay || lay->proto != kProtoTcp || lay->ip_end != f.size()) return false;  // padded: a tiny frame
-  const std::uint8_t* ip = f.data() + kEth;
-  if (!lay->v6 && (lay->l4 != kEth + 20 || !(load16(ip + 6) & 0x4000))) return false;  // options, or no DF
+  const std::uint8_t* ip = f.data() + kEthernetHeaderLen;
+  if (!lay->v6 && (lay->l4 != kEthernetHeaderLen + kIpv4HeaderLen || !(load16(ip + 6) & 0x4000)))
+    return false;  // options, or no DF
   const std::uint8_t flags = f[lay->l4 + 13];
   if (!(flags & kTcpAck) || (flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpUrg | kTcpCwr | kTcpEce))) return false;
   const std::size_t payload = f.size() - lay->hlen;
@@ -262,22 +270,23 @@ bool TcpCoalescer::add(std::span<const std::uint8_t> f, std::size_t max_packet) 
   if (segments_ == 0) return start(f, max_packet);
   if (closed_ || f.size() <= hdr_len_) return false;
   const std::uint8_t* have = buf_.data() + kVnetHeaderLen;
-  const std::uint8_t* ip = f.data() + kEth;
-  const std::uint8_t* hip = have + kEth;
+  const std::uint8_t* ip = f.data() + kEthernetHeaderLen;
+  const std::uint8_t* hip = have + kEthernetHeaderLen;
   const std::size_t payload = f.size() - hdr_len_;
   if (payload > gso_size_ || len_ + payload > kMaxFrame) return false;
-  if (std::memcmp(f.data(), have, kEth) != 0) return false;
+  if (std::memcmp(f.data(), have, kEthernetHeaderLen) != 0) return false;
   if (v6_) {
-    if (load16(f.data() + 12) != 0x86dd || std::memcmp(ip, hip, 4) != 0 || std::memcmp(ip + 6, hip + 6, 34) != 0)
+    if (load16(f.data() + 12) != kEtherTypeIpv6 || std::memcmp(ip, hip, 4) != 0 ||
+        std::memcmp(ip + 6, hip + 6, 34) != 0)
       return false;
-    if (40 + std::size_t{load16(ip + 4)} != f.size() - kEth) return false;
-    if (len_ - kEth - 40 + payload > 65535) return false;
+    if (kIpv6HeaderLen + std::size_t{load16(ip + 4)} != f.size() - kEthernetHeaderLen) return false;
+    if (len_ - kEthernetHeaderLen - kIpv6HeaderLen + payload > 65535) return false;
   } else {
-    if (load16(f.data() + 12) != 0x0800 || std::memcmp(ip, hip, 2) != 0 || std::memcmp(ip + 6, hip + 6, 4) != 0 ||
-        std::memcmp(ip + 12, hip + 12, 8) != 0)
+    if (load16(f.data() + 12) != kEtherTypeIpv4 || std::memcmp(ip, hip, 2) != 0 ||
+        std::memcmp(ip + 6, hip + 6, 4) != 0 || std::memcmp(ip + 12, hip + 12, 8) != 0)
       return false;
-    if (load16(ip + 2) != f.size() - kEth || load16(ip + 4) != next_id_) return false;
-    if (len_ - kEth + payload > 65535) return false;
+    if (load16(ip + 2) != f.size() - kEthernetHeaderLen || load16(ip + 4) != next_id_) return false;
+    if (len_ - kEthernetHeaderLen + payload > 65535) return false;
   }
   const std::uint8_t* t = f.data() + l4_;
   const std::uint8_t* ht = have + l4_;
@@ -304,13 +313,13 @@ std::span<const std::uint8_t> TcpCoalescer::flush() {
   if (segments_ == 1) {
     make_partial({f, len_}, vh);
   } else {
-    std::uint8_t* ip = f + kEth;
+    std::uint8_t* ip = f + kEthernetHeaderLen;
     Layout l{v6_, kProtoTcp, l4_, hdr_len_, len_};
     if (v6_) {
-      store16(ip + 4, static_cast<std::uint16_t>(len_ - kEth - 40));
+      store16(ip + 4, static_cast<std::uint16_t>(len_ - kEthernetHeaderLen - kIpv6HeaderLen));
     } else {
-      store16(ip + 2, static_cast<std::uint16_t>(len_ - kEth));
-      set_ipv4_checksum(ip, 20);
+      store16(ip + 2, static_cast<std::uint16_t>(len_ - kEthernetHeaderLen));
+      set_ipv4_checksum(ip, kIpv4HeaderLen);
     }
     // CHECKSUM_PARTIAL convention: the field holds the pseudo-header sum and
     // whoever needs the checksum (the kernel, only if it forwards) completes it.

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 
+#include "geneve/control.hpp"
 #include "util/fd.hpp"
 
 namespace gn::dataplane {
@@ -19,7 +20,7 @@ class PacketSocket {
  public:
   // Binds to `ifindex` for `ethertype` (default: the control EtherType).
   // Non-blocking; close-on-exec.
-  PacketSocket(int ifindex, const std::string& ifname, std::uint16_t ethertype = 0x88b5);
+  PacketSocket(int ifindex, const std::string& ifname, std::uint16_t ethertype = geneve::kControlEtherType);
 
   int fd() const { return fd_.get(); }
 

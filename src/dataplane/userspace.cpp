@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "geneve/control.hpp"
+#include "net/protocol.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -480,7 +481,7 @@ void UserspaceDataplane::deliver(Tunnel* t, std::span<std::uint8_t> datagram, co
       return;
     }
   }
-  if (pkt.payload.size() < geneve::kEthernetHeaderLen) {
+  if (pkt.payload.size() < net::kEthernetHeaderLen) {
     counters.drop(Drop::kRuntFrame);
     return;
   }

@@ -32,7 +32,7 @@ std::optional<Nat64Route> decode_route(std::span<const std::uint8_t> data) {
   if (data.size() < kRouteDataLen) return std::nullopt;
   Nat64Route r;
   std::copy_n(data.begin(), 16, r.address.begin());
-  r.port = static_cast<std::uint16_t>((data[16] << 8) | data[17]);
+  r.port = load16(data.data() + 16);
   return r;
 }
 
@@ -44,8 +44,8 @@ ParseError parse(std::span<const std::uint8_t> d, const OptionId& route_id, Pack
   std::size_t opt_len = static_cast<std::size_t>(d[0] & 0x3f) * 4;
   out.oam = (d[1] & 0x80) != 0;
   out.critical_flag = (d[1] & 0x40) != 0;
-  out.protocol = static_cast<std::uint16_t>((d[2] << 8) | d[3]);
-  out.vni = (static_cast<std::uint32_t>(d[4]) << 16) | (static_cast<std::uint32_t>(d[5]) << 8) | d[6];
+  out.protocol = load16(d.data() + 2);
+  out.vni = load24(d.data() + 4);
   if (d.size() - kBaseHeaderLen < opt_len) return ParseError::kOptionsTruncated;
   out.options = d.subspan(kBaseHeaderLen, opt_len);
   out.payload = d.subspan(kBaseHeaderLen + opt_len);
@@ -72,11 +72,8 @@ ParseError parse(std::span<const std::uint8_t> d, const OptionId& route_id, Pack
 
 HeaderBuilder::HeaderBuilder(std::uint32_t vni, std::uint16_t protocol) {
   if (vni > kMaxVni) throw std::out_of_range("GENEVE VNI exceeds 24 bits");
-  buf_[2] = static_cast<std::uint8_t>(protocol >> 8);
-  buf_[3] = static_cast<std::uint8_t>(protocol);
-  buf_[4] = static_cast<std::uint8_t>(vni >> 16);
-  buf_[5] = static_cast<std::uint8_t>(vni >> 8);
-  buf_[6] = static_cast<std::uint8_t>(vni);
+  store16(buf_.data() + 2, protocol);
+  store24(buf_.data() + 4, vni);
 }
 
 HeaderBuilder& HeaderBuilder::oam(bool on) {
@@ -91,8 +88,7 @@ HeaderBuilder& HeaderBuilder::add_option(std::uint16_t option_class, std::uint8_
   std::size_t total = kOptionHeaderLen + words * 4;
   if (len_ + total > kMaxHeaderLen) throw std::length_error("GENEVE options longer than 252 bytes");
   std::uint8_t* o = buf_.data() + len_;
-  o[0] = static_cast<std::uint8_t>(option_class >> 8);
-  o[1] = static_cast<std::uint8_t>(option_class);
+  store16(o, option_class);
   o[2] = type;
   o[3] = static_cast<std::uint8_t>(words);
   std::copy(data.begin(), data.end(), o + kOptionHeaderLen);
@@ -106,8 +102,7 @@ HeaderBuilder& HeaderBuilder::add_option(std::uint16_t option_class, std::uint8_
 HeaderBuilder& HeaderBuilder::add_route(const OptionId& id, const Nat64Route& route) {
   std::array<std::uint8_t, 18> data;
   std::copy(route.address.begin(), route.address.end(), data.begin());
-  data[16] = static_cast<std::uint8_t>(route.port >> 8);
-  data[17] = static_cast<std::uint8_t>(route.port);
+  store16(data.data() + 16, route.port);
   return add_option(id.option_class, id.type, data);
 }
 

@@ -10,6 +10,8 @@
 #include <span>
 #include <string_view>
 
+#include "util/bytes.hpp"
+
 namespace gn::geneve {
 
 inline constexpr std::uint16_t kDefaultPort = 6081;
@@ -97,8 +99,7 @@ ParseError for_each_option(std::span<const std::uint8_t> options, Fn&& fn) {
     const std::uint8_t* o = options.data() + off;
     std::size_t data_len = static_cast<std::size_t>(o[3] & 0x1f) * 4;
     if (options.size() - off - kOptionHeaderLen < data_len) return ParseError::kOptionOverrun;
-    OptionView view{static_cast<std::uint16_t>((o[0] << 8) | o[1]), o[2],
-                    options.subspan(off + kOptionHeaderLen, data_len)};
+    OptionView view{load16(o), o[2], options.subspan(off + kOptionHeaderLen, data_len)};
     fn(view);
     off += kOptionHeaderLen + data_len;
   }

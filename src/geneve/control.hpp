@@ -12,6 +12,8 @@
 #include <optional>
 #include <span>
 
+#include "net/protocol.hpp"
+
 namespace gn::geneve {
 
 inline constexpr std::uint16_t kControlEtherType = 0x88b5;
@@ -20,9 +22,8 @@ inline constexpr std::uint16_t kControlEtherType = 0x88b5;
 inline constexpr std::array<std::uint8_t, 6> kControlMac = {0x03, 0x47, 0x4e, 0x36, 0x34, 0x00};
 inline constexpr std::array<std::uint8_t, 4> kControlMagic = {'G', 'N', '6', '4'};
 inline constexpr std::uint8_t kControlVersion = 1;
-inline constexpr std::size_t kEthernetHeaderLen = 14;
 // Ethernet header + magic(4) + version(1) + type(1) + body length(2).
-inline constexpr std::size_t kControlHeaderLen = kEthernetHeaderLen + 8;
+inline constexpr std::size_t kControlHeaderLen = net::kEthernetHeaderLen + 8;
 
 struct ControlFrame {
   std::uint8_t version = 0;

@@ -19,4 +19,10 @@ constexpr std::array<std::string_view, kCounterCount> kHelp = {
 std::string_view counter_name(Counter c) { return kNames.at(static_cast<std::size_t>(c)); }
 std::string_view counter_help(Counter c) { return kHelp.at(static_cast<std::size_t>(c)); }
 
+std::uint64_t Counters::packets() const {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < kFateCount; ++i) n += values_[i];
+  return n;
+}
+
 }  // namespace gn::nat64

@@ -83,15 +83,17 @@ void Gateway::on_tun_readable() {
   for (int i = 0; i < kPacketsPerWakeup; ++i) {
     std::size_t n = tun_->read_frame(in_buf_);
     if (n == 0) return;
-    Verdict v = translator_.process(std::span<const std::uint8_t>(in_buf_.data(), n), out_buf_);
-    if (v.fate != Fate::kForward) {
+    int write_errno = 0;
+    Verdict v = translator_.handle(std::span<const std::uint8_t>(in_buf_.data(), n), out_buf_,
+                                   [&](std::span<const std::uint8_t> p) {
+                                     if (tun_->write_frame(p)) return true;
+                                     write_errno = errno;
+                                     return false;
+                                   });
+    if (v.counter == Counter::tun_write_failed)
+      log::debug("{}: writing a {}-byte packet failed: {}", tun_->name(), out_buf_.size(), std::strerror(write_errno));
+    else if (v.fate == Fate::kDrop)
       log::debug("{}: dropped a {}-byte packet: {}", tun_->name(), n, counter_name(v.counter));
-      continue;
-    }
-    if (!tun_->write_frame(out_buf_)) {
-      translator_.counters().add(Counter::tun_write_failed);
-      log::debug("{}: writing a {}-byte packet failed: {}", tun_->name(), out_buf_.size(), std::strerror(errno));
-    }
   }
 }
 

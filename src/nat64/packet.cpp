@@ -54,15 +54,16 @@ ParseStatus parse_ipv6(std::span<const std::uint8_t> in, Completeness mode, Ipv6
   std::uint8_t next = in[6];
   std::size_t off = kIpv6HeaderLen;
   for (;;) {
-    if (next == 44) {  // Fragment header
+    if (next == net::kProtoFragment) {
       h.fragment = true;
       break;
     }
-    if (next != 0 && next != 43 && next != 60) break;  // upper layer (or unknown)
+    if (next != net::kProtoHopByHop && next != net::kProtoRouting && next != net::kProtoDestOptions)
+      break;  // upper layer (or unknown)
     if (end - off < 8) return ParseStatus::kMalformed;
     std::size_t ext_len = (static_cast<std::size_t>(in[off + 1]) + 1) * 8;
     if (end - off < ext_len) return ParseStatus::kMalformed;
-    if (next == 43 && in[off + 3] != 0) h.routing = true;  // segments left
+    if (next == net::kProtoRouting && in[off + 3] != 0) h.routing = true;  // segments left
     next = in[off];
     off += ext_len;
   }

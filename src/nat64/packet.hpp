@@ -5,18 +5,21 @@
 #include <cstdint>
 #include <span>
 
+#include "net/protocol.hpp"
+
 namespace gn::nat64 {
 
 using Bytes4 = std::array<std::uint8_t, 4>;
 using Bytes16 = std::array<std::uint8_t, 16>;
 
-inline constexpr std::uint8_t kProtoIcmp = 1;
-inline constexpr std::uint8_t kProtoUdp = 17;
-inline constexpr std::uint8_t kProtoIcmp6 = 58;
-inline constexpr std::size_t kIpv4HeaderLen = 20;
-inline constexpr std::size_t kIpv6HeaderLen = 40;
-inline constexpr std::size_t kUdpHeaderLen = 8;
-inline constexpr std::size_t kIcmpHeaderLen = 8;
+// The translator's vocabulary, defined once in net/protocol.hpp.
+using net::kIcmpHeaderLen;
+using net::kIpv4HeaderLen;
+using net::kIpv6HeaderLen;
+using net::kProtoIcmp;
+using net::kProtoIcmp6;
+using net::kProtoUdp;
+using net::kUdpHeaderLen;
 
 enum class ParseStatus { kOk, kMalformed, kBadChecksum };
 

@@ -1,5 +1,6 @@
 #include "nat64/state.hpp"
 
+#include "util/bytes.hpp"
 #include "util/hash.hpp"
 
 namespace gn::nat64 {
@@ -20,14 +21,13 @@ const char* to_string(Proto p) { return p == Proto::kUdp ? "udp" : "icmp"; }
 const char* to_string(CreatedBy c) { return c == CreatedBy::kOutbound ? "outbound" : "extension"; }
 
 net::IpAddress Session::remote_address() const {
-  return net::IpAddress::v4({static_cast<std::uint8_t>(remote_v4 >> 24), static_cast<std::uint8_t>(remote_v4 >> 16),
-                             static_cast<std::uint8_t>(remote_v4 >> 8), static_cast<std::uint8_t>(remote_v4)});
+  std::array<std::uint8_t, 4> b;
+  store32(b.data(), remote_v4);
+  return net::IpAddress::v4(b);
 }
 
 std::size_t StateTable::Hasher::operator()(const V6Key& k) const {
-  std::uint64_t hi = 0, lo = 0;
-  for (int i = 0; i < 8; ++i) hi = (hi << 8) | k.address[static_cast<std::size_t>(i)];
-  for (int i = 8; i < 16; ++i) lo = (lo << 8) | k.address[static_cast<std::size_t>(i)];
+  std::uint64_t hi = load64(k.address.data()), lo = load64(k.address.data() + 8);
   return mix(mix(hi ^ seed) ^ lo ^ (static_cast<std::uint64_t>(k.port) << 8) ^ static_cast<std::uint64_t>(k.proto));
 }
 std::size_t StateTable::Hasher::operator()(const PoolKey& k) const {

@@ -15,6 +15,16 @@ std::string v6_endpoint(const Binding& b) {
   return "[" + b.v6_address.to_string() + "]:" + std::to_string(b.v6_port);
 }
 
+void render_non_zero(const nlohmann::json& counters, std::string& out) {
+  bool any = false;
+  for (const auto& [name, value] : counters.items()) {
+    if (value.get<std::uint64_t>() == 0) continue;
+    out += fmt::format("  {:<28} {}\n", name, value.get<std::uint64_t>());
+    any = true;
+  }
+  if (!any) out += "  (all zero)\n";
+}
+
 }  // namespace
 
 nlohmann::json status_document(const Translator& t, const StatusInfo& info, std::size_t max_listed) {
@@ -50,10 +60,13 @@ nlohmann::json status_document(const Translator& t, const StatusInfo& info, std:
         {"sessions", std::move(sessions)},
     });
   }
-  nlohmann::json counters = nlohmann::json::object();
+  // Fates and events apart: the fates add up to the packets read, events
+  // do not count packets.
+  nlohmann::json fates = nlohmann::json::object();
+  nlohmann::json events = nlohmann::json::object();
   for (std::size_t i = 0; i < kCounterCount; ++i) {
     auto id = static_cast<Counter>(i);
-    counters[std::string(counter_name(id))] = t.counters().get(id);
+    (is_fate(id) ? fates : events)[std::string(counter_name(id))] = t.counters().get(id);
   }
   return {
       {"tun", info.tun},
@@ -79,7 +92,9 @@ nlohmann::json status_document(const Translator& t, const StatusInfo& info, std:
       {"session_count", t.table().session_count()},
       {"sessions_listed", listed},
       {"bindings", std::move(bindings)},
-      {"counters", std::move(counters)},
+      {"packets_read", t.counters().packets()},
+      {"fates", std::move(fates)},
+      {"events", std::move(events)},
   };
 }
 
@@ -114,14 +129,10 @@ std::string render_status(const nlohmann::json& d) {
                          s.at("remote").get<std::string>(), s.at("state").get<std::string>(),
                          s.at("age_seconds").get<double>(), s.at("expires_in_seconds").get<double>());
   }
-  out += "counters (non-zero):\n";
-  bool any = false;
-  for (const auto& [name, value] : d.at("counters").items()) {
-    if (value.get<std::uint64_t>() == 0) continue;
-    out += fmt::format("  {:<28} {}\n", name, value.get<std::uint64_t>());
-    any = true;
-  }
-  if (!any) out += "  (all zero)\n";
+  out += fmt::format("packets read {}, by fate (non-zero):\n", d.at("packets_read").get<std::uint64_t>());
+  render_non_zero(d.at("fates"), out);
+  out += "events (non-zero):\n";
+  render_non_zero(d.at("events"), out);
   return out;
 }
 

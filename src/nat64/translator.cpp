@@ -70,11 +70,6 @@ Verdict Translator::drop(Counter c) {
   return {Fate::kDrop, c};
 }
 
-Verdict Translator::forward(Counter c) {
-  counters_.add(c);
-  return {Fate::kForward, c};
-}
-
 void Translator::on_timer() {
   TimePoint now = clock_();
   counters_.add(Counter::sessions_expired, table_.expire(now));
@@ -310,11 +305,10 @@ Verdict Translator::error_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
     }
   } else {
     // ICMPv6 checksums cover a pseudo-header, ICMPv4 ones do not.
-    std::uint64_t removed = pseudo_v6(inner.src, inner.dst, kProtoIcmp6, inner.upper_length) +
-                            static_cast<std::uint16_t>((it[0] << 8) | it[1]) + host_port;
+    std::uint64_t removed = pseudo_v6(inner.src, inner.dst, kProtoIcmp6, inner.upper_length) + load16(it) + host_port;
     it[0] = kIcmp4EchoReply;
     store16(it + 4, b->pool_port);
-    std::uint64_t added = static_cast<std::uint16_t>((it[0] << 8) | it[1]) + b->pool_port;
+    std::uint64_t added = load16(it) + b->pool_port;
     store16(it + 2, adjust(load16(it + 2), removed, added));
   }
   store16(m + 2, finish(sum_bytes({m, out.size() - kIpv4HeaderLen})));
@@ -422,8 +416,7 @@ Verdict Translator::udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std
     std::uint64_t added = sum_bytes(src6) + sum_bytes(dst6) + b.v6_port;
     store16(udp + 6, udp_wire_checksum(adjust(checksum, removed, added)));
   }
-  if (by_extension) counters_.add(Counter::extension_delivered);
-  return forward(Counter::translated_4to6);
+  return forward(by_extension ? Counter::extension_delivered : Counter::translated_4to6);
 }
 
 bool Translator::route_allowed(const net::IpAddress& v6) const {
@@ -455,7 +448,7 @@ Verdict Translator::try_extension(const V4& ip, std::span<const std::uint8_t> ud
   count_created(r, CreatedBy::kExtension);
   session = r.session;
   if (r.binding_created && extension_hook_) extension_hook_(*r.session->binding, *r.session);
-  return {Fate::kForward, Counter::translated_4to6};
+  return forward(Counter::extension_delivered);
 }
 
 Verdict Translator::echo_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
@@ -547,11 +540,10 @@ Verdict Translator::error_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
       store16(it + 6, udp_wire_checksum(adjust(c, removed, added)));
     }
   } else {
-    std::uint64_t removed = static_cast<std::uint16_t>((it[0] << 8) | it[1]) + pool_port;
+    std::uint64_t removed = load16(it) + pool_port;
     it[0] = kIcmp6EchoRequest;
     store16(it + 4, b.v6_port);
-    std::uint64_t added = static_cast<std::uint16_t>((it[0] << 8) | it[1]) + b.v6_port +
-                          pseudo_v6(host, remote6, kProtoIcmp6, upper_length);
+    std::uint64_t added = load16(it) + b.v6_port + pseudo_v6(host, remote6, kProtoIcmp6, upper_length);
     store16(it + 2, adjust(load16(it + 2), removed, added));
   }
   store16(m + 2, finish(pseudo_v6(outer_src, host, kProtoIcmp6, static_cast<std::uint32_t>(icmp_len)) +

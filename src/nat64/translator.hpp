@@ -37,9 +37,13 @@ enum class Fate : std::uint8_t {
   kDrop,
 };
 
+// From process(): a kDrop's counter is the packet's fate, already counted; a
+// kForward's is the fate it will have once written, counted by handle().
+// From handle(): the fate counted, kDrop with tun_write_failed if the write
+// was refused.
 struct Verdict {
   Fate fate;
-  Counter counter;  // already counted: why it was dropped, or what was sent
+  Counter counter;
 };
 
 class Translator {
@@ -50,9 +54,24 @@ class Translator {
 
   Translator(TranslatorConfig config, ClockFn clock);
 
-  // One packet read from the TUN device, IPv4 or IPv6. On kForward, `out`
-  // holds the translated packet or a reply the gateway originates (ICMP
-  // error, echo reply); either way it goes back into the TUN device.
+  // One packet read from the TUN device, IPv4 or IPv6, to its end: the
+  // verdict of process(), and on kForward `write(out)`, which returns
+  // whether the TUN device took the packet. Counts exactly one fate (the
+  // packet fates add up to the packets read) and returns it. The gateway
+  // calls this once per packet read; `write` is its only I/O.
+  template <typename WriteFn>
+  Verdict handle(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out, WriteFn&& write) {
+    Verdict v = process(packet, out);
+    if (v.fate == Fate::kDrop) return v;  // counted by process()
+    if (!write(std::span<const std::uint8_t>(out))) v = {Fate::kDrop, Counter::tun_write_failed};
+    counters_.add(v.counter);
+    return v;
+  }
+
+  // The decision alone, without the write. On kForward, `out` holds the
+  // translated packet or a reply the gateway originates (ICMP error, echo
+  // reply); either way it goes back into the TUN device, and the fate is
+  // not counted yet (handle() counts it). Drops are counted here.
   Verdict process(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out);
 
   // Expires sessions and forgets idle rate-limit buckets (call about once a
@@ -104,8 +123,9 @@ class Translator {
   void write_ipv4_header(std::uint8_t* p, std::uint8_t tos, std::size_t total_length, std::uint8_t ttl,
                          std::uint8_t proto, const Bytes4& src, const Bytes4& dst);
 
+  // drop() counts its fate; forward() leaves it to handle().
   Verdict drop(Counter c);
-  Verdict forward(Counter c);
+  static Verdict forward(Counter c) { return {Fate::kForward, c}; }
 
   TranslatorConfig config_;
   ClockFn clock_;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/hash.hpp"
 
@@ -237,9 +238,7 @@ std::string InterfaceAddress::to_string() const {
 }
 
 std::size_t AddressHasher::operator()(const IpAddress& a) const {
-  std::uint64_t hi = 0, lo = 0;
-  for (std::size_t i = 0; i < 8; ++i) hi = (hi << 8) | a.bytes()[i];
-  for (std::size_t i = 8; i < 16; ++i) lo = (lo << 8) | a.bytes()[i];
+  std::uint64_t hi = load64(a.bytes().data()), lo = load64(a.bytes().data() + 8);
   return mix64(mix64(hi ^ seed) ^ lo ^ static_cast<std::uint64_t>(a.family()));
 }
 

@@ -3,7 +3,7 @@
 namespace gn::net {
 
 std::uint32_t tunnel_overhead(std::size_t geneve_len) {
-  return kIpv6HeaderLen + kUdpHeaderLen + static_cast<std::uint32_t>(geneve_len) + kEthernetHeaderLen;
+  return static_cast<std::uint32_t>(kIpv6HeaderLen + kUdpHeaderLen + geneve_len + kEthernetHeaderLen);
 }
 
 std::uint32_t inner_mtu_for(std::uint32_t underlay_mtu, std::size_t geneve_len) {

@@ -4,13 +4,10 @@
 #include <cstdint>
 
 #include "net/address.hpp"
+#include "net/protocol.hpp"
 
 namespace gn::net {
 
-inline constexpr std::uint32_t kIpv6HeaderLen = 40;
-inline constexpr std::uint32_t kIpv4HeaderLen = 20;
-inline constexpr std::uint32_t kUdpHeaderLen = 8;
-inline constexpr std::uint32_t kEthernetHeaderLen = 14;
 // Smallest MTU an IPv6 link may have (RFC 8200), and so the smallest inner
 // MTU we allow: the inner traffic is IPv6.
 inline constexpr std::uint32_t kMinInnerMtu = 1280;

@@ -29,16 +29,16 @@ s = json.loads(sys.argv[1])
 b = s["bindings"]
 assert any(x["protocol"] == "icmp" and x["ipv6"].startswith("[2001:db8:a::1]") for x in b), b
 assert any(x["ipv6"] == "[2001:db8:a::1]:6081" and x["pool_port"] == 6081 and x["created_by"] == "outbound" for x in b), b
-c = s["counters"]
+c = s["fates"]
 assert c["translated_6to4"] >= 6 and c["translated_4to6"] >= 6, c
 assert c["bad_checksum"] == 0 and c["malformed"] == 0, c
 ' "$status"
 
 # Unsolicited IPv4 traffic to the pool: dropped (no_session), not delivered.
-before=$(gw_status ga | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["no_session"])')
+before=$(gw_status ga | python3 -c 'import json,sys; print(json.load(sys.stdin)["fates"]["no_session"])')
 echo probe | on inet socat -u - UDP4:198.51.100.7:9999,bind=$HOST4 || true
 check "unsolicited IPv4 UDP to the pool is dropped (no_session)" wait_until 3 bash -c \
-  "[ \$(ip netns exec $LAB-ga $BUILD_DIR/geneve-nat64-gateway status --json --tun nat64 --run-dir $LAB_STATE/run-ga | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"no_session\"])') -gt $before ]"
+  "[ \$(ip netns exec $LAB-ga $BUILD_DIR/geneve-nat64-gateway status --json --tun nat64 --run-dir $LAB_STATE/run-ga | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"fates\"][\"no_session\"])') -gt $before ]"
 check "inet pings the pool address (answered by the gateway)" on inet ping -q -c 2 -i 0.2 -W 2 198.51.100.7
 check "scripts/lab status shows both gateways" bash -c "lab() { BUILD_DIR=$BUILD_DIR $LAB_CMD \"\$@\"; }; lab symmetric status | grep -c 'NAT64 2001:db8:64:' | grep -qx 2"
 summary

@@ -140,7 +140,7 @@ assert all(p["rx_packets"] > 0 and p["tx_packets"] > 0 for p in d["peers"])
 ' "$LAB_TMP/status.json"
 gw_status gw | /usr/bin/python3 -c '
 import json, sys
-c = json.load(sys.stdin)["counters"]
+d = json.load(sys.stdin); c = {**d["fates"], **d["events"]}
 print("    gw: rate_limited %s, bindings created by extension etc: %s" % (c.get("rate_limited"),
       {k: v for k, v in c.items() if v and ("extension" in k or "session" in k or "binding" in k)}))' || true
 echo "    total wall time $((($(now_ms) - t0) / 1000)) s"

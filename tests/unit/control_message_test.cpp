@@ -3,6 +3,7 @@
 
 #include "control/message.hpp"
 #include "geneve/control.hpp"
+#include "net/protocol.hpp"
 #include "util/error.hpp"
 
 using namespace gn;
@@ -91,7 +92,7 @@ TEST(ControlMessage, MacVerifiesOnlyWithTheRightKeyAndVni) {
 TEST(ControlMessage, EveryCoveredByteChangesTheMac) {
   Key k = key_of(9);
   auto good = build_frame(probe(), 42, kMac, &k);
-  for (std::size_t i = geneve::kEthernetHeaderLen; i < geneve::kControlHeaderLen + kProbeBodyLen; ++i) {
+  for (std::size_t i = net::kEthernetHeaderLen; i < geneve::kControlHeaderLen + kProbeBodyLen; ++i) {
     auto f = good;
     f[i] ^= 0x40;
     auto r = parse_frame(f);

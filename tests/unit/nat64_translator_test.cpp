@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "geneve/codec.hpp"
+#include "nat64/status.hpp"
 #include "nat64/translator.hpp"
 
 namespace gn::nat64 {
@@ -186,7 +187,16 @@ class Nat64Test : public ::testing::Test {
     config = c;
     t = std::make_unique<Translator>(c, [this] { return now; });
   }
-  Verdict run(const Bytes& in) { return t->process(in, out); }
+  // Through handle(), as the gateway does; the "TUN device" takes the
+  // packet unless tun_refuses.
+  Verdict run(const Bytes& in) {
+    return t->handle(in, out, [this](std::span<const std::uint8_t> p) {
+      ++writes;
+      if (tun_refuses) return false;
+      written.assign(p.begin(), p.end());
+      return true;
+    });
+  }
   std::uint64_t count(Counter c) const { return t->counters().get(c); }
   // Runs a packet that must be dropped for `reason`, and checks it was counted.
   void expect_drop(const Bytes& in, Counter reason) {
@@ -220,6 +230,9 @@ class Nat64Test : public ::testing::Test {
   TranslatorConfig config = base_config();
   std::unique_ptr<Translator> t;
   Bytes out;
+  bool tun_refuses = false;
+  int writes = 0;
+  Bytes written;
 };
 
 // ---- header and checksum translation ------------------------------------------
@@ -592,6 +605,7 @@ TEST_F(Nat64Test, ExtensionDeliversToTheOptionEndpoint) {
   EXPECT_EQ(get16(out, 42), 6081u);
   EXPECT_EQ(tail(out, 48), payload);  // the UDP payload is never modified
   EXPECT_EQ(count(Counter::extension_delivered), 1u);
+  EXPECT_EQ(count(Counter::translated_4to6), 0u);  // one fate per packet
   EXPECT_EQ(count(Counter::bindings_created_extension), 1u);
   // The reply leaves from pool:6081.
   ASSERT_EQ(run(udp6(kHost, 6081, kRemote6, 40000, {'r'})).fate, Fate::kForward);
@@ -601,6 +615,7 @@ TEST_F(Nat64Test, ExtensionDeliversToTheOptionEndpoint) {
   // Further datagrams match the session: the option is not consulted.
   EXPECT_EQ(run(udp4(kRemote, 40000, kPool, 6081, {'n', 'o', 'o', 'p', 't'})).fate, Fate::kForward);
   EXPECT_EQ(count(Counter::extension_delivered), 1u);
+  EXPECT_EQ(count(Counter::translated_4to6), 1u);
 }
 
 TEST_F(Nat64Test, ExtensionRouteToAnotherPortOfTheHost) {
@@ -782,6 +797,93 @@ TEST_F(Nat64Test, GenevePortOnlyForAllowedEndpoints) {
   c.allow.clear();
   build(c);
   EXPECT_EQ(open(a6("2001:db8:2::1"), 6081, kRemote6, 6081), 6081u);
+}
+
+// ---- packet fates ---------------------------------------------------------------
+
+std::uint64_t sum_of_fates(const Counters& c) {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < kFateCount; ++i) n += c.get(static_cast<Counter>(i));
+  return n;
+}
+
+// Every packet read ends in exactly one fate, whatever happens to it, and
+// events (bindings and sessions created) are no packet's fate.
+TEST_F(Nat64Test, FatesAddUpToThePacketsRead) {
+  Bytes badsum = udp4(kRemote, 1, kPool, 2, {'a'});
+  badsum[10] ^= 0xff;
+  Bytes trunc = udp6(kHost, 1, kRemote6, 2, {'a', 'b'});
+  trunc.pop_back();
+  const std::vector<Bytes> mix = {
+      udp6(kHost, 5000, kRemote6, 7000, {'o', 'u', 't'}),                // translated_6to4, new state
+      udp4(kRemote, 7000, kPool, 5000, {'b', 'a', 'c', 'k'}),            // translated_4to6
+      udp4(kRemote, 40000, kPool, 6081, geneve(route_to(kHost, 6081))),  // extension_delivered
+      udp4(kRemote, 40000, kPool, 6081, {'a', 'g', 'a', 'i', 'n'}),      // translated_4to6 (session)
+      icmp6(kHost, kGateway6, 128, 0, 0x00010001, {'p'}),                // echo_answered
+      udp6(kHost, 5001, kRemote6, 7000, {'t'}, 1),                       // time_exceeded_sent
+      {},                                                                // malformed
+      {0x45, 0, 0},                                                      // malformed
+      trunc,                                                             // malformed
+      badsum,                                                            // bad_checksum
+      ipv6(kHost, kRemote6, 44, Bytes(16, 0)),                           // fragment
+      udp4(kRemote, 1, kPool, 9999, {'x'}),                              // no_session
+      udp6(kHost, 1, a6("2001:db8:65::1"), 2, {'a'}),                    // not_in_prefix
+      udp4(kRemote2, 40001, kPool, 6081, geneve(std::nullopt)),          // no_session (no option)
+  };
+  std::uint64_t read = 0;
+  // Twice: once written, once with the TUN device refusing every write.
+  for (bool refuse : {false, true}) {
+    tun_refuses = refuse;
+    for (const Bytes& p : mix) {
+      std::uint64_t before = sum_of_fates(t->counters());
+      int writes_before = writes;
+      Verdict v = run(p);
+      ++read;
+      EXPECT_EQ(sum_of_fates(t->counters()), before + 1) << "packet " << read << ": " << counter_name(v.counter);
+      EXPECT_TRUE(is_fate(v.counter)) << counter_name(v.counter);
+      // Refused writes, and only they, end as tun_write_failed.
+      bool wrote = writes != writes_before;
+      EXPECT_EQ(v.counter == Counter::tun_write_failed, wrote && refuse) << counter_name(v.counter);
+      EXPECT_EQ(v.fate == Fate::kForward, wrote && !refuse) << counter_name(v.counter);
+    }
+  }
+  EXPECT_EQ(sum_of_fates(t->counters()), read);
+  EXPECT_EQ(t->counters().packets(), read);
+  // What the first round forwarded, the second could not write.
+  EXPECT_EQ(count(Counter::translated_6to4), 1u);
+  EXPECT_EQ(count(Counter::extension_delivered), 1u);
+  EXPECT_EQ(count(Counter::translated_4to6), 2u);
+  EXPECT_EQ(count(Counter::echo_answered), 1u);
+  EXPECT_EQ(count(Counter::time_exceeded_sent), 1u);
+  EXPECT_EQ(count(Counter::tun_write_failed), 6u);
+  EXPECT_GT(count(Counter::sessions_created), 0u);  // events happened, and are not fates
+  EXPECT_FALSE(is_fate(Counter::sessions_created));
+}
+
+// The status document keeps the two kinds apart, and its fates add up.
+TEST_F(Nat64Test, StatusShowsFatesAndEventsApart) {
+  run(udp6(kHost, 5000, kRemote6, 7000, {'o'}));
+  run(udp4(kRemote, 1, kPool, 9999, {'x'}));
+  tun_refuses = true;
+  run(udp6(kHost, 5000, kRemote6, 7000, {'o'}));
+  nlohmann::json d = status_document(*t, StatusInfo{"nat64", 1, 2});
+  const auto& fates = d.at("fates");
+  const auto& events = d.at("events");
+  EXPECT_EQ(fates.size(), kFateCount);
+  EXPECT_EQ(fates.size() + events.size(), kCounterCount);
+  std::uint64_t sum = 0;
+  for (const auto& [name, value] : fates.items()) sum += value.get<std::uint64_t>();
+  EXPECT_EQ(sum, 3u);
+  EXPECT_EQ(d.at("packets_read").get<std::uint64_t>(), 3u);
+  EXPECT_EQ(fates.at("translated_6to4"), 1u);
+  EXPECT_EQ(fates.at("no_session"), 1u);
+  EXPECT_EQ(fates.at("tun_write_failed"), 1u);
+  EXPECT_EQ(events.at("sessions_created"), 1u);
+  EXPECT_FALSE(fates.contains("sessions_created"));
+  EXPECT_FALSE(events.contains("translated_6to4"));
+  std::string text = render_status(d);
+  EXPECT_NE(text.find("packets read 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("sessions_created"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -1,0 +1,33 @@
+#pragma once
+// Wire constants of the protocols the project parses and builds (Ethernet,
+// IPv4, IPv6, UDP, TCP, ICMP): the one place they are spelled. Constants of
+// our own framing live with it (geneve/codec.hpp, geneve/control.hpp).
+#include <cstddef>
+#include <cstdint>
+
+namespace gn::net {
+
+// Header lengths: Ethernet without VLAN tags; the IPv4 and TCP ones are the
+// minimum (no options).
+inline constexpr std::size_t kEthernetHeaderLen = 14;
+inline constexpr std::size_t kIpv4HeaderLen = 20;
+inline constexpr std::size_t kIpv6HeaderLen = 40;
+inline constexpr std::size_t kUdpHeaderLen = 8;
+inline constexpr std::size_t kTcpHeaderLen = 20;
+inline constexpr std::size_t kIcmpHeaderLen = 8;  // ICMPv4 and ICMPv6 alike
+
+// EtherTypes.
+inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
+
+// IP protocol numbers (IPv4 Protocol, IPv6 Next Header).
+inline constexpr std::uint8_t kProtoHopByHop = 0;
+inline constexpr std::uint8_t kProtoIcmp = 1;
+inline constexpr std::uint8_t kProtoTcp = 6;
+inline constexpr std::uint8_t kProtoUdp = 17;
+inline constexpr std::uint8_t kProtoRouting = 43;
+inline constexpr std::uint8_t kProtoFragment = 44;
+inline constexpr std::uint8_t kProtoIcmp6 = 58;
+inline constexpr std::uint8_t kProtoDestOptions = 60;
+
+}  // namespace gn::net
