@@ -30,12 +30,7 @@ peer_field() {  # peer_field NODE PYTHON-EXPR(p, s)
 }
 
 # --- 1. kernel (with option) <-> userspace ---------------------------------
-# Whole packets (-s 0): tshark verifies a UDP checksum only over the whole datagram.
-rm -f "$LAB_TMP/outer.pcap"
-ip netns exec "$LAB-a" tcpdump -i va -U -s 0 -w "$LAB_TMP/outer.pcap" udp >/dev/null 2>&1 &
-CAPTURE_PID=$!
-LAB_PIDS+=("$CAPTURE_PID")
-wait_until 20 test -s "$LAB_TMP/outer.pcap"
+capture_start a va "$LAB_TMP/outer.pcap"
 endpoint a "$LAB_TMP/a.log" $VNI $A6 $B6 $B6 --dataplane kernel --ifname gnv0 --address fd00:42::a/64
 PA=$LAST_PID
 endpoint b "$LAB_TMP/b.log" $VNI $B6 $A6 $A6 --dataplane userspace --ifname gnv0 --address fd00:42::b/64
