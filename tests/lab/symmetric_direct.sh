@@ -34,7 +34,7 @@ on b ethtool -K vb tx-udp-segmentation off >/dev/null
 on a tshark -i va -f "udp port 6081" -s 160 -w "$LAB_TMP/outer.pcap" -q >"$LAB_TMP/tshark.log" 2>&1 &
 TSHARK=$!
 LAB_PIDS+=("$TSHARK")
-wait_until 10 grep -q "Capture started" "$LAB_TMP/tshark.log"
+wait_until 60 grep -q "Capture started" "$LAB_TMP/tshark.log" || echo "    tshark has not started: $(tail -1 "$LAB_TMP/tshark.log")"
 
 check "inner ping A -> B" on a ping -q -c 3 -i 0.2 -W 2 fd00:42::b
 check "inner ping B -> A" on b ping -q -c 3 -i 0.2 -W 2 fd00:42::a

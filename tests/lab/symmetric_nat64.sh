@@ -49,7 +49,7 @@ lab symmetric restart gb
 on inet tshark -i to-ga -f "udp port 6081 or ip[6:2] & 0x3fff != 0" -s 200 -w "$LAB_TMP/outer.pcap" -q >"$LAB_TMP/tshark.log" 2>&1 &
 TSHARK=$!
 LAB_PIDS+=("$TSHARK")
-wait_until 10 grep -q "Capture started" "$LAB_TMP/tshark.log"
+wait_until 60 grep -q "Capture started" "$LAB_TMP/tshark.log" || echo "    tshark has not started: $(tail -1 "$LAB_TMP/tshark.log")"
 start_a
 on a ping -q -c 5 -i 0.2 -W 1 fd00:42::b >/dev/null 2>&1 || true
 start_b
