@@ -91,7 +91,7 @@ check "the next start removes what the killed one left" wait_until 20 grep -q "l
 grep "left by a process" "$LAB_TMP/b3.log" | sed 's/^/    /'
 # a still has the killed interface's MAC for fd00:42::b until neighbour
 # discovery notices: allow it that long.
-check "and runs: ping over the new interface" wait_until 15 on a ping -q -c 1 -W 1 fd00:42::b
+check "and runs: ping over the new interface" wait_until 60 on a ping -q -c 1 -W 1 fd00:42::b
 stop $PB
 check "nothing of ours left after SIGTERM" nothing_of_ours b
 # The second, duplicate address fails after the link, tc and nftables exist.
