@@ -7,7 +7,9 @@
 #   link NS1 IF1 NS2 IF2    veth pair between two namespaces
 #   on NAME CMD...          run CMD inside namespace NAME
 #   daemon NAME LOG CMD...  start CMD in namespace NAME in the background
-#   wait_until SECS CMD...  retry CMD every 0.1 s until it succeeds
+#   wait_until SECS CMD...  retry CMD every 0.1 s until it succeeds, for at
+#                           most SECS of wall time (the one wait of every
+#                           lab and VM test: wait on a condition, never sleep)
 #   check DESC CMD...       run CMD, count and print PASS/FAIL
 #   summary                 "N passed, N failed"; returns 1 on any failure
 
@@ -65,15 +67,17 @@ daemon() {
   LAST_PID=$!
 }
 
+# Wall time, not a count of tries: a slow CMD (a status call with many
+# peers, a ping with -W) would otherwise stretch the bound many times over.
+# CMD runs in this shell, so a function can record what it saw.
 wait_until() {
-  local secs="$1"
+  local end=$(($(now_ms) + $1 * 1000))
   shift
-  local tries=$((secs * 10))
-  while ((tries-- > 0)); do
+  while :; do
     "$@" >/dev/null 2>&1 && return 0
+    [ "$(now_ms)" -lt "$end" ] || return 1
     sleep 0.1
   done
-  return 1
 }
 
 check() {
@@ -101,6 +105,12 @@ summary() {
 #   lab TOPO-ARGS...        scripts/lab with BUILD_DIR set
 #   gw_status DAEMON        the gateway's `status --json`, run in its node
 #   now_ms                  wall clock in milliseconds
+#   replies_at_least LOG N  the log of a `ping -D` has N answered requests
+#   reply_after LOG MS      that log has a reply later than MS (now_ms clock)
+#   last_reply_ms LOG       the time of its last reply (ms)
+#   max_gap_ms LOG [END]    the longest time between two replies, or from the
+#                           last reply to END (ms) if given
+#   host_has_geneve NODE    the kernel can create a GENEVE device (in NODE)
 #   binding_is GW EP BY     a gateway holds [EP]:6081 <-> pool:6081, created by BY
 #   transfer_file FROM ADDR TO FILE   TCP transfer between namespaces, sha256 checked
 
@@ -129,6 +139,27 @@ gw_status() {
 }
 
 now_ms() { date +%s%3N; }
+
+replies_at_least() { [ "$(grep -c 'bytes from' "$1")" -ge "$2" ]; }
+
+reply_after() {
+  awk -F'[][]' -v t="$2" '/bytes from/ && $2 * 1000 > t { found = 1 } END { exit !found }' "$1"
+}
+
+last_reply_ms() { awk -F'[][]' '/bytes from/ { t = $2 * 1000 } END { printf "%.0f", t }' "$1"; }
+
+# With END, a ping that never recovers shows its outage as the gap (without
+# it, the gaps between the replies before an outage all look fine).
+max_gap_ms() {
+  awk -F'[][]' -v end="${2:-}" '
+    /bytes from/ { t = $2 * 1000; if (last && t - last > gap) gap = t - last; last = t }
+    END { if (end != "" && end - last > gap) gap = end - last; printf "%.0f\n", gap }' "$1"
+}
+
+host_has_geneve() {
+  on "$1" ip link add gnvprobe type geneve id 1 remote 2001:db8::1 2>/dev/null || return 1
+  on "$1" ip link del gnvprobe
+}
 
 # binding_is GW ENDPOINT CREATED_BY: the gateway holds [ENDPOINT]:6081 <->
 # pool:6081, created by CREATED_BY ("any": either way), and nothing

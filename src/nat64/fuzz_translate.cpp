@@ -1,48 +1,46 @@
-// libFuzzer entry point for the translator: the input is fed as a packet
-// read from the TUN device (the first byte's version nibble picks the IPv6
-// or IPv4 path) and, rewritten, through the other family too. State persists
-// across inputs, so sequences build bindings and sessions; the clock
-// advances a second per input so that expiry runs as well. Built only by the
-// fuzz configuration (clang, -fsanitize=fuzzer,address).
+// libFuzzer entry point for the translator. Each input is a whole run on a
+// fresh translator with its own clock, so a crash reproduces from its input
+// alone. The input is a sequence of packets, so that bindings and sessions
+// built by earlier packets meet later ones, and expiry runs between them:
+//
+//   repeat { advance: 1 byte (seconds, 0..255: past every NAT64 timeout)
+//            length: 2 bytes, big-endian; packet: that many bytes (or the rest) }
+//
+// Each packet is fed as read from the TUN device (the first byte's version
+// nibble picks the IPv6 or IPv4 path), whatever came out is fed back in, and
+// the packet again under the other version nibble. Built only by the fuzz
+// configuration (clang, -fsanitize=fuzzer,address).
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <span>
 #include <vector>
 
 #include "nat64/translator.hpp"
 
 namespace {
 
-gn::nat64::TimePoint g_now = gn::nat64::TimePoint{} + std::chrono::hours(1);
-
-gn::nat64::Translator& translator() {
-  static std::unique_ptr<gn::nat64::Translator> t = [] {
-    gn::nat64::TranslatorConfig c{
-        .prefix = gn::net::Nat64Prefix::parse("2001:db8:64::/96"),
-        .pool = *gn::net::IpAddress::parse("198.51.100.7"),
-        .geneve_port = 6081,
-        .option_id = {},
-        .allow = {gn::net::IpPrefix::parse("2001:db8::/32")},
-        .rate = 1000,
-        .burst = 1000,
-        .mtu = 1500,
-        .max_sessions = 4096,
-        .timeouts = {},
-    };
-    return std::make_unique<gn::nat64::Translator>(c, [] { return g_now; });
-  }();
-  return *t;
+gn::nat64::TranslatorConfig config() {
+  return {
+      .prefix = gn::net::Nat64Prefix::parse("2001:db8:64::/96"),
+      .pool = *gn::net::IpAddress::parse("198.51.100.7"),
+      .geneve_port = 6081,
+      .option_id = {},
+      .allow = {gn::net::IpPrefix::parse("2001:db8::/32")},
+      .rate = 1000,
+      .burst = 1000,
+      .mtu = 1500,
+      .max_sessions = 4096,
+      .timeouts = {},
+  };
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  auto& t = translator();
-  std::vector<std::uint8_t> in(data, data + size);
+void feed(gn::nat64::Translator& t, std::span<const std::uint8_t> packet) {
+  std::vector<std::uint8_t> in(packet.begin(), packet.end());
   std::vector<std::uint8_t> out;
   t.process(in, out);
-  // Feed whatever came out back in (translations of translations, errors
-  // about errors), then the same bytes under the other version nibble.
+  // Translations of translations, errors about errors.
   if (!out.empty()) {
     std::vector<std::uint8_t> again = out;
     t.process(again, out);
@@ -51,7 +49,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     in[0] = static_cast<std::uint8_t>((in[0] & 0x0f) | ((in[0] >> 4) == 6 ? 0x40 : 0x60));
     t.process(in, out);
   }
-  g_now += std::chrono::seconds(1);
-  t.on_timer();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  gn::nat64::TimePoint now = gn::nat64::TimePoint{} + std::chrono::hours(1);
+  gn::nat64::Translator t(config(), [&now] { return now; });
+  std::span<const std::uint8_t> rest(data, size);
+  while (rest.size() >= 3) {
+    now += std::chrono::seconds(rest[0]);
+    t.on_timer();
+    const std::size_t len = std::min<std::size_t>((std::size_t{rest[1]} << 8) | rest[2], rest.size() - 3);
+    feed(t, rest.subspan(3, len));
+    rest = rest.subspan(3 + len);
+  }
   return 0;
 }

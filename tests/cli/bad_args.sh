@@ -40,8 +40,14 @@ check "unknown option" expect_usage_error "unknown option '--frobnicate'" "${GOO
 check "bad MTU" expect_usage_error "MTU '100'" "${GOOD[@]}" --mtu 100
 check "bad port" expect_usage_error "port '70000'" "${GOOD[@]}" --port 70000
 check "option value missing" expect_usage_error "needs a value" "${GOOD[@]}" --ifname
-check "kernel data plane unavailable (no GENEVE here)" expect_usage_error "--dataplane kernel: this kernel has no GENEVE" \
-  "${GOOD[@]}" --dataplane kernel
+# The refusal is only right where the kernel really lacks GENEVE (this host;
+# not the VM): elsewhere the kernel data plane would start, so say so.
+if host_has_geneve x; then
+  echo "SKIP kernel data plane unavailable: this kernel has GENEVE, nothing to refuse"
+else
+  check "kernel data plane unavailable (no GENEVE here)" expect_usage_error "--dataplane kernel: this kernel has no GENEVE" \
+    "${GOOD[@]}" --dataplane kernel
+fi
 check "LOCAL not on this host" expect_usage_error "2001:db8:a::99" 42 2001:db8:a::99 2001:db8:a::2 2001:db8:a::2
 on x ip link add taken type veth peer name taken-peer
 check "interface name taken" expect_usage_error "interface taken already exists" "${GOOD[@]}" --ifname taken

@@ -20,8 +20,9 @@
 #      other's site address): direct and NAT64 paths both work. Expected:
 #      both "direct". Then the direct link is cut (`scripts/lab symmetric
 #      cut a b`) under a 10/s ping: both must report "symmetric" within 10 s
-#      (measured and printed) and the ping flows again; after `uncut` both
-#      return to "direct".
+#      (measured and printed) and the ping is answered again after both
+#      moved, its longest gap (counted to its end) under 10 s; after
+#      `uncut` both return to "direct".
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/lab.sh"
 BIN="$BUILD_DIR"
@@ -103,38 +104,39 @@ check "(c) the direct link carries the tunnel (to-b counters grow)" bash -c "
 ip netns exec "$LAB-a" ping -i 0.1 -W 1 -D -O fd00:42::b >"$LAB_TMP/ping.log" 2>&1 &
 PING=$!
 LAB_PIDS+=("$PING")
-sleep 2
+wait_until 10 replies_at_least "$LAB_TMP/ping.log" 10 || true
 cut_at=$(now_ms)
 lab symmetric cut a b
 moved_a="" moved_b=""
-for _ in $(seq 300); do   # up to 15 s, every 50 ms
+both_moved() {  # records when each side first reports symmetric
   [ -n "$moved_a" ] || { mode_is a "$LAB_TMP/run-a" symmetric && moved_a=$(($(now_ms) - cut_at)); }
   [ -n "$moved_b" ] || { mode_is b "$LAB_TMP/run-b" symmetric && moved_b=$(($(now_ms) - cut_at)); }
-  [ -n "$moved_a" ] && [ -n "$moved_b" ] && break
-  sleep 0.05
-done
+  [ -n "$moved_a" ] && [ -n "$moved_b" ]
+}
+wait_until 15 both_moved || true
 echo "    direct link cut: a moved to symmetric after ${moved_a:-never} ms, b after ${moved_b:-never} ms"
-sleep 2
+# The ping must answer again after both moved: wait for a reply later than
+# that (at most 10 s), stop the ping, and take the longest gap up to the
+# stop, so that a ping that never recovers shows its whole outage.
+later=$((${moved_a:-15000} > ${moved_b:-15000} ? ${moved_a:-15000} : ${moved_b:-15000}))
+moved_at=$((cut_at + later))
+wait_until 10 reply_after "$LAB_TMP/ping.log" "$moved_at" || true
+stopped_at=$(now_ms)
 kill -INT "$PING"; wait "$PING" 2>/dev/null || true
-# The ping's gap: the longest time between two answered requests.
-gap=$(/usr/bin/python3 -c '
-import re, sys
-t = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\] \d+ bytes from", open(sys.argv[1]).read(), re.M)]
-print(int(max((b - a for a, b in zip(t, t[1:])), default=-1) * 1000))' "$LAB_TMP/ping.log")
+gap=$(max_gap_ms "$LAB_TMP/ping.log" "$stopped_at")
 echo "    ping: $(tail -2 "$LAB_TMP/ping.log" | head -1); longest gap ${gap} ms"
 candidates a "$LAB_TMP/run-a"
 candidates b "$LAB_TMP/run-b"
 check "(c) after the cut a moves to symmetric within 10 s (${moved_a:-never} ms)" test "${moved_a:-99999}" -le 10000
 check "(c) after the cut b moves to symmetric within 10 s (${moved_b:-never} ms)" test "${moved_b:-99999}" -le 10000
-check "(c) the ping flows again through NAT64 (gap ${gap} ms < 10 s)" test "$gap" -ge 0 -a "$gap" -lt 10000
+recovered() { reply_after "$LAB_TMP/ping.log" "$moved_at" && [ "$gap" -lt 10000 ]; }
+check "(c) the ping flows again through NAT64 after the move (gap ${gap} ms < 10 s)" recovered
 check "(c) inner ping after the move" on a ping -q -c 3 -i 0.2 -W 2 fd00:42::b
 restored_at=$(now_ms)
 lab symmetric uncut a b
 back=""
-for _ in $(seq 300); do
-  mode_is a "$LAB_TMP/run-a" direct && mode_is b "$LAB_TMP/run-b" direct && { back=$(($(now_ms) - restored_at)); break; }
-  sleep 0.05
-done
+both_back() { mode_is a "$LAB_TMP/run-a" direct && mode_is b "$LAB_TMP/run-b" direct && back=$(($(now_ms) - restored_at)); }
+wait_until 15 both_back || true
 echo "    direct link restored: both back on direct after ${back:-never} ms"
 check "(c) after restoring the link both return to direct within 15 s" test -n "$back"
 check "(c) inner ping after returning" on a ping -q -c 3 -i 0.2 -W 2 fd00:42::b

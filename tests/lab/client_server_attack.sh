@@ -84,7 +84,11 @@ table ip6 attack_test {
 EOF2
 dropped_replies() { on server nft list table ip6 attack_test | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 check "keyed: a genuine reply of the client withheld from the server" wait_until 8 bash -c "[ \"\$(ip netns exec $LAB-server nft list table ip6 attack_test | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')\" -ge 1 ]"
-sleep 1.5   # the server's retry is answered
+# The server's retry is answered: a reply counted after the withheld one.
+replies_received() { s_status | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["peers"][0]["control"]["replies_received"])'; }
+replies0=$(replies_received)
+replies_beyond() { [ "$(replies_received)" -gt "$1" ]; }
+check "keyed: the server's retry is answered" wait_until 8 replies_beyond "$replies0"
 WITHHELD=$(dropped_replies)
 on server nft delete table ip6 attack_test
 echo "    withheld $WITHHELD genuine replies from the server"
@@ -99,6 +103,7 @@ before=$(path_target)
 s_status >"$LAB_TMP/keyed-before.json"
 echo "    server path before the attack: $before"
 # Sample the server's path every 0.2 s and ping through the tunnel meanwhile.
+# (A sampling interval, not a synchronisation.)
 ( while :; do path_target; sleep 0.2; done ) >"$LAB_TMP/paths.log" 2>/dev/null &
 SAMPLER=$!
 LAB_PIDS+=("$SAMPLER")
@@ -120,7 +125,7 @@ sed -n 's/^replayed /      /p' "$LAB_TMP/a5.out" | head -8
 answers=0
 for i in 1 2 3 4 5 6; do answers=$((answers + $(json_field "$LAB_TMP/a$i.out" 'd["received"]'))); done
 wait "$PING" || true
-sleep 1
+sleep 1   # the path is sampled a while after the attack too: it must not move late
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
 after=$(path_target)

@@ -38,11 +38,6 @@ cgn_port() {
   on cgn conntrack -L -p udp --orig-src 100.64.0.2 --orig-port-src 6081 2>/dev/null |
     sed -n 's/.*dst=203\.0\.113\.2 sport=[0-9]* dport=\([0-9]*\).*/\1/p' | head -1
 }
-max_gap_ms() {
-  awk -F'[][]' '/bytes from/ { t = $2 * 1000; if (last && t - last > gap) gap = t - last; last = t }
-                END { printf "%.0f\n", gap }' "$1"
-}
-last_reply_ms() { awk -F'[][]' '/bytes from/ { t = $2 * 1000 } END { printf "%.0f", t }' "$1"; }
 
 # ---- (a) NAT rebinding ------------------------------------------------------
 before=$(learned_target)
@@ -55,7 +50,7 @@ log="$LAB_TMP/ping-rebind.log"
 on client4 ping -D -i 0.05 -W 1 -w 16 fd00:42::1 >"$log" 2>&1 &
 ping_pid=$!
 LAB_PIDS+=("$ping_pid")
-sleep 2
+wait_until 5 replies_at_least "$log" 10 || true
 # New mappings of the tunnel's flow get a port from 30000-30999; flushing
 # conntrack drops the old mapping, the client's next packet makes a new one.
 on cgn nft insert rule ip lab_nat postrouting oifname to-inet udp sport 6081 masquerade to :30000-30999
@@ -63,11 +58,8 @@ t_flush=$(now_ms)
 on cgn conntrack -F 2>/dev/null
 # The server's learned path follows (challenge answered from the new port).
 moved=""
-for _ in $(seq 150); do
-  now=$(learned_target)
-  if [ "$now" != "$before" ]; then moved=$now; break; fi
-  sleep 0.1
-done
+path_moved() { moved=$(learned_target) && [ "$moved" != "$before" ]; }
+wait_until 15 path_moved || moved=""
 t_moved=$(now_ms)
 wait "$ping_pid" || true
 port1=$(cgn_port)
@@ -89,7 +81,7 @@ log="$LAB_TMP/ping-reboot.log"
 on client4 ping -D -i 0.05 -W 1 -w 14 fd00:42::1 >"$log" 2>&1 &
 ping_pid=$!
 LAB_PIDS+=("$ping_pid")
-sleep 2
+wait_until 5 replies_at_least "$log" 10 || true
 t_kill=$(now_ms)
 lab client-server kill gw KILL
 lab client-server restart gw >/dev/null

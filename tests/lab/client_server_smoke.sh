@@ -33,11 +33,25 @@ check "UDP client6 -> TAYGA + masquerade -> gw (2001:db8:64:c::$GW4) and back, s
 check "ping client6 -> 2001:db8:64:c::$GW4 through TAYGA" on client6 ping -q -c 2 -i 0.2 -W 2 2001:db8:64:c::$GW4
 check "ping client4 -> $GW4 through the CGN" on client4 ping -q -c 2 -i 0.2 -W 2 $GW4
 
-# Unsolicited inbound at the CGN: dropped before conntrack confirms it.
+# Unsolicited inbound at the CGN: dropped before conntrack confirms it. The
+# probes must be seen arriving at the CGN and at the NAT64 node (captured
+# there, before netfilter), or "no conntrack entry" would also pass for
+# probes never sent.
 port4=${r4##*:}
+for n in cgn nat64; do
+  ip netns exec "$LAB-$n" tcpdump -i to-inet -n -U -w "$LAB_TMP/probe-$n.pcap" udp and src 192.0.2.66 \
+    >"$LAB_TMP/probe-$n.log" 2>&1 &
+  LAB_PIDS+=("$!")
+  wait_until 5 grep -q "listening on" "$LAB_TMP/probe-$n.log"
+done
 echo probe | on attacker socat -u - UDP4:203.0.113.2:"$port4",sourceport=4444 || true
 echo probe | on attacker socat -u - UDP4:198.51.100.2:7000,sourceport=4444 || true
-sleep 0.3
+probe_arrived() {  # probe_arrived NODE DST.PORT: NODE's capture holds the probe to DST.PORT
+  tcpdump -r "$LAB_TMP/probe-$1.pcap" -n 2>/dev/null | grep -q "192.0.2.66.4444 > $2:"
+}
+check "the probe to the CGN's mapping (203.0.113.2:$port4) arrived at the CGN" \
+  wait_until 5 probe_arrived cgn "203.0.113.2.$port4"
+check "the probe to 198.51.100.2:7000 arrived at the NAT64 node" wait_until 5 probe_arrived nat64 198.51.100.2.7000
 check "CGN keeps no conntrack entry for the attacker's probe" bash -c "! ip netns exec $LAB-cgn conntrack -L 2>/dev/null | grep -q 192.0.2.66"
 check "NAT64 node keeps no conntrack entry for the attacker's probe" bash -c "! ip netns exec $LAB-nat64 conntrack -L 2>/dev/null | grep -q 192.0.2.66"
 r4b=$(echo again | on client4 timeout 5 socat -t 2 - UDP4:$GW4:7000,sourceport=40000 || true)
@@ -48,7 +62,9 @@ seen=$(tcpdump -r "$LAB_TMP/attacker.pcap" -n 2>/dev/null | grep -v '192.0.2.66'
 total=$(tcpdump -r "$LAB_TMP/attacker.pcap" -n 2>/dev/null | wc -l || true)
 echo "    attacker's link: $total packets captured, $seen not its own"
 tcpdump -r "$LAB_TMP/attacker.pcap" -n 2>/dev/null | grep -v '192.0.2.66' | head -5 || true
-check "the attacker sees none of the clients' traffic ($seen packets)" test "$seen" -eq 0
+# Its own two probes prove that the capture worked.
+check "the attacker sees none of the clients' traffic ($seen packets; its own probes: $((total - seen)))" \
+  test "$seen" -eq 0 -a "$((total - seen))" -ge 2
 check "the attacker reaches gw's public address" on attacker ping -q -c 2 -i 0.2 -W 2 $GW4
 check "the attacker reaches gw's pool address (answered by the gateway)" on attacker ping -q -c 2 -i 0.2 -W 2 192.0.2.7
 check "gw's gateway and TAYGA are running" bash -c "lab() { BUILD_DIR=$BUILD_DIR $LAB_CMD \"\$@\"; }; lab client-server status | grep -c ': running' | grep -qx 2"

@@ -20,12 +20,6 @@ PID_B=$LAST_PID
 wait_until 5 on a ip link show gnv0 && wait_until 5 on b ip link show gnv0
 check "tunnel up before the reboots" wait_until 5 on a ping -c 1 -W 1 fd00:42::b
 
-# max_gap_ms FILE: the largest interval between consecutive echo replies.
-max_gap_ms() {
-  awk -F'[][]' '/bytes from/ { t = $2 * 1000; if (last && t - last > gap) gap = t - last; last = t }
-                END { printf "%.0f\n", gap }' "$1"
-}
-
 reboot() {  # reboot GATEWAY
   local log="$LAB_TMP/ping-$1.log" ping_pid t_kill t_up gap
   # A fixed 12 s run (-w): async commands ignore SIGINT, so ping is not
@@ -33,14 +27,14 @@ reboot() {  # reboot GATEWAY
   on a ping -D -i 0.05 -W 1 -w 12 fd00:42::b >"$log" 2>&1 &
   ping_pid=$!
   LAB_PIDS+=("$ping_pid")
-  sleep 2
+  wait_until 5 replies_at_least "$log" 10 || true
   t_kill=$(now_ms)
   lab symmetric kill "$1" KILL
   lab symmetric restart "$1"
   t_up=$(now_ms)
   wait "$ping_pid" || true
   gap=$(max_gap_ms "$log")
-  last=$(awk -F'[][]' '/bytes from/ { t = $2 * 1000 } END { printf "%.0f", t }' "$log")
+  last=$(last_reply_ms "$log")
   echo "    $1: kill -9 at +0 ms, gateway back (TUN, routes, socket) at +$((t_up - t_kill)) ms; largest gap between replies $gap ms"
   echo "    $1: $(grep -E 'packets transmitted' "$log")"
   check "$1 rebooted: tunnel carries traffic again, gap $gap ms < $MAX_GAP_MS ms" test "$gap" -gt 0 -a "$gap" -lt $MAX_GAP_MS -a "$last" -gt "$t_up"

@@ -31,10 +31,10 @@ wait_until 5 on a ip link show gnv0 && wait_until 5 on b ip link show gnv0
 # the capture point, so the capture shows the datagrams a wire would carry.
 on a ethtool -K va tx-udp-segmentation off >/dev/null
 on b ethtool -K vb tx-udp-segmentation off >/dev/null
-on a tshark -i va -f "udp port 6081" -s 160 -w "$LAB_TMP/outer.pcap" -q >/dev/null 2>&1 &
+on a tshark -i va -f "udp port 6081" -s 160 -w "$LAB_TMP/outer.pcap" -q >"$LAB_TMP/tshark.log" 2>&1 &
 TSHARK=$!
 LAB_PIDS+=("$TSHARK")
-sleep 1.5
+wait_until 60 grep -q "Capture started" "$LAB_TMP/tshark.log" || echo "    tshark has not started: $(tail -1 "$LAB_TMP/tshark.log")"
 
 check "inner ping A -> B" on a ping -q -c 3 -i 0.2 -W 2 fd00:42::b
 check "inner ping B -> A" on b ping -q -c 3 -i 0.2 -W 2 fd00:42::a
@@ -64,12 +64,8 @@ check "UDP checksums on the wire are nonzero" \
 
 status=$(on a "$BIN/geneve-ctl" show gnv0 --json --run-dir "$LAB_TMP/run-a")
 # This host's kernel may lack GENEVE (these machines do): then auto must say so.
-if on a ip link add gnvprobe type geneve id 1 remote 2001:db8::1 2>/dev/null; then
-  on a ip link del gnvprobe
-  HOST_GENEVE=geneve
-else
-  HOST_GENEVE=no-geneve
-fi
+HOST_GENEVE=no-geneve
+host_has_geneve a && HOST_GENEVE=geneve
 check "the start-up log says which data plane and why" grep -q "data plane (" "$LAB_TMP/a.log"
 check "status counts traffic and no drops" /usr/bin/python3 -c '
 import json, sys
@@ -83,7 +79,10 @@ assert p["rx_route_option"] >= p["rx_packets"], p  # data and control carry it
 ' "$status" "$HOST_GENEVE"
 
 kill -TERM "$PID_A" "$PID_B"
-wait "$PID_A"; RC_A=$?
+# Not a bare `wait`: under set -e a nonzero status would end the test here,
+# before the check that reports it.
+RC_A=0
+wait "$PID_A" || RC_A=$?
 wait "$PID_B" || true
 check "SIGTERM exits 0" test "$RC_A" -eq 0
 check "no interface left behind in A" bash -c "! ip -n $LAB-a link show gnv0 2>/dev/null"

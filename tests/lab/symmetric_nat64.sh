@@ -46,13 +46,14 @@ lab symmetric restart ga
 lab symmetric restart gb
 
 # ---- start order 2: a first, as in seed 004's example ---------------------
-on inet tshark -i to-ga -f "udp port 6081 or ip[6:2] & 0x3fff != 0" -s 200 -w "$LAB_TMP/outer.pcap" -q >/dev/null 2>&1 &
+on inet tshark -i to-ga -f "udp port 6081 or ip[6:2] & 0x3fff != 0" -s 200 -w "$LAB_TMP/outer.pcap" -q >"$LAB_TMP/tshark.log" 2>&1 &
 TSHARK=$!
 LAB_PIDS+=("$TSHARK")
+wait_until 60 grep -q "Capture started" "$LAB_TMP/tshark.log" || echo "    tshark has not started: $(tail -1 "$LAB_TMP/tshark.log")"
 start_a
 on a ping -q -c 5 -i 0.2 -W 1 fd00:42::b >/dev/null 2>&1 || true
 start_b
-sleep 1
+wait_until 10 on a ping -c 1 -W 1 fd00:42::b || true
 check "a first: inner ping A -> B" on a ping -q -c 3 -i 0.2 -W 2 fd00:42::b
 check "a first: inner ping B -> A" on b ping -q -c 3 -i 0.2 -W 2 fd00:42::a
 check "a first: ga holds a's binding (outbound)" binding_is ga 2001:db8:a::1 outbound

@@ -137,19 +137,23 @@ TEST(PathSelector, ServerFollowsRebindingAndIgnoresUnansweredChallenges) {
 TEST(PathSelector, ChallengesAreRateLimited) {
   Timing t;
   t.challenges_per_second = 3;
+  t.reply_timeout = 20ms;
   std::uint64_t id = 0;
   PathSelector p(Mode::kServer, t, [&] { return ++id; });
-  auto now = Clock::now();
+  const auto t0 = Clock::now();
+  auto probe_from = [&](int i, Clock::time_point now) {
+    // Time only moves forward: the poll first lets the previous challenge
+    // time out (one challenge at a time), so only the rate limit refuses.
+    p.poll(now);
+    return p.on_probe(ep("2001:db8::1", static_cast<std::uint16_t>(1000 + i)), Message{}, now).has_value();
+  };
   int sent = 0;
-  for (int i = 0; i < 10; ++i) {
-    // Each challenge times out before the next probe so only the rate limits.
-    p.poll(now + std::chrono::milliseconds(i * 1001 / 10 + 1000));
-    if (p.on_probe(ep("2001:db8::1", static_cast<std::uint16_t>(1000 + i)), Message{},
-                   now + std::chrono::milliseconds(i * 10)))
-      ++sent;
-  }
-  EXPECT_LE(sent, 3);
-  EXPECT_GT(p.challenges_limited(), 0u);
+  for (int i = 0; i < 10; ++i)  // ten new sources within half a second
+    if (probe_from(i, t0 + i * 50ms)) ++sent;
+  EXPECT_EQ(sent, 3);
+  EXPECT_EQ(p.challenges_limited(), 7u);
+  // A second later the window has passed: challenges go out again.
+  EXPECT_TRUE(probe_from(10, t0 + 1s + 500ms));
 }
 
 TEST(PathSelector, AutoPrefersDirectThenPathThenLearnedAndFallsBack) {

@@ -5,8 +5,8 @@
 #   underlay                      namespaces a, b and the veth pair
 #   kt NS LOG ARGS...             kernel_tunnel up ARGS in NS, in the background ($LAST_PID)
 #   stop PID                      SIGTERM, wait; returns its exit status
-#   capture_start NS IF FILE      tcpdump of UDP on IF into FILE ($CAPTURE_PID)
-#   capture_stop                  stop it
+#   capture_start NS IF FILE      tcpdump of UDP on IF into FILE ($CAPTURE_PID), once listening
+#   capture_stop                  stop it once everything sent is in the file
 #   outer_fields FILE             one line per GENEVE packet, fields separated by '|':
 #                                 ipv6-src sport dport csum csum-status(0 bad, 1 good, 2 unverified)
 #                                 vni(hex) opt-class opt-type opt-len opt-data ipv4-src ipv4-df
@@ -45,18 +45,29 @@ stop() {
 # Waits until kernel_tunnel in LOG says it is up.
 up_in() { wait_until "${2:-20}" grep -q "^up " "$1"; }
 
+# Whole packets (-s 0): tshark verifies a UDP checksum only over the whole
+# datagram.
 capture_start() {
+  CAPTURE_FILE="$3"
   rm -f "$3"
   # Not through `on`: a backgrounded function is a subshell, and $! would
   # not be tcpdump's pid.
-  ip netns exec "$LAB-$1" tcpdump -i "$2" -U -s 2048 -w "$3" udp >/dev/null 2>&1 &
+  ip netns exec "$LAB-$1" tcpdump -i "$2" -U -s 0 -w "$3" udp >"$3.log" 2>&1 &
   CAPTURE_PID=$!
   LAB_PIDS+=("$CAPTURE_PID")
-  wait_until 20 test -s "$3"
+  wait_until 20 grep -q "listening on" "$3.log"
 }
 
+# Stops the capture once it holds everything sent before: a marker datagram
+# from A to B's discard port, sent last, must be in the file first (tcpdump
+# hands packets over in blocks, and what it has not written when it stops is
+# lost). Captures are on A's underlay link.
 capture_stop() {
-  sleep 0.5
+  on a /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.sendto(b"capture marker", (sys.argv[1], 9))' "$B6"
+  wait_until 10 sh -c "tcpdump -r '$CAPTURE_FILE' -n 'udp dst port 9' 2>/dev/null | grep -q ."
   # TERM, not INT: background jobs of a non-interactive shell ignore SIGINT.
   kill -TERM "$CAPTURE_PID" 2>/dev/null
   wait "$CAPTURE_PID" 2>/dev/null || true

@@ -31,7 +31,8 @@ check "control frames A -> B arrive on B's packet socket" grep -q "control frame
 on b ip addr add 2001:db8:ab::c/64 dev vb nodad
 dropped0=$(ingress_dropped a)
 send_geneve b 2001:db8:ab::c $A6 $VNI
-sleep 1
+dropped_more() { [ "$(ingress_dropped a)" -gt "${dropped0:-0}" ]; }
+wait_until 5 dropped_more || true
 check "GENEVE from a stranger with our VNI: dropped by A's ingress filter ($dropped0 -> $(ingress_dropped a))" \
   bash -c "[ $(ingress_dropped a) -gt ${dropped0:-0} ] && ! grep -q 'control frame received' '$LAB_TMP/a.log'"
 send_geneve b $B6 $A6 $((VNI + 1))
