@@ -34,7 +34,7 @@ Options:
 
 std::string human_bytes(std::uint64_t b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
+  auto v = static_cast<double>(b);
   int u = 0;
   while (v >= 1024 && u < 4) {
     v /= 1024;

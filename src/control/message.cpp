@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <ctime>
 
 #include <algorithm>
 

@@ -66,7 +66,7 @@ DecodeError verify(const Received& r, std::uint32_t vni, const Key* key);
 // file name if it cannot be read or is not 32 bytes. Warns if the file can be
 // read by group or others.
 Key read_key_file(const std::string& path);
-Key parse_key(std::string_view base64, const std::string& what);
+Key parse_key(std::string_view text, const std::string& what);
 std::string generate_key_base64();
 // A random 64-bit probe id (libsodium's CSPRNG: ids must not be guessable).
 std::uint64_t random_probe_id();

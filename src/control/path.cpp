@@ -103,7 +103,7 @@ bool PathSelector::on_reply(const net::Endpoint& from, const Message& reply, Clo
   if (pending_ && c == &*pending_) {
     // The challenge came back from the new source: the path moves there.
     pending_->kind = PathKind::kLearned;
-    learned_ = std::move(pending_);
+    learned_ = pending_;
     pending_.reset();
   }
   choose(now);

@@ -57,7 +57,7 @@ class TapDevice {
   // rejects): the caller counts that as a drop.
   bool write_frame(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> vnet = {});
   // Writes bytes that already begin with the virtio-net header.
-  bool write_raw(std::span<const std::uint8_t> vnet_and_frame);
+  bool write_raw(std::span<const std::uint8_t> bytes);
 
  private:
   TapDevice(Fd fd, std::string name, int ifindex, DeviceMode mode, TapOffloads offloads)

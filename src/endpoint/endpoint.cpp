@@ -19,7 +19,7 @@ constexpr std::chrono::milliseconds kSilence{1500};
 
 }  // namespace
 
-TunnelEndpoint::TunnelEndpoint(const config::EndpointConfig& cfg) : cfg_(cfg), started_(Clock::now()) {
+TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)), started_(Clock::now()) {
   if (cfg_.dataplane == config::Dataplane::kUserspace) {
     dataplane_reason_ = "requested with --dataplane userspace";
   } else if (auto why = kernel_unsuitable_reason(cfg_); !why.empty()) {
@@ -108,7 +108,7 @@ void TunnelEndpoint::add_peer(config::PeerSpec spec) {
   if (spec.key_file) key = control::read_key_file(*spec.key_file);
   auto peer = std::make_unique<Peer>(spec, make_device(spec), cfg_.mode, cfg_.timing);
   Peer* p = peer.get();
-  p->key = std::move(key);
+  p->key = key;
   table_.add(*p);
   if (auto* tap = p->device.tap()) p->mac = tap->hardware_address();
   p->tunnel.tap = p->device.tap();

@@ -40,7 +40,7 @@ namespace gn::endpoint {
 
 class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
  public:
-  explicit TunnelEndpoint(const config::EndpointConfig& cfg);
+  explicit TunnelEndpoint(config::EndpointConfig cfg);
   ~TunnelEndpoint();
   // Runs until SIGINT or SIGTERM (blocked first with block_exit_signals).
   void run();

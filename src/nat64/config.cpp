@@ -139,7 +139,7 @@ void apply_config_json(GatewayConfig& c, const nlohmann::json& doc, const std::s
   for (const auto& item : doc.items()) {
     // Named copies rather than structured bindings: lambdas capture them
     // (clang 14 cannot capture structured bindings).
-    const std::string key = item.key();
+    const std::string& key = item.key();
     const nlohmann::json& value = item.value();
     if (!known_key(key)) throw UsageError(origin + ": unknown key '" + key + "'");
     auto scalar = [&](const nlohmann::json& v) -> std::string {

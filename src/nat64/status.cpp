@@ -27,7 +27,8 @@ void render_non_zero(const nlohmann::json& counters, std::string& out) {
 
 }  // namespace
 
-nlohmann::json status_document(const Translator& t, const StatusInfo& info, std::size_t max_listed) {
+nlohmann::json status_document(const Translator& translator, const StatusInfo& info, std::size_t max_sessions_listed) {
+  const Translator& t = translator;
   const TranslatorConfig& c = t.config();
   TimePoint now = t.now();
   nlohmann::json allow = nlohmann::json::array();
@@ -37,7 +38,7 @@ nlohmann::json status_document(const Translator& t, const StatusInfo& info, std:
   std::map<const Binding*, nlohmann::json> sessions_of;
   std::size_t listed = 0;
   t.table().for_each_session([&](const Session& s) {
-    if (listed >= max_listed) return;
+    if (listed >= max_sessions_listed) return;
     ++listed;
     bool icmp = s.binding->proto == Proto::kIcmp;
     sessions_of[s.binding].push_back({

@@ -525,7 +525,7 @@ Verdict Translator::error_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
   store16(m + 2, 0);
   store32(m + 4, mapped->rest);
   std::uint8_t* ih = m + kIcmpHeaderLen;
-  std::uint32_t upper_length = static_cast<std::uint32_t>(inner.total_length - inner.header.size());
+  auto upper_length = static_cast<std::uint32_t>(inner.total_length - inner.header.size());
   write_ipv6_header(ih, inner.tos, upper_length, inner_proto, inner.ttl, host, remote6);
   std::uint8_t* it = ih + kIpv6HeaderLen;
   std::copy_n(inner.payload.begin(), inner_data, it);

@@ -20,8 +20,8 @@ class IpAddress {
   IpAddress() = default;
   static IpAddress v4(const std::array<std::uint8_t, 4>& b);
   static IpAddress v6(const std::array<std::uint8_t, 16>& b);
-  static IpAddress from_in6(const in6_addr& a);
-  static IpAddress from_in(const in_addr& a);
+  static IpAddress from_in6(const in6_addr& in);
+  static IpAddress from_in(const in_addr& in);
   // Strict textual parse (inet_pton): "192.0.2.1" or "2001:db8::1". No
   // brackets, no zone, no surrounding space.
   static std::optional<IpAddress> parse(std::string_view text);

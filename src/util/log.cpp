@@ -42,7 +42,7 @@ bool parse_level(std::string_view text, Level& out) {
   return false;
 }
 
-void write(Level lvl, std::string_view message) {
+void write(Level level, std::string_view message) {
   // The journal timestamps lines itself; a terminal or a file gets our stamp.
   static const bool under_journal = std::getenv("JOURNAL_STREAM") != nullptr;
   std::string line;
@@ -55,7 +55,7 @@ void write(Level lvl, std::string_view message) {
     std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
     line = fmt::format("{}.{:03} ", stamp, now.tv_usec / 1000);
   }
-  line += fmt::format("{}: {}\n", name(lvl), message);
+  line += fmt::format("{}: {}\n", name(level), message);
   // One write(2) per line so lines from concurrent processes never interleave.
   [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
 }

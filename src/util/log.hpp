@@ -12,7 +12,7 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 void set_level(Level level);
 Level level();
 // Parses "debug|info|warn|error"; returns false on an unknown name.
-bool parse_level(std::string_view name, Level& out);
+bool parse_level(std::string_view text, Level& out);
 void write(Level level, std::string_view message);
 
 template <typename... Args>

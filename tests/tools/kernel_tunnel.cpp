@@ -11,7 +11,7 @@
 //
 // Exit: 0 done, 2 bad usage, 3 kernel unsupported, 1 any other failure.
 #include <poll.h>
-#include <signal.h>
+#include <csignal>
 #include <sys/signalfd.h>
 #include <unistd.h>
 

@@ -17,7 +17,7 @@
 // --duration a JSON summary goes to stdout (or --summary FILE).
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
+#include <csignal>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -91,8 +91,8 @@ IpAddress with_index(const std::string& prefix, unsigned word, unsigned i, std::
   if (!a || !a->is_v6()) usage("bad IPv6 prefix");
   auto b = a->bytes();
   if (word < 8) {
-    b[word * 2] = static_cast<std::uint8_t>(i >> 8);
-    b[word * 2 + 1] = static_cast<std::uint8_t>(i);
+    b[std::size_t{word} * 2] = static_cast<std::uint8_t>(i >> 8);
+    b[std::size_t{word} * 2 + 1] = static_cast<std::uint8_t>(i);
   }
   if (last) b[15] = last;
   return IpAddress::v6(b);
@@ -209,7 +209,7 @@ class Driver {
   }
 
  private:
-  void open(Client& c, Clock::time_point now) {
+  void open(Client& c, Clock::time_point now) const {
     c.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c.fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
     sockaddr_in any{};

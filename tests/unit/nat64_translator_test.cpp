@@ -183,7 +183,7 @@ class Nat64Test : public ::testing::Test {
     return c;
   }
   void build() { build(default_config()); }
-  void build(TranslatorConfig c) {
+  void build(const TranslatorConfig& c) {
     config = c;
     t = std::make_unique<Translator>(c, [this] { return now; });
   }

@@ -69,7 +69,7 @@ std::size_t read_available(int fd, std::string& into) {
 TEST(StatusServer, ServesALargeDocumentWithoutHoldingTheLoop) {
   TempDir dir;
   EventLoop loop(EventLoop::ExitSignals::kIgnore);
-  const std::string doc(32u << 20, 'x');  // far more than any socket buffer
+  std::string doc(32u << 20, 'x');  // far more than any socket buffer
   int served = 0;
   StatusServer server(loop, dir.path, "t", [&] {
     ++served;
@@ -101,7 +101,7 @@ TEST(StatusServer, ServesALargeDocumentWithoutHoldingTheLoop) {
 TEST(StatusServer, CutsOffAStuckClientAtItsDeadline) {
   TempDir dir;
   EventLoop loop(EventLoop::ExitSignals::kIgnore);
-  const std::string doc(32u << 20, 'y');
+  std::string doc(32u << 20, 'y');
   StatusServer server(
       loop, dir.path, "t", [&] { return doc; }, 200ms);
   Fd client = connect_to(server.path(), 4096);
@@ -118,7 +118,7 @@ TEST(StatusServer, CutsOffAStuckClientAtItsDeadline) {
 TEST(StatusServer, ForgetsAClientThatHangsUp) {
   TempDir dir;
   EventLoop loop(EventLoop::ExitSignals::kIgnore);
-  const std::string doc(32u << 20, 'z');
+  std::string doc(32u << 20, 'z');
   StatusServer server(loop, dir.path, "t", [&] { return doc; });
   {
     Fd client = connect_to(server.path(), 4096);
@@ -132,7 +132,7 @@ TEST(StatusServer, ForgetsAClientThatHangsUp) {
 TEST(StatusServer, ServesAtMostTheLimitAtOnce) {
   TempDir dir;
   EventLoop loop(EventLoop::ExitSignals::kIgnore);
-  const std::string doc(32u << 20, 'w');
+  std::string doc(32u << 20, 'w');
   StatusServer server(loop, dir.path, "t", [&] { return doc; });
   std::vector<Fd> clients;
   // One at a time, each accepted before the next (a connect blocks while
