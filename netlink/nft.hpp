@@ -40,7 +40,7 @@ inline constexpr const char* kTablePrefix = "geneve_nat64_";
 
 // One nfnetlink batch: begin, new table, new chain, new rule, end.
 Message build_source_port_batch(const SourcePortRule& rule);
-Message build_delete_table_batch(const std::string& table);
+Message build_delete_table_batch(const std::string& name);
 Message build_get_tables();
 
 struct NftTable {
