@@ -56,14 +56,25 @@ netlink::GeneveOptionBytes route_option(const KernelTunnelConfig& cfg) {
   return out;
 }
 
+// Why kernel GENEVE cannot send to `peer` whatever the kernel has, or
+// nullopt.
+std::optional<std::string> port_mismatch(std::uint16_t listen_port, const net::Endpoint& peer) {
+  if (peer.port == listen_port) return std::nullopt;
+  return fmt::format("kernel GENEVE sends to the port it listens on ({}), and the peer listens on {}", listen_port,
+                     peer.port);
+}
+
+// Throws when the path cannot be carried: KernelUnsupported for the port,
+// UsageError for mixed address families.
+void check_path(std::uint16_t listen_port, const net::IpAddress& local, const net::Endpoint& peer) {
+  if (auto why = port_mismatch(listen_port, peer)) throw netlink::KernelUnsupported(*why);
+  if (local.family() != peer.address.family())
+    throw UsageError(fmt::format("LOCAL {} and PATH {} are of different address families", local.to_string(),
+                                 peer.address.to_string()));
+}
+
 int create_link(netlink::MnlSocket& sock, const KernelTunnelConfig& cfg) {
-  if (cfg.peer.port != cfg.listen_port)
-    throw netlink::KernelUnsupported(
-        fmt::format("kernel GENEVE sends to the port it listens on ({}), and the peer listens on {}", cfg.listen_port,
-                    cfg.peer.port));
-  if (cfg.local.family() != cfg.peer.address.family())
-    throw UsageError(fmt::format("LOCAL {} and PATH {} are of different address families", cfg.local.to_string(),
-                                 cfg.peer.address.to_string()));
+  check_path(cfg.listen_port, cfg.local, cfg.peer);
   // Always external: tunnel_key sets our outer source address on every
   // packet. A plain device lets routing pick it (Linux before 6.18 has no
   // IFLA_GENEVE_LOCAL), and with several addresses (IPv6 temporary
@@ -155,12 +166,7 @@ void KernelDataplane::install_path() {
 }
 
 void KernelDataplane::retarget(const net::IpAddress& local, const net::Endpoint& peer) {
-  if (peer.port != cfg_.listen_port)
-    throw netlink::KernelUnsupported(fmt::format(
-        "kernel GENEVE sends to the port it listens on ({}), and the peer listens on {}", cfg_.listen_port, peer.port));
-  if (local.family() != peer.address.family())
-    throw UsageError(fmt::format("LOCAL {} and PATH {} are of different address families", local.to_string(),
-                                 peer.address.to_string()));
+  check_path(cfg_.listen_port, local, peer);
   // The filters and the source-port rule name the peer: replace them (the
   // old ones first, as they hold the same tc handles and table name). While
   // none is installed, frames find no tunnel key and the kernel drops them.
@@ -180,9 +186,7 @@ std::optional<std::string> KernelDataplane::unsupported_reason(const KernelTunne
   // its port, and a running tunnel may hold cfg's. The port is never opened.
   probe.listen_port = static_cast<std::uint16_t>(cfg.listen_port == 1 ? 2 : 1);
   probe.peer.port = probe.listen_port;
-  if (cfg.peer.port != cfg.listen_port)
-    return fmt::format("kernel GENEVE sends to the port it listens on ({}), and the peer listens on {}",
-                       cfg.listen_port, cfg.peer.port);
+  if (auto why = port_mismatch(cfg.listen_port, cfg.peer)) return why;
   try {
     KernelDataplane d(probe, true);
   } catch (const netlink::KernelUnsupported& e) {

@@ -75,7 +75,6 @@ class KernelDataplane {
   // constructor; after a throw the device carries nothing, and the caller
   // must give it up.
   void retarget(const net::IpAddress& local, const net::Endpoint& peer);
-  const net::Endpoint& peer() const { return cfg_.peer; }
   // rx/tx packets, bytes, drops, errors of the tunnel interface.
   netlink::LinkStats stats();
   // Control frames in and out (EtherType 0x88B5) on the tunnel interface.
