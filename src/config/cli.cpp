@@ -45,10 +45,7 @@ OptionParser endpoint_options(Mode mode, ParseState& s) {
     p.add(value("config", "FILE",
                 "serve many clients: a JSON file {\"local\": \"LOCAL\", \"clients\": [{\"name\": \"...\", \"vni\": N, "
                 "\"remote\": \"...\", \"key_file\": \"...\", \"ifname\": \"...\", \"address\": [\"...\"]}]}",
-                [&](const std::string& v) {
-                  if (v.empty()) throw UsageError("config file name is empty");
-                  c.config_file = v;
-                })
+                [&](const std::string& v) { c.config_file = parse_file_name("config file", v); })
               .only_once());
     p.add(value("name", "NAME", "status socket name (default: the interface, or \"geneve-server\" with --config)",
                 [&](const std::string& v) { c.name = parse_ifname(v); }));
@@ -72,10 +69,7 @@ OptionParser endpoint_options(Mode mode, ParseState& s) {
   p.add(value("key-file", "FILE",
               "pre-shared key (base64, `geneve-ctl genkey`): every control message is authenticated and a path "
               "moves only on authenticated messages (docs/protocol.md 6.3)",
-              [&](const std::string& v) {
-                if (v.empty()) throw UsageError("key file name is empty");
-                c.key_file = v;
-              }));
+              [&](const std::string& v) { c.key_file = parse_file_name("key file", v); }));
   p.add(value("keepalive", "SECONDS",
               "probe interval, 1..25 (default 5; NATs forget an unanswered UDP mapping after 30 s)",
               [&](const std::string& v) {

@@ -64,6 +64,11 @@ bool is_host_name(const std::string& text) {
   return true;
 }
 
+std::string parse_file_name(const std::string& what, const std::string& text) {
+  if (text.empty()) throw UsageError(what + " name is empty");
+  return text;
+}
+
 std::string parse_run_dir(const std::string& text) {
   if (text.empty() || text[0] != '/') throw UsageError("run directory '" + text + "' must be an absolute path");
   return text;

@@ -21,6 +21,8 @@ net::IpAddress parse_address(const std::string& what, const std::string& text, s
 std::string parse_ifname(const std::string& text);
 // A syntactically valid DNS host name (RFC 1123 labels).
 bool is_host_name(const std::string& text);
+// A file the user names (`what`: "key file"): any path, but not empty.
+std::string parse_file_name(const std::string& what, const std::string& text);
 // Where status sockets live: an absolute path.
 std::string parse_run_dir(const std::string& text);
 log::Level parse_log_level(const std::string& text);
