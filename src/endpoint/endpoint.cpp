@@ -190,7 +190,7 @@ void TunnelEndpoint::apply_path(Peer& peer) {
 }
 
 void TunnelEndpoint::maybe_reresolve(Peer& peer) {
-  if (!path_is_host_name(cfg_)) return;
+  if (!underlay_.path_is_host_name) return;
   for (const control::Candidate* c : peer.paths.candidates()) {
     if (c->kind != control::PathKind::kNat64 || c->misses < cfg_.timing.dead_after) continue;
     auto now = Clock::now();

@@ -54,6 +54,7 @@ std::size_t geneve_header_len(const config::EndpointConfig& cfg) {
 
 Underlay plan_underlay(const config::EndpointConfig& cfg) {
   Underlay u;
+  u.path_is_host_name = path_is_host_name(cfg);
   if (cfg.mode == config::Mode::kServer) {
     // Clients call from anywhere: budget for LOCAL's own interface.
     u.underlay_mtu = dataplane::interface_mtu_of(cfg.local);

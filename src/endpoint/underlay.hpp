@@ -28,6 +28,7 @@ bool path_is_host_name(const config::EndpointConfig& cfg);
 struct Underlay {
   std::optional<net::Endpoint> nat64_target;   // PATH and --port; none for a server
   std::optional<net::Endpoint> direct_target;  // REMOTE, in auto mode, if routed
+  bool path_is_host_name = false;              // PATH may resolve elsewhere later
   std::uint32_t underlay_mtu = 0;
   std::uint32_t mtu = 0;  // the tunnel interface's
 };
