@@ -324,9 +324,9 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
       p.name = str("name").value_or(p.remote.to_string());
       p.key_file = str("key_file");
       if (shared && (e.contains("ifname") || e.contains("address")))
-        throw UsageError("\"ifname\" and \"address\" belong to \"interface\" when the clients share one");
+        throw UsageError(R"("ifname" and "address" belong to "interface" when the clients share one)");
       if (!shared && e.contains("allowed_ips"))
-        throw UsageError("\"allowed_ips\" applies to clients sharing one \"interface\" (none is configured)");
+        throw UsageError(R"("allowed_ips" applies to clients sharing one "interface" (none is configured))");
       if (auto ifname = str("ifname")) p.ifname = parse_ifname(*ifname);
       if (e.contains("address"))
         for_each_string(e["address"], "address", [&](const std::string& a) {

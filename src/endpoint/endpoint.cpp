@@ -49,7 +49,7 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
       if (it == keys.end()) it = keys.emplace(*spec.key_file, control::read_key_file(*spec.key_file)).first;
       key = it->second;
     }
-    add_peer(std::move(spec), key);
+    add_peer(spec, key);
   }
   if (shared_tap_) dataplane_->add_shared_interface(*shared_tap_, allowed_ips_);
   // Bind now, so a busy port is an error at start, not later. A peer on the
@@ -127,7 +127,7 @@ PeerDevice TunnelEndpoint::make_device(const config::PeerSpec& spec) {
   return PeerDevice(make_tap(spec.ifname, underlay_.mtu, spec.addresses, cfg_.offloads));
 }
 
-void TunnelEndpoint::add_peer(config::PeerSpec spec, const std::optional<control::Key>& key) {
+void TunnelEndpoint::add_peer(const config::PeerSpec& spec, const std::optional<control::Key>& key) {
   if (table_.by_identity(spec.remote, spec.vni))
     throw UsageError("two peers with REMOTE " + spec.remote.to_string() + " and VNI " + std::to_string(spec.vni));
   auto peer = std::make_unique<Peer>(spec, make_device(spec), cfg_.mode, cfg_.timing);

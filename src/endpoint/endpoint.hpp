@@ -55,7 +55,7 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   void on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, std::span<const std::uint8_t> frame,
                   const net::Endpoint& from, dataplane::UdpSocket& socket) override;
 
-  void add_peer(config::PeerSpec spec, const std::optional<control::Key>& key);
+  void add_peer(const config::PeerSpec& spec, const std::optional<control::Key>& key);
   // The interface for a new peer: the kernel's if it can be had (and
   // sets dataplane_reason_), else a TAP.
   PeerDevice make_device(const config::PeerSpec& spec);

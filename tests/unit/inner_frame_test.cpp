@@ -128,8 +128,8 @@ TEST(InnerFrame, SourcesToCheckAndTheExemptions) {
 }
 
 TEST(AllowedIps, RoutesByOwnerAndChecksTheSender) {
-  Tunnel* one = reinterpret_cast<Tunnel*>(0x10);  // never dereferenced
-  Tunnel* two = reinterpret_cast<Tunnel*>(0x20);
+  auto* one = reinterpret_cast<Tunnel*>(0x10);  // never dereferenced
+  auto* two = reinterpret_cast<Tunnel*>(0x20);
   AllowedIps a;
   ASSERT_TRUE(a.add(net::IpPrefix::parse("fd01:0:0:1::/64"), one));
   ASSERT_TRUE(a.add(net::IpPrefix::parse("fd01:0:0:2::/64"), two));
