@@ -359,7 +359,9 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
 std::vector<PeerSpec> peers_of(EndpointConfig& cfg) {
   std::vector<PeerSpec> peers;
   if (!cfg.config_file.empty()) {
-    std::string text = read_user_file(cfg.config_file, "config file");
+    // A server's clients: 10,000 of them, indented, are about 3 MB.
+    constexpr std::size_t kMaxServerConfig = 64u << 20;
+    std::string text = read_user_file(cfg.config_file, "config file", kMaxServerConfig);
     try {
       load_server_config(text, cfg, peers);
     } catch (const UsageError& e) {
