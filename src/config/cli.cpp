@@ -1,5 +1,8 @@
 #include "config/cli.hpp"
 
+#include <algorithm>
+#include <initializer_list>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -241,6 +244,46 @@ ParseResult parse_endpoint(Mode mode, const std::vector<std::string>& args) {
   return result;
 }
 
+namespace {
+
+// A JSON array of strings, each checked by `parse`; throws UsageError.
+template <typename Parse>
+void for_each_string(const nlohmann::json& array, const char* key, Parse parse) {
+  if (!array.is_array()) throw UsageError(std::string("\"") + key + "\" must be an array of strings");
+  for (const auto& a : array) {
+    if (!a.is_string()) throw UsageError(std::string("\"") + key + "\" must be an array of strings");
+    parse(a.get<std::string>());
+  }
+}
+
+void check_keys(const nlohmann::json& object, std::initializer_list<const char*> known, const std::string& where) {
+  for (auto& [key, value] : object.items()) {
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+      std::string list;
+      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      throw UsageError(where + "unknown key '" + key + "' (expected " + list + ")");
+    }
+  }
+}
+
+SharedInterface parse_shared_interface(const nlohmann::json& j) {
+  if (!j.is_object()) throw UsageError("\"interface\" must be an object");
+  check_keys(j, {"ifname", "address"}, "interface: ");
+  SharedInterface s;
+  if (j.contains("ifname")) {
+    if (!j["ifname"].is_string()) throw UsageError("interface.ifname must be a string");
+    s.ifname = parse_ifname(j["ifname"].get<std::string>());
+  }
+  if (j.contains("address"))
+    for_each_string(j["address"], "address", [&](const std::string& a) {
+      net::InterfaceAddress::parse(a);
+      s.addresses.push_back(a);
+    });
+  return s;
+}
+
+}  // namespace
+
 void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::vector<PeerSpec>& clients) {
   nlohmann::json j;
   try {
@@ -249,14 +292,17 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
     throw UsageError(std::string("not valid JSON: ") + e.what());
   }
   if (!j.is_object()) throw UsageError("the top level must be an object");
-  for (auto& [key, value] : j.items())
-    if (key != "local" && key != "clients") throw UsageError("unknown key '" + key + "' (expected local, clients)");
+  check_keys(j, {"local", "interface", "clients"}, "");
   if (!j.contains("local") || !j["local"].is_string())
     throw UsageError("\"local\" (this server's IPv6 address) is missing");
   cfg.local = parse_address("local", j["local"].get<std::string>(), net::Family::kV6);
+  if (j.contains("interface")) cfg.shared_interface = parse_shared_interface(j["interface"]);
+  const bool shared = cfg.shared_interface.has_value();
   if (!j.contains("clients") || !j["clients"].is_array() || j["clients"].empty())
     throw UsageError("\"clients\" must be a non-empty array");
   std::set<std::pair<net::IpAddress, std::uint32_t>> seen;
+  // Which client holds each prefix (normalised), to name both of a clash.
+  std::map<std::pair<net::IpAddress, int>, std::string> owners;
   std::size_t index = 0;
   for (const auto& e : j["clients"]) {
     std::string where = "clients[" + std::to_string(index++) + "]";
@@ -267,9 +313,7 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
       if (!e[k].is_string()) throw UsageError(where + "." + k + " must be a string");
       return e[k].get<std::string>();
     };
-    for (auto& [key, value] : e.items())
-      if (key != "name" && key != "vni" && key != "remote" && key != "key_file" && key != "ifname" && key != "address")
-        throw UsageError(where + ": unknown key '" + key + "'");
+    check_keys(e, {"name", "vni", "remote", "key_file", "ifname", "address", "allowed_ips"}, where + ": ");
     try {
       if (!e.contains("vni") || !e["vni"].is_number_unsigned()) throw UsageError("\"vni\" (a number) is missing");
       p.vni = parse_uint("VNI", std::to_string(e["vni"].get<std::uint64_t>()), 0, geneve::kMaxVni);
@@ -278,14 +322,22 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
       p.remote = parse_address("remote", *remote, net::Family::kV6);
       p.name = str("name").value_or(p.remote.to_string());
       p.key_file = str("key_file");
+      if (shared && (e.contains("ifname") || e.contains("address")))
+        throw UsageError("\"ifname\" and \"address\" belong to \"interface\" when the clients share one");
+      if (!shared && e.contains("allowed_ips"))
+        throw UsageError("\"allowed_ips\" applies to clients sharing one \"interface\" (none is configured)");
       if (auto ifname = str("ifname")) p.ifname = parse_ifname(*ifname);
-      if (e.contains("address")) {
-        if (!e["address"].is_array()) throw UsageError("\"address\" must be an array of strings");
-        for (const auto& a : e["address"]) {
-          if (!a.is_string()) throw UsageError("\"address\" must be an array of strings");
-          net::InterfaceAddress::parse(a.get<std::string>());
-          p.addresses.push_back(a.get<std::string>());
-        }
+      if (e.contains("address"))
+        for_each_string(e["address"], "address", [&](const std::string& a) {
+          net::InterfaceAddress::parse(a);
+          p.addresses.push_back(a);
+        });
+      if (shared) {
+        if (!e.contains("allowed_ips"))
+          throw UsageError("\"allowed_ips\" (the client's inner prefixes) is missing: clients share one interface");
+        for_each_string(e["allowed_ips"], "allowed_ips",
+                        [&](const std::string& a) { p.allowed_ips.push_back(net::IpPrefix::parse(a)); });
+        if (p.allowed_ips.empty()) throw UsageError("\"allowed_ips\" is empty: the client could send nothing");
       }
     } catch (const UsageError& err) {
       throw UsageError(where + ": " + err.what());
@@ -293,6 +345,12 @@ void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::
     if (!seen.insert({p.remote, p.vni}).second)
       throw UsageError(where + ": another client has remote " + p.remote.to_string() + " and VNI " +
                        std::to_string(p.vni) + " (a client is known by both)");
+    for (const auto& prefix : p.allowed_ips) {
+      auto [it, added] = owners.emplace(std::pair{prefix.network(), prefix.length()}, p.name);
+      if (!added)
+        throw UsageError(where + ": allowed_ips " + prefix.to_string() + " is also client " + it->second +
+                         "'s (a prefix has one owner; a longer one inside it may be another client's)");
+    }
     clients.push_back(std::move(p));
   }
 }

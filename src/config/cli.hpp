@@ -29,6 +29,15 @@ struct PeerSpec {
   std::optional<std::string> key_file;
   std::string ifname = "gnv%d";
   std::vector<std::string> addresses;  // inner "address/length" to assign
+  // On a shared interface: the inner prefixes that are this peer's (frames
+  // for them go to it; frames from it must come from them).
+  std::vector<net::IpPrefix> allowed_ips;
+};
+
+// A server's one interface for all its clients (its --config "interface").
+struct SharedInterface {
+  std::string ifname = "gnv%d";
+  std::vector<std::string> addresses;  // inner "address/length" to assign
 };
 
 struct EndpointConfig {
@@ -41,8 +50,9 @@ struct EndpointConfig {
   net::IpAddress remote;                         // the peer's IPv6 address
   std::optional<net::Nat64Prefix> nat64_prefix;  // client: for an IPv4 PATH
   std::optional<std::string> key_file;
-  std::string config_file;  // server: clients from a JSON file
-  std::string name;         // status socket name (default: the interface)
+  std::string config_file;                          // server: clients from a JSON file
+  std::optional<SharedInterface> shared_interface;  // server: one interface for all clients
+  std::string name;                                 // status socket name (default: the interface)
   Timing timing;
   std::string ifname = "gnv%d";
   std::uint32_t mtu = 0;  // 0: computed from the underlay route
@@ -72,8 +82,12 @@ ParseResult parse_symmetric(const std::vector<std::string>& args);
 std::string symmetric_usage();
 
 // The clients of a server, from the JSON text of its --config file:
-// {"local": "...", "clients": [{"name", "vni", "remote", "key_file",
-// "ifname", "address": [...]}]}. Throws UsageError naming the entry.
+// {"local": "...", "interface": {"ifname", "address": [...]} (optional),
+// "clients": [{"name", "vni", "remote", "key_file", "ifname", "address":
+// [...], "allowed_ips": [...]}]}. With "interface" every client shares it
+// and needs "allowed_ips" (and has no "ifname" or "address" of its own);
+// without it each client gets its own interface. Throws UsageError naming
+// the entry.
 void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::vector<PeerSpec>& clients);
 // The peers an endpoint serves: the one from the arguments, or the server's
 // clients from its config file (read here).

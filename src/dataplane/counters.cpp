@@ -28,6 +28,8 @@ std::string_view to_string(Drop d) {
     case Drop::kTapWriteError: return "tap_write_error";
     case Drop::kBadOffload: return "bad_offload";
     case Drop::kControlQueueFull: return "control_queue_full";
+    case Drop::kSourceNotAllowed: return "source_not_allowed";
+    case Drop::kNoPeer: return "no_peer";
     case Drop::kCount: break;
   }
   return "?";

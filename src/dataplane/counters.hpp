@@ -35,6 +35,8 @@ enum class Drop : std::uint8_t {
   kTapWriteError,           // the TAP refused the frame
   kBadOffload,              // a TAP frame whose virtio-net header cannot be honoured
   kControlQueueFull,        // a control message found the send buffer and its queue full
+  kSourceNotAllowed,        // shared interface: inner source outside the client's allowed_ips
+  kNoPeer,                  // shared interface: no client owns the frame's inner destination
   kCount
 };
 std::string_view to_string(Drop d);

@@ -111,9 +111,17 @@ UserspaceDataplane::~UserspaceDataplane() {
 }
 
 void UserspaceDataplane::add_tunnel(Tunnel& t) {
-  if (worker_.joinable()) throw std::logic_error("add_tunnel after the transmit worker started");
-  tunnels_.push_back(&t);
-  tx_loop_.watch(t.tap->fd(), "the TAP device", [this, &t] { on_tap_readable(t); });
+  watch_tap(TxSource{t.tap, &t, nullptr});
+}
+
+void UserspaceDataplane::add_shared_interface(TapDevice& tap, const AllowedIps& routes) {
+  watch_tap(TxSource{&tap, nullptr, &routes});
+}
+
+void UserspaceDataplane::watch_tap(TxSource source) {
+  if (worker_.joinable()) throw std::logic_error("a TAP added after the transmit worker started");
+  TxSource& s = sources_.emplace_back(source);
+  tx_loop_.watch(s.tap->fd(), "the TAP device", [this, &s] { on_tap_readable(s); });
 }
 
 void UserspaceDataplane::add_socket(UdpSocket& sock, const char* what) {
@@ -121,7 +129,7 @@ void UserspaceDataplane::add_socket(UdpSocket& sock, const char* what) {
 }
 
 void UserspaceDataplane::start() {
-  if (worker_.joinable() || tunnels_.empty()) return;
+  if (worker_.joinable() || sources_.empty()) return;
   worker_ = std::jthread([this] {
     try {
       tx_loop_.run();
@@ -148,75 +156,97 @@ DataplaneStats UserspaceDataplane::stats() const {
 
 // --- transmit (the worker thread): TAP -> segments -> UDP ---------------------
 
-void UserspaceDataplane::on_tap_readable(Tunnel& t) {
-  if (blocked_) {  // woken before the pause took effect
-    tx_loop_.set_reading(t.tap->fd(), false);
+void UserspaceDataplane::on_tap_readable(TxSource& source) {
+  TapDevice& tap = *source.tap;
+  if (blocked_) {  // woken while the batch waits for room: wait too
+    tx_loop_.set_reading(tap.fd(), false);
+    paused_.push_back(tap.fd());
     return;
   }
   const std::size_t in_size = offload::kVnetHeaderLen + offload::kMaxFrame;
-  if (!t.load_target(tx_target_)) {
-    // No path yet (a server before its client's first probe): nowhere to send.
-    std::uint64_t n = 0;
-    for (; n < kTapBatch && t.tap->read_frame({tap_in_.get(), in_size}) > 0; ++n) {
-    }
-    t.tx.drop(Drop::kNoPath, n);
-    return;
-  }
   arena_used_ = 0;
   tx_msgs_.clear();
   tx_segments_ = 0;
   tx_next_ = 0;
-  tx_tunnel_ = &t;
-  UdpSocket& sock = *tx_target_.socket;
-  const bool gso = sock.offloads().gso && !gso_refused(sock);
-  const std::span<const std::uint8_t> header(tx_target_.header.data(), tx_target_.header_len);
-  const bool vnet = t.tap->offloads().vnet_header;
-  std::uint64_t bad = 0;
+  batch_targets_.clear();
+  const bool vnet = tap.offloads().vnet_header;
   for (std::size_t k = 0; k < kTapBatch; ++k) {
     if (kArenaSize - arena_used_ < kFrameRoom || tx_segments_ + kMaxFrameSegments > kMaxBatchSegments) break;
-    std::size_t n = t.tap->read_frame({tap_in_.get(), in_size});
+    std::size_t n = tap.read_frame({tap_in_.get(), in_size});
     if (n == 0) break;
     offload::VnetHeader vh;
     std::span<const std::uint8_t> frame(tap_in_.get(), n);
+    TxCounters& unowned = source.tunnel ? source.tunnel->tx : shared_tx_;
     if (vnet) {
       if (n < offload::kVnetHeaderLen) {
-        ++bad;
+        unowned.drop(Drop::kBadOffload);
         continue;
       }
       vh = offload::read_vnet(
           std::span<const std::uint8_t, offload::kVnetHeaderLen>(tap_in_.get(), offload::kVnetHeaderLen));
       frame = frame.subspan(offload::kVnetHeaderLen);
     }
+    // A tunnel's own TAP is all its; a shared one's frames go by their
+    // inner destination.
+    Tunnel* t = source.tunnel ? source.tunnel : source.routes->route(frame);
+    if (!t) {
+      shared_tx_.drop(Drop::kNoPeer);
+      continue;
+    }
+    std::uint32_t index = 0;
+    BatchTarget* bt = batch_target(*t, index);
+    if (!bt) {
+      // No path yet (a server before its client's first probe): nowhere to send.
+      t->tx.drop(Drop::kNoPath);
+      continue;
+    }
+    const std::span<const std::uint8_t> header(bt->target.header.data(), bt->target.header_len);
     offload::Segments seg;
     std::uint8_t* base = arena_.get() + arena_used_;
     auto err = offload::segment(vh, frame, header.size(), {base, kArenaSize - arena_used_}, kMaxFrameSegments, seg);
     if (err != offload::SegmentError::kOk) {
-      ++bad;
-      log::debug("dropped a {}-byte frame from {}: {} (gso type {}, size {})", n, t.tap->name(),
-                 offload::to_string(err), vh.gso_type, vh.gso_size);
+      t->tx.drop(Drop::kBadOffload);
+      log::debug("dropped a {}-byte frame from {}: {} (gso type {}, size {})", n, tap.name(), offload::to_string(err),
+                 vh.gso_type, vh.gso_size);
       continue;
     }
     for (std::size_t i = 0; i < seg.count; ++i) std::memcpy(base + i * seg.stride, header.data(), header.size());
-    const std::size_t per = gso ? std::clamp<std::size_t>(kMaxGsoBytes / seg.stride, 1, kMaxGsoSegments) : 1;
+    const std::size_t per = bt->gso ? std::clamp<std::size_t>(kMaxGsoBytes / seg.stride, 1, kMaxGsoSegments) : 1;
     for (std::size_t i = 0; i < seg.count; i += per) {
       std::size_t c = std::min(per, seg.count - i);
       std::size_t len = i + c == seg.count ? (c - 1) * seg.stride + seg.last : c * seg.stride;
       tx_msgs_.push_back(TxMessage{static_cast<std::uint32_t>(arena_used_ + i * seg.stride),
                                    static_cast<std::uint32_t>(len), static_cast<std::uint16_t>(c > 1 ? seg.stride : 0),
-                                   static_cast<std::uint16_t>(c), static_cast<std::uint32_t>(len - c * header.size())});
+                                   static_cast<std::uint16_t>(c), static_cast<std::uint32_t>(len - c * header.size()),
+                                   index});
     }
     arena_used_ += seg.total();
     tx_segments_ += seg.count;
   }
-  if (bad) t.tx.drop(Drop::kBadOffload, bad);
   if (tx_msgs_.empty()) return;
-  if (!send_batch()) block_on(sock);
+  if (UdpSocket* full = send_batch()) block_on(*full);
+}
+
+UserspaceDataplane::BatchTarget* UserspaceDataplane::batch_target(Tunnel& t, std::uint32_t& index) {
+  // A batch holds at most kTapBatch frames, so at most that many tunnels:
+  // a linear search from the most recent finds a run of one tunnel's frames
+  // at once.
+  for (std::size_t i = batch_targets_.size(); i-- > 0;) {
+    if (batch_targets_[i].tunnel != &t) continue;
+    index = static_cast<std::uint32_t>(i);
+    return batch_targets_[i].target.socket ? &batch_targets_[i] : nullptr;
+  }
+  BatchTarget& bt = batch_targets_.emplace_back();
+  bt.tunnel = &t;
+  index = static_cast<std::uint32_t>(batch_targets_.size() - 1);
+  if (!t.load_target(bt.target)) return nullptr;
+  bt.gso = bt.target.socket->offloads().gso && !gso_refused(*bt.target.socket);
+  return &bt;
 }
 
 void UserspaceDataplane::split_gso_messages() {
   // Only after a refusal: rewrite the unsent rest as one datagram a message.
-  // Every datagram of the batch starts with the tunnel's GENEVE header.
-  const std::size_t header_len = tx_target_.header_len;
+  // Every datagram starts with its tunnel's GENEVE header.
   std::vector<TxMessage> rest;
   rest.reserve(kMaxBatchSegments);
   for (std::size_t i = tx_next_; i < tx_msgs_.size(); ++i) {
@@ -225,29 +255,35 @@ void UserspaceDataplane::split_gso_messages() {
       rest.push_back(m);
       continue;
     }
+    const std::size_t header_len = batch_targets_[m.target].target.header_len;
     for (std::uint32_t s = 0; s < m.segs; ++s) {
       std::uint32_t len = s + 1u == m.segs ? m.len - s * m.gso : m.gso;
-      rest.push_back(TxMessage{m.off + s * m.gso, len, 0, 1, static_cast<std::uint32_t>(len - header_len)});
+      rest.push_back(TxMessage{m.off + s * m.gso, len, 0, 1, static_cast<std::uint32_t>(len - header_len), m.target});
     }
   }
   tx_msgs_.swap(rest);
   tx_next_ = 0;
 }
 
-bool UserspaceDataplane::send_batch() {
-  UdpSocket& sock = *tx_target_.socket;
-  TxCounters& counters = tx_tunnel_->tx;
+UdpSocket* UserspaceDataplane::send_batch() {
   std::array<mmsghdr, kSendBatch> msgs;
   std::array<iovec, kSendBatch> iovs;
   std::array<SegmentCmsg, kSendBatch> cmsgs;
   while (tx_next_ < tx_msgs_.size()) {
-    const std::size_t count = std::min(kSendBatch, tx_msgs_.size() - tx_next_);
+    // One sendmmsg per run of messages on one socket (a shared interface's
+    // batch may go to IPv4 and IPv6 peers); each message has its own address.
+    UdpSocket& sock = *batch_targets_[tx_msgs_[tx_next_].target].target.socket;
+    std::size_t count = 0;
+    while (count < kSendBatch && tx_next_ + count < tx_msgs_.size() &&
+           batch_targets_[tx_msgs_[tx_next_ + count].target].target.socket == &sock)
+      ++count;
     for (std::size_t i = 0; i < count; ++i) {
       const TxMessage& m = tx_msgs_[tx_next_ + i];
+      TxTarget& target = batch_targets_[m.target].target;
       iovs[i] = {arena_.get() + m.off, m.len};
       msgs[i] = {};
-      msgs[i].msg_hdr.msg_name = &tx_target_.addr;
-      msgs[i].msg_hdr.msg_namelen = tx_target_.addr_len;
+      msgs[i].msg_hdr.msg_name = &target.addr;
+      msgs[i].msg_hdr.msg_namelen = target.addr_len;
       msgs[i].msg_hdr.msg_iov = &iovs[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
       if (m.segs > 1) {
@@ -262,20 +298,20 @@ bool UserspaceDataplane::send_batch() {
     }
     int sent = ::sendmmsg(sock.fd(), msgs.data(), static_cast<unsigned>(count), 0);
     if (sent > 0) {
-      std::uint64_t packets = 0, bytes = 0, gso = 0;
+      std::uint64_t gso = 0;
       for (std::size_t i = tx_next_; i < tx_next_ + static_cast<std::size_t>(sent); ++i) {
-        packets += tx_msgs_[i].segs;
-        bytes += tx_msgs_[i].inner_bytes;
-        gso += tx_msgs_[i].segs > 1 ? 1 : 0;
+        const TxMessage& m = tx_msgs_[i];
+        TxCounters& counters = batch_targets_[m.target].tunnel->tx;
+        counters.packets.fetch_add(m.segs, std::memory_order_relaxed);
+        counters.bytes.fetch_add(m.inner_bytes, std::memory_order_relaxed);
+        gso += m.segs > 1 ? 1 : 0;
       }
-      counters.packets.fetch_add(packets, std::memory_order_relaxed);
-      counters.bytes.fetch_add(bytes, std::memory_order_relaxed);
       gso_sends_.fetch_add(gso, std::memory_order_relaxed);
       tx_next_ += static_cast<std::size_t>(sent);
       continue;
     }
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return false;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return &sock;
     const TxMessage& m = tx_msgs_[tx_next_];
     if (m.segs > 1 && (errno == EIO || errno == EINVAL)) {
       // EIO: the route's device cannot checksum, so the kernel cannot
@@ -293,37 +329,45 @@ bool UserspaceDataplane::send_batch() {
       continue;
     }
     // The first message of the rest failed: count it and move past it.
+    const BatchTarget& bt = batch_targets_[m.target];
     if (errno == EMSGSIZE) {
-      counters.drop(Drop::kTooBig, m.segs);
+      bt.tunnel->tx.drop(Drop::kTooBig, m.segs);
       log::debug("a frame of {} bytes does not fit the path MTU to {}", m.segs > 1 ? m.gso : m.len,
-                 tx_target_.to.to_string());
+                 bt.target.to.to_string());
     } else {
-      counters.drop(Drop::kSendError, m.segs);
-      log::debug("sending to {} failed: {}", tx_target_.to.to_string(), std::strerror(errno));
+      bt.tunnel->tx.drop(Drop::kSendError, m.segs);
+      log::debug("sending to {} failed: {}", bt.target.to.to_string(), std::strerror(errno));
     }
     ++tx_next_;
   }
-  return true;
+  return nullptr;
 }
 
 void UserspaceDataplane::block_on(UdpSocket& sock) {
   blocked_ = &sock;
   tx_blocked_.fetch_add(1, std::memory_order_relaxed);
-  // Every TAP waits: they share the batch arena (and usually the socket).
-  for (Tunnel* t : tunnels_) tx_loop_.set_reading(t->tap->fd(), false);
+  // Every TAP waits (they share the batch arena): each one that wakes in
+  // the meantime stops itself (on_tap_readable), so this costs nothing per
+  // idle TAP.
   tx_loop_.watch(sock.fd(), "the full UDP socket", nullptr);
   tx_loop_.set_reading(sock.fd(), false);
   tx_loop_.when_writable(sock.fd(), [this, &sock] { on_tx_writable(sock); });
 }
 
 void UserspaceDataplane::on_tx_writable(UdpSocket& sock) {
-  if (!send_batch()) {
+  UdpSocket* full = send_batch();
+  if (full == &sock) {
     tx_loop_.when_writable(sock.fd(), [this, &sock] { on_tx_writable(sock); });
     return;
   }
   blocked_ = nullptr;
   tx_loop_.unwatch(sock.fd());
-  for (Tunnel* t : tunnels_) tx_loop_.set_reading(t->tap->fd(), true);
+  if (full) {  // the rest of the batch waits for another socket now
+    block_on(*full);
+    return;
+  }
+  for (int fd : paused_) tx_loop_.set_reading(fd, true);
+  paused_.clear();
 }
 
 bool UserspaceDataplane::send_control(UdpSocket& sock, const net::Endpoint& to, std::span<const std::uint8_t> header,
@@ -488,6 +532,11 @@ void UserspaceDataplane::deliver(Tunnel* t, std::span<std::uint8_t> datagram, co
   counters.last_rx = std::chrono::steady_clock::now();
   if (geneve::is_control_frame(pkt.payload)) {
     owner_.on_control(t, pkt.vni, pkt.payload, from, sock);
+    return;
+  }
+  // On a shared interface the client may speak only for its own prefixes.
+  if (t->allowed && !t->allowed->source_allowed(pkt.payload, t)) {
+    counters.drop(Drop::kSourceNotAllowed);
     return;
   }
   // The payload is a view into `datagram`, which is ours to modify.

@@ -36,6 +36,7 @@
 
 #include <sys/socket.h>
 
+#include "dataplane/allowed_ips.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/offload.hpp"
 #include "dataplane/tap.hpp"
@@ -68,6 +69,9 @@ struct TxCounters {
 // under the lock, once per batch, and counts in `tx`.
 struct Tunnel {
   TapDevice* tap = nullptr;
+  // Set when the TAP is shared with other tunnels: frames from this tunnel
+  // reach it only with an inner source the tunnel owns (AllowedIps).
+  const AllowedIps* allowed = nullptr;
   std::uint32_t vni = 0;
   geneve::OptionId option_id;
   net::IpAddress local_v6;    // ours: a routing option must name it
@@ -132,9 +136,13 @@ class UserspaceDataplane {
   UserspaceDataplane(const UserspaceDataplane&) = delete;
   UserspaceDataplane& operator=(const UserspaceDataplane&) = delete;
 
-  // Registers a tunnel (its TAP must outlive the data plane) with the
-  // transmit worker; only before start().
+  // Registers a tunnel with a TAP of its own (which must outlive the data
+  // plane) with the transmit worker; only before start().
   void add_tunnel(Tunnel& t);
+  // Registers a TAP shared by the tunnels of `routes` (both outlive the
+  // data plane): its frames go to the tunnel owning their inner
+  // destination. The tunnels themselves are not added. Only before start().
+  void add_shared_interface(TapDevice& tap, const AllowedIps& routes);
   // Starts receiving on the socket (in the main loop).
   void add_socket(UdpSocket& sock, const char* what);
   // Starts the transmit worker thread; the destructor stops and joins it.
@@ -150,6 +158,8 @@ class UserspaceDataplane {
 
   // Drops of datagrams no tunnel accepts.
   const Counters& unattributed() const { return unattributed_; }
+  // Drops of frames read from a shared interface that no tunnel owns.
+  const TxCounters& shared_interface_drops() const { return shared_tx_; }
   DataplaneStats stats() const;
 
  private:
@@ -159,6 +169,21 @@ class UserspaceDataplane {
     std::uint32_t off = 0, len = 0;
     std::uint16_t gso = 0, segs = 1;
     std::uint32_t inner_bytes = 0;
+    std::uint32_t target = 0;  // index into batch_targets_
+  };
+  // A TAP the worker reads: a tunnel's own, or one shared by the tunnels
+  // of `routes`.
+  struct TxSource {
+    TapDevice* tap = nullptr;
+    Tunnel* tunnel = nullptr;
+    const AllowedIps* routes = nullptr;
+  };
+  // Where the frames of one tunnel in the batch go (its target, copied once
+  // per batch) and whether that socket segments.
+  struct BatchTarget {
+    Tunnel* tunnel = nullptr;
+    TxTarget target;
+    bool gso = false;
   };
   struct QueuedControl {
     UdpSocket* socket;
@@ -168,15 +193,19 @@ class UserspaceDataplane {
   };
 
   // Transmit worker.
-  void on_tap_readable(Tunnel& t);
+  void on_tap_readable(TxSource& source);
+  void watch_tap(TxSource source);
+  // The batch target of `t`, or nullptr if it has nowhere to send.
+  BatchTarget* batch_target(Tunnel& t, std::uint32_t& index);
   void on_tx_writable(UdpSocket& sock);
   // Main thread.
   void on_udp_readable(UdpSocket& sock);
   // One recvmmsg and the delivery of what it got; returns datagrams read.
   std::size_t receive_batch(UdpSocket& sock);
   void on_control_writable(UdpSocket& sock);
-  // Sends the batch from tx_next_; false if the socket filled first.
-  bool send_batch();
+  // Sends the batch from tx_next_; the socket that filled first, or
+  // nullptr when all of it went.
+  UdpSocket* send_batch();
   void split_gso_messages();
   void block_on(UdpSocket& sock);
   bool flush_control(UdpSocket& sock);
@@ -189,7 +218,8 @@ class UserspaceDataplane {
   Counters unattributed_;
   DataplaneStats stats_;  // the main thread's fields
   std::atomic<std::uint64_t> tx_blocked_{0}, gso_sends_{0};
-  std::vector<Tunnel*> tunnels_;
+  std::deque<TxSource> sources_;  // stable: the watch callbacks hold them
+  TxCounters shared_tx_;          // frames of shared interfaces no tunnel owns
   // Sockets the kernel refused UDP_SEGMENT on: written by the worker, read
   // by it once per batch and by status; guarded by gso_mu_.
   std::vector<const UdpSocket*> gso_off_list_;
@@ -200,15 +230,17 @@ class UserspaceDataplane {
   // the arena. Left uninitialised: pages are touched only as large frames
   // use them.
   EventLoop tx_loop_{EventLoop::ExitSignals::kIgnore};
-  TxTarget tx_target_;
+  std::vector<BatchTarget> batch_targets_;
   std::unique_ptr<std::uint8_t[]> tap_in_;
   std::unique_ptr<std::uint8_t[]> arena_;
   std::size_t arena_used_ = 0;
   std::vector<TxMessage> tx_msgs_;
   std::size_t tx_segments_ = 0;   // in the batch
   std::size_t tx_next_ = 0;       // first unsent message
-  Tunnel* tx_tunnel_ = nullptr;   // whose batch it is
   UdpSocket* blocked_ = nullptr;  // the full socket the batch waits for
+  // TAPs that woke while blocked_ and stopped being read: only these are
+  // read again when the socket drains (never a walk over every TAP).
+  std::vector<int> paused_;
 
   // Main thread: control messages waiting for room.
   std::deque<QueuedControl> control_queue_;

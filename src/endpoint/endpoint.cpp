@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <map>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -33,10 +35,23 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
       std::make_unique<dataplane::UserspaceDataplane>(loop_, static_cast<dataplane::UserspaceDataplane::Owner&>(*this));
   sockets_.emplace(*dataplane_, outer_source(cfg_, net::Family::kV6), cfg_.source_port, cfg_.port, cfg_.offloads);
   if (dataplane_reason_.empty()) remove_stale_kernel_objects();
+  if (const auto& si = cfg_.shared_interface) {
+    shared_tap_.emplace(make_tap(si->ifname, underlay_.mtu, si->addresses, cfg_.offloads));
+    log::info("{}: one interface for {} clients", shared_tap_->name(), specs.size());
+  }
+  // Clients sharing a key file share one read of it.
+  std::map<std::string, control::Key> keys;
   for (auto& spec : specs) {
     if (!spec.key_file) spec.key_file = cfg_.key_file;
-    add_peer(std::move(spec));
+    std::optional<control::Key> key;
+    if (spec.key_file) {
+      auto it = keys.find(*spec.key_file);
+      if (it == keys.end()) it = keys.emplace(*spec.key_file, control::read_key_file(*spec.key_file)).first;
+      key = it->second;
+    }
+    add_peer(std::move(spec), key);
   }
+  if (shared_tap_) dataplane_->add_shared_interface(*shared_tap_, allowed_ips_);
   // Bind now, so a busy port is an error at start, not later. A peer on the
   // kernel data plane needs no socket: the GENEVE device has the port.
   const bool userspace =
@@ -60,11 +75,21 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
   if (!cfg_.route_option)
     log::info("{}: sending no NAT64 routing option (--no-route-option): the path must not need it", name_);
   const auto& path = underlay_.nat64_target;
-  for (const auto& p : peers_)
+  // One line per tunnel, except for the clients of a shared interface,
+  // which are one tunnel each but would be thousands of lines alike.
+  for (const auto& p : peers_) {
+    if (p->device.is_shared()) continue;
     log::info("{}: {} tunnel VNI {} to {} up: {} {}, source port {}, mtu {} (underlay {}), {} data plane ({})",
               p->ifname(), control::to_string(cfg_.mode), p->spec.vni, p->spec.remote.to_string(),
               path ? "PATH" : "learning the path from the client", path ? path->to_string() : "", cfg_.source_port,
               underlay_.mtu, underlay_.underlay_mtu, p->device.is_kernel() ? "kernel" : "userspace", dataplane_reason_);
+  }
+  if (shared_tap_)
+    log::info(
+        "{}: {} tunnel for {} clients up: learning each path from its client, source port {}, mtu {} "
+        "(underlay {}), userspace data plane ({})",
+        shared_tap_->name(), control::to_string(cfg_.mode), peers_.size(), cfg_.source_port, underlay_.mtu,
+        underlay_.underlay_mtu, dataplane_reason_);
 }
 
 TunnelEndpoint::~TunnelEndpoint() = default;
@@ -96,16 +121,15 @@ std::unique_ptr<dataplane::KernelDataplane> TunnelEndpoint::try_kernel(const con
 }
 
 PeerDevice TunnelEndpoint::make_device(const config::PeerSpec& spec) {
+  if (shared_tap_) return PeerDevice(&*shared_tap_);
   if (dataplane_reason_.empty())
     if (auto kernel = try_kernel(spec, *underlay_.nat64_target)) return PeerDevice(std::move(kernel));
   return PeerDevice(make_tap(spec.ifname, underlay_.mtu, spec.addresses, cfg_.offloads));
 }
 
-void TunnelEndpoint::add_peer(config::PeerSpec spec) {
+void TunnelEndpoint::add_peer(config::PeerSpec spec, const std::optional<control::Key>& key) {
   if (table_.by_identity(spec.remote, spec.vni))
     throw UsageError("two peers with REMOTE " + spec.remote.to_string() + " and VNI " + std::to_string(spec.vni));
-  std::optional<control::Key> key;
-  if (spec.key_file) key = control::read_key_file(*spec.key_file);
   auto peer = std::make_unique<Peer>(spec, make_device(spec), cfg_.mode, cfg_.timing);
   Peer* p = peer.get();
   p->key = key;
@@ -117,13 +141,19 @@ void TunnelEndpoint::add_peer(config::PeerSpec spec) {
   p->tunnel.local_v6 = cfg_.local;
   p->tunnel.mtu = underlay_.mtu;
   p->tunnel.owner = p;
+  if (p->device.is_shared()) {
+    p->tunnel.allowed = &allowed_ips_;
+    for (const auto& prefix : p->spec.allowed_ips)
+      if (!allowed_ips_.add(prefix, &p->tunnel))
+        throw UsageError("allowed_ips " + prefix.to_string() + " of " + p->spec.name + " belongs to another client");
+  }
   if (underlay_.direct_target) p->paths.set_direct(*underlay_.direct_target);
   if (underlay_.nat64_target) p->paths.set_nat64(*underlay_.nat64_target, cfg_.route_option);
   p->last_resolve = Clock::now();
   peers_.push_back(std::move(peer));
   if (p->device.is_kernel())
     watch_kernel_control(*p);
-  else
+  else if (!p->device.is_shared())
     dataplane_->add_tunnel(p->tunnel);
   apply_path(*p);
 }

@@ -55,7 +55,7 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   void on_control(dataplane::Tunnel* tunnel, std::uint32_t vni, std::span<const std::uint8_t> frame,
                   const net::Endpoint& from, dataplane::UdpSocket& socket) override;
 
-  void add_peer(config::PeerSpec spec);
+  void add_peer(config::PeerSpec spec, const std::optional<control::Key>& key);
   // The interface for a new peer: the kernel's if it can be had (and
   // sets dataplane_reason_), else a TAP.
   PeerDevice make_device(const config::PeerSpec& spec);
@@ -86,6 +86,10 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   Underlay underlay_;
   std::string dataplane_reason_;
   std::optional<EndpointSockets> sockets_;
+  // A server's one interface for all clients, and which client owns which
+  // inner prefix on it (config "interface", "allowed_ips").
+  std::optional<dataplane::TapDevice> shared_tap_;
+  dataplane::AllowedIps allowed_ips_;
   std::vector<std::unique_ptr<Peer>> peers_;
   PeerTable table_;
   // After the sockets and interfaces its transmit worker uses: the worker

@@ -105,6 +105,10 @@ nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now)
                   {"replies_received", p.replies_rx},
                   {"challenges_rate_limited", p.paths.challenges_limited()}};
   j["dataplane"] = p.device.is_kernel() ? "kernel" : "userspace";
+  nlohmann::json allowed = nlohmann::json::array();
+  for (const auto& prefix : p.spec.allowed_ips)
+    allowed.push_back(prefix.network().to_string() + "/" + std::to_string(prefix.length()));
+  j["allowed_ips"] = allowed;
   return j;
 }
 
@@ -116,10 +120,20 @@ nlohmann::json TunnelEndpoint::status() const {
   for (std::size_t i = 0; i < unattributed_control_.drops.size(); ++i)
     if (unattributed_control_.drops[i])
       unattributed[std::string(dataplane::to_string(static_cast<dataplane::Drop>(i)))] = unattributed_control_.drops[i];
+  // Frames on a shared interface that no client owns are charged to none.
+  const auto& shared = dataplane_->shared_interface_drops();
+  for (std::size_t i = 0; i < shared.drops.size(); ++i)
+    if (auto n = shared.drops[i].load(std::memory_order_relaxed))
+      unattributed[std::string(dataplane::to_string(static_cast<dataplane::Drop>(i)))] = n;
   const bool one = peers_.size() == 1;
+  nlohmann::json interface = nullptr;
+  if (shared_tap_)
+    interface = shared_tap_->name();
+  else if (one)
+    interface = peers_.front()->ifname();
   return {
       {"name", name_},
-      {"interface", one ? nlohmann::json(peers_.front()->ifname()) : nlohmann::json(nullptr)},
+      {"interface", interface},
       {"mode", control::to_string(cfg_.mode)},
       {"vni", one ? nlohmann::json(peers_.front()->spec.vni) : nlohmann::json(nullptr)},
       {"local", cfg_.local.to_string()},

@@ -22,9 +22,23 @@ PeerDevice::PeerDevice(std::unique_ptr<dataplane::KernelDataplane> kernel) : dev
   if (!std::get<Kernel>(device_)) throw std::logic_error("PeerDevice without a kernel device");
 }
 
+PeerDevice::PeerDevice(dataplane::TapDevice* shared) : device_(shared) {
+  if (!shared) throw std::logic_error("PeerDevice without a shared TAP");
+}
+
 const std::string& PeerDevice::ifname() const {
-  if (const auto* tap = std::get_if<dataplane::TapDevice>(&device_)) return tap->name();
-  return std::get<Kernel>(device_)->ifname();
+  if (const auto* k = std::get_if<Kernel>(&device_)) return (*k)->ifname();
+  return tap()->name();
+}
+
+dataplane::TapDevice* PeerDevice::tap() {
+  if (auto* const* shared = std::get_if<dataplane::TapDevice*>(&device_)) return *shared;
+  return std::get_if<dataplane::TapDevice>(&device_);
+}
+
+const dataplane::TapDevice* PeerDevice::tap() const {
+  if (const auto* shared = std::get_if<dataplane::TapDevice*>(&device_)) return *shared;
+  return std::get_if<dataplane::TapDevice>(&device_);
 }
 
 dataplane::KernelDataplane* PeerDevice::kernel() const {

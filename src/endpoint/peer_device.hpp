@@ -1,8 +1,9 @@
 #pragma once
 // The interface that carries one peer's frames, and how it is chosen: a TAP
-// served by the userspace data plane, or a Linux GENEVE device (the kernel
-// data plane). A PeerDevice always holds exactly one of the two: there is no
-// peer without an interface.
+// served by the userspace data plane (the peer's own, or one shared by a
+// server's clients and owned by the endpoint), or a Linux GENEVE device (the
+// kernel data plane). A PeerDevice always holds exactly one of these: there
+// is no peer without an interface.
 #include <memory>
 #include <string>
 #include <variant>
@@ -19,18 +20,21 @@ class PeerDevice {
   explicit PeerDevice(dataplane::TapDevice tap) : device_(std::move(tap)) {}
   // `kernel` must not be null.
   explicit PeerDevice(std::unique_ptr<dataplane::KernelDataplane> kernel);
+  // A TAP shared with other peers (not null); it outlives the peer.
+  explicit PeerDevice(dataplane::TapDevice* shared);
 
   const std::string& ifname() const;
   bool is_kernel() const { return std::holds_alternative<Kernel>(device_); }
-  // The TAP, or nullptr on the kernel data plane.
-  dataplane::TapDevice* tap() { return std::get_if<dataplane::TapDevice>(&device_); }
-  const dataplane::TapDevice* tap() const { return std::get_if<dataplane::TapDevice>(&device_); }
+  bool is_shared() const { return std::holds_alternative<dataplane::TapDevice*>(device_); }
+  // The TAP (own or shared), or nullptr on the kernel data plane.
+  dataplane::TapDevice* tap();
+  const dataplane::TapDevice* tap() const;
   // The kernel device, or nullptr on the userspace data plane.
   dataplane::KernelDataplane* kernel() const;
 
  private:
   using Kernel = std::unique_ptr<dataplane::KernelDataplane>;
-  std::variant<dataplane::TapDevice, Kernel> device_;
+  std::variant<dataplane::TapDevice, Kernel, dataplane::TapDevice*> device_;
 };
 
 // A TAP named `ifname` (a template such as "gnv%d" or an exact name that

@@ -224,8 +224,23 @@ bool IpPrefix::contains(const IpAddress& a) const {
   return prefix_match(network_, length_, a);
 }
 
+IpAddress IpPrefix::network() const {
+  return masked(network_, length_);
+}
+
 std::string IpPrefix::to_string() const {
   return network_.to_string() + "/" + std::to_string(length_);
+}
+
+IpAddress masked(const IpAddress& a, int length) {
+  auto b = a.bytes();
+  const int bytes = a.is_v4() ? 4 : 16;
+  for (int i = 0; i < bytes; ++i) {
+    const int keep = std::clamp(length - i * 8, 0, 8);
+    b[static_cast<std::size_t>(i)] &= static_cast<std::uint8_t>(0xff00u >> keep);
+  }
+  if (a.is_v4()) return IpAddress::v4({b[0], b[1], b[2], b[3]});
+  return IpAddress::v6(b);
 }
 
 InterfaceAddress InterfaceAddress::parse(std::string_view text) {

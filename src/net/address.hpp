@@ -67,6 +67,9 @@ struct AddressHasher {
   std::size_t operator()(const Endpoint& e) const;
 };
 
+// `a` with every bit past the first `length` cleared.
+IpAddress masked(const IpAddress& a, int length);
+
 // A NAT64 prefix (RFC 6052 section 2.2): length 32, 40, 48, 56, 64 or 96.
 class Nat64Prefix {
  public:
@@ -93,6 +96,10 @@ class IpPrefix {
  public:
   static IpPrefix parse(std::string_view text);  // throws UsageError
   bool contains(const IpAddress& a) const;
+  // The network with the host bits cleared ("2001:db8::1/32" gives
+  // 2001:db8::), and the length.
+  IpAddress network() const;
+  int length() const { return length_; }
   std::string to_string() const;
 
  private:

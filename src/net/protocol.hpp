@@ -19,6 +19,24 @@ inline constexpr std::size_t kIcmpHeaderLen = 8;  // ICMPv4 and ICMPv6 alike
 // EtherTypes.
 inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
+inline constexpr std::uint16_t kEtherTypeArp = 0x0806;
+
+// ARP for IPv4 over Ethernet (RFC 826): the packet's length and the offsets
+// of the sender's and target's protocol (IPv4) addresses in it.
+inline constexpr std::size_t kArpIpv4Len = 28;
+inline constexpr std::size_t kArpSenderIpOffset = 14;
+inline constexpr std::size_t kArpTargetIpOffset = 24;
+
+// ICMPv6 types (RFC 4443, 4861, 2710, 3810).
+inline constexpr std::uint8_t kIcmp6MldQuery = 130;
+inline constexpr std::uint8_t kIcmp6MldReport = 131;
+inline constexpr std::uint8_t kIcmp6MldDone = 132;
+inline constexpr std::uint8_t kIcmp6RouterSolicitation = 133;
+inline constexpr std::uint8_t kIcmp6RouterAdvertisement = 134;
+inline constexpr std::uint8_t kIcmp6NeighborSolicitation = 135;
+inline constexpr std::uint8_t kIcmp6NeighborAdvertisement = 136;
+inline constexpr std::uint8_t kIcmp6Redirect = 137;
+inline constexpr std::uint8_t kIcmp6Mld2Report = 143;
 
 // IP protocol numbers (IPv4 Protocol, IPv6 Next Header).
 inline constexpr std::uint8_t kProtoHopByHop = 0;

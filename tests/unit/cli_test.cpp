@@ -216,5 +216,56 @@ TEST(ServerConfig, ErrorsNameTheEntry) {
             std::string::npos);
 }
 
+TEST(ServerConfig, OneInterfaceForAllClients) {
+  EndpointConfig cfg;
+  std::vector<PeerSpec> clients;
+  load_server_config(R"({"local": "2001:db8:5::1", "interface": {"ifname": "gns0", "address": ["fd01::1/48"]},
+      "clients": [{"vni": 42, "remote": "fd00:c4::1", "allowed_ips": ["fd01:0:0:1::/64", "10.1.0.0/16"]},
+                  {"vni": 43, "remote": "fd00:c6::1", "allowed_ips": ["fd01:0:0:1:8000::/65"]}]})",
+                     cfg, clients);
+  ASSERT_TRUE(cfg.shared_interface);
+  EXPECT_EQ(cfg.shared_interface->ifname, "gns0");
+  EXPECT_EQ(cfg.shared_interface->addresses, Args{"fd01::1/48"});
+  ASSERT_EQ(clients.size(), 2u);
+  ASSERT_EQ(clients[0].allowed_ips.size(), 2u);
+  EXPECT_EQ(clients[0].allowed_ips[1].to_string(), "10.1.0.0/16");
+  // A longer prefix inside another client's is that other client's: LPM.
+  EXPECT_EQ(clients[1].allowed_ips[0].length(), 65);
+}
+
+TEST(ServerConfig, OneInterfaceErrors) {
+  auto error_of = [](const std::string& text) {
+    EndpointConfig cfg;
+    std::vector<PeerSpec> clients;
+    try {
+      load_server_config(text, cfg, clients);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string head = R"({"local": "2001:db8::1", "interface": {"ifname": "gns0"}, "clients": )";
+  EXPECT_NE(error_of(head + R"([{"vni": 1, "remote": "fd00::1"}]})").find("clients[0]: \"allowed_ips\""),
+            std::string::npos);
+  EXPECT_NE(error_of(head + R"([{"vni": 1, "remote": "fd00::1", "allowed_ips": []}]})").find("empty"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + R"([{"vni": 1, "remote": "fd00::1", "allowed_ips": ["fd01::/64"], "ifname": "x"}]})")
+                .find("belong to \"interface\""),
+            std::string::npos);
+  EXPECT_NE(error_of(head + R"([{"vni": 1, "remote": "fd00::1", "allowed_ips": ["fd01::/129"]}]})").find("length"),
+            std::string::npos);
+  // The same prefix (host bits ignored) for two clients names both.
+  auto clash = error_of(head + R"([{"name": "a", "vni": 1, "remote": "fd00::1", "allowed_ips": ["fd01::/64"]},
+                                     {"name": "b", "vni": 2, "remote": "fd00::2", "allowed_ips": ["fd01::9/64"]}]})");
+  EXPECT_NE(clash.find("clients[1]: allowed_ips fd01::9/64 is also client a's"), std::string::npos) << clash;
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "interface": {"colour": 1}, "clients": []})")
+                .find("interface: unknown key 'colour'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"local": "2001:db8::1", "clients": [{"vni": 1, "remote": "fd00::1",
+                        "allowed_ips": ["fd01::/64"]}]})")
+                .find("none is configured"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gn::config
