@@ -201,10 +201,13 @@ transfer_file() {
 
 # The capture is one of our processes (stopped on exit) and started in this
 # shell, so capture_stop can wait for it to write its last packets.
+# --immediate-mode: without it the kernel hands tcpdump its packets a ring
+# block at a time (up to a second late), and those still in the ring when it
+# is stopped are counted "received by filter" but never written.
 capture() {
   local node="$1" dev="$2" file="$3"
   shift 3
-  ip netns exec "$LAB-$node" tcpdump -i "$dev" -n -U -w "$file" "$@" >"$file.log" 2>&1 &
+  ip netns exec "$LAB-$node" tcpdump -i "$dev" -n -U --immediate-mode -w "$file" "$@" >"$file.log" 2>&1 &
   LAB_PIDS+=("$!")
   LAST_PID=$!
   wait_until 5 grep -q "listening on" "$file.log"

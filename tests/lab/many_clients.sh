@@ -159,7 +159,7 @@ d = json.load(open(sys.argv[1]))
 d = d[0] if isinstance(d, list) else d
 assert len(d["peers"]) == int(sys.argv[2]), len(d["peers"])' "$LAB_TMP/status.json" "$N"
 if [ "$MODE" = one-interface ]; then
-  check "status: every peer lists its allowed_ips (fd01:0:0:i::/64), the document has the one interface" \
+  check "status: every peer lists its allowed_ips (fd01:0:0:i::/64), the server and every peer are on gns0" \
     /usr/bin/python3 -c '
 import ipaddress, json, sys
 d = json.load(open(sys.argv[1]))
@@ -167,7 +167,7 @@ d = d[0] if isinstance(d, list) else d
 want = lambda p: [ipaddress.ip_network("fd01:0:0:%x::/64" % int(p["name"][1:]))]
 bad = [p["name"] for p in d["peers"] if [ipaddress.ip_network(a) for a in p["allowed_ips"]] != want(p)]
 assert not bad, "peers with other allowed_ips: %s" % bad[:10]
-assert "interface" in d, sorted(d)
+assert d["interface"] == "gns0" and all(p["interface"] == "gns0" for p in d["peers"]), d["interface"]
 ' "$LAB_TMP/status.json"
 fi
 

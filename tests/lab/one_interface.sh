@@ -17,7 +17,8 @@
 # the pings and the neighbour solicitation and ARP request for its
 # addresses (and the pings to c2 sent in the same window show at gnc2, so
 # that capture did see traffic); c1 sending from c2's addresses
-# (fd01:0:0:2::99, 10.77.2.99 added to gnc1): nothing from them reaches
+# (fd01:0:0:2::99, 10.77.2.99 added to gnc1, and ARP claiming 10.77.2.99),
+# or an echo request from its link-local address: nothing of it reaches
 # gns0 and c1's source_not_allowed rises by at least the number sent, c2's
 # counters untouched; frames for an address no client owns reach no client
 # and are counted no_peer; SIGTERM removes gns0.
@@ -79,16 +80,17 @@ for i in 1 2 3; do
 done
 
 s_status >"$LAB_TMP/status.json"
-check "status: the one interface, each peer's allowed_ips as configured and a learned, alive path" /usr/bin/python3 -c '
+check "status: the one interface gns0 for the server and each peer, each peer's allowed_ips as configured and a learned, alive path" /usr/bin/python3 -c '
 import ipaddress, json, sys
 s = json.load(open(sys.argv[1]))
-assert "interface" in s, sorted(s)
+assert s["interface"] == "gns0", s["interface"]
 for p in s["peers"]:
+    assert p["interface"] == "gns0", (p["name"], p["interface"])
     i = int(p["name"][1:])
     want = [ipaddress.ip_network("fd01:0:0:%d::/64" % i), ipaddress.ip_network("10.77.%d.0/24" % i)]
     print("    %s (vni %d): allowed_ips %s, path %s %s alive %s" % (p["name"], p["vni"], p["allowed_ips"],
           p["path"]["kind"], p["path"]["target"], p["path"]["alive"]))
-    assert sorted(ipaddress.ip_network(a) for a in p["allowed_ips"]) == sorted(want), p["allowed_ips"]
+    assert [ipaddress.ip_network(a) for a in p["allowed_ips"]] == want, p["allowed_ips"]
     assert p["path"]["kind"] == "learned" and p["path"]["alive"], p["path"]
 assert sorted(p["name"] for p in s["peers"]) == ["c1", "c2", "c3"]
 ' "$LAB_TMP/status.json"
@@ -157,12 +159,28 @@ s = json.load(open(sys.argv[1])); p = next(p for p in s["peers"] if p["name"] ==
 for k in sys.argv[3:]: p = p[k]
 print(p)' "$@"
 }
+MAC_S=$(ip -n "$LAB-server" -br link show gns0 | awk '{print $3}')
+LL1=$(ip -n "$LAB-client4" -6 addr show dev gnc1 scope link | awk '/inet6/ {sub("/.*", "", $2); print $2}')
 s_status >"$LAB_TMP/spoof-before.json"
 capture server gns0 "$LAB_TMP/spoof.pcap"
 CAP_S=$LAST_PID
 on client4 ping -q -c 20 -i 0.05 -W 1 -I fd01:0:0:2::99 fd01::1 >/dev/null || true
 on client4 ping -q -c 20 -i 0.05 -W 1 -I 10.77.2.99 10.77.0.1 >/dev/null || true
-on client4 ping -q -c 5 -i 0.05 -W 1 fd01::1 >/dev/null || true  # c1's own address: must arrive
+# Written into gnc1 (scapy): ARP claiming c2's address (gnc1's own MAC,
+# sender 10.77.2.99), as would poison the server's ARP cache; and echo
+# requests from gnc1's link-local address to fd01::1: a link-local source
+# passes only for ND and MLD.
+on client4 /usr/bin/python3 -c '
+import sys
+from scapy.all import ARP, Ether, ICMPv6EchoRequest, IPv6, sendp
+mac, mac_s, ll = sys.argv[1:4]
+sendp(Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=mac, psrc="10.77.2.99", pdst="10.77.0.1"),
+      iface="gnc1", count=5, verbose=False)
+sendp(Ether(src=mac, dst=mac_s) / IPv6(src=ll, dst="fd01::1") / ICMPv6EchoRequest(id=0x4c4c),
+      iface="gnc1", count=5, verbose=False)' "$MAC1" "$MAC_S" "$LL1"
+# c1's own address must arrive (named: source selection would pick the
+# /128, whose prefix matches fd01::1 longer than the /48's length allows).
+on client4 ping -q -c 5 -i 0.05 -W 1 -I fd01:0:0:1::2 fd01::1 >/dev/null || true
 # The counter is read after the last spoofed ping's data has been through
 # the server (the genuine pings after them were answered or timed out).
 s_status >"$LAB_TMP/spoof-after.json"
@@ -171,13 +189,14 @@ sna0=$(peer_field "$LAB_TMP/spoof-before.json" c1 drops source_not_allowed)
 sna1=$(peer_field "$LAB_TMP/spoof-after.json" c1 drops source_not_allowed)
 c2rx0=$(peer_field "$LAB_TMP/spoof-before.json" c2 rx_packets)
 c2rx1=$(peer_field "$LAB_TMP/spoof-after.json" c2 rx_packets)
-spoofed=$(count "$LAB_TMP/spoof.pcap" "ipv6.src == fd01:0:0:2::99 || ip.src == 10.77.2.99 || arp.src.proto_ipv4 == 10.77.2.99")
+spoofed=$(count "$LAB_TMP/spoof.pcap" "ipv6.src == fd01:0:0:2::99 || ip.src == 10.77.2.99 ||
+  arp.src.proto_ipv4 == 10.77.2.99 || (icmpv6.type == 128 && ipv6.src == fe80::/10)")
 genuine=$(count "$LAB_TMP/spoof.pcap" "icmpv6.type == 128 && ipv6.src == fd01:0:0:1::2")
-echo "    c1 source_not_allowed $sna0 -> $sna1 after 40 spoofed pings; at gns0: $spoofed frames from the spoofed" \
-  "addresses, $genuine of c1's own echo requests; c2 rx_packets $c2rx0 -> $c2rx1"
-check "nothing from c2's addresses sent by c1 reaches gns0 ($spoofed frames), c1's own pings do ($genuine)" \
+echo "    c1 source_not_allowed $sna0 -> $sna1 after 40 pings from c2's addresses, 5 forged ARP, 5 echo requests from link-local;" \
+  "at gns0: $spoofed of those frames, $genuine of c1's own echo requests; c2 rx_packets $c2rx0 -> $c2rx1"
+check "none of c1's frames from c2's addresses or link-local echo reaches gns0 ($spoofed frames), c1's own pings do ($genuine)" \
   test "$spoofed" -eq 0 -a "$genuine" -ge 5
-check "c1's source_not_allowed rose by at least the 40 sent ($((sna1 - sna0)))" test $((sna1 - sna0)) -ge 40
+check "c1's source_not_allowed rose by at least the 50 sent ($((sna1 - sna0)))" test $((sna1 - sna0)) -ge 50
 check "c2's counters untouched by c1's spoofing (rx_packets $c2rx0 -> $c2rx1)" test "$c2rx1" -le $((c2rx0 + 10))
 on client4 ip addr del fd01:0:0:2::99/128 dev gnc1
 on client4 ip addr del 10.77.2.99/32 dev gnc1
