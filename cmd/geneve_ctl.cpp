@@ -66,6 +66,12 @@ void print_human(const nlohmann::json& s) {
   for (const auto& p : s["peers"]) {
     fmt::print("\npeer: {} ({}), interface {}, vni {}\n", p.value("name", "?"), p.value("remote", "?"),
                p.value("interface", "?"), p.value("vni", 0));
+    if (p.contains("allowed_ips") && !p["allowed_ips"].empty()) {
+      std::string allowed;
+      for (const auto& prefix : p["allowed_ips"])
+        allowed += (allowed.empty() ? "" : ", ") + prefix.get<std::string>();
+      fmt::print("  allowed ips: {}\n", allowed);
+    }
     const auto& path = p["path"];
     fmt::print("  mode: {}; path: {} {}{}\n", p.value("mode", "?"), path.value("kind", "?"),
                path["target"].is_null() ? std::string("(none)") : path["target"].get<std::string>(),

@@ -304,6 +304,30 @@ void MnlSocket::get(Message msg, const std::string& what, const std::function<vo
   answer(std::move(msg), what, 0, NLM_F_ACK, false, fn);
 }
 
+int MnlSocket::fd() const {
+  return mnl_socket_get_fd(sock_.get());
+}
+
+bool MnlSocket::receive_unsolicited(const std::function<void(const nlmsghdr*)>& fn) {
+  // One NFLOG message holds one packet (at most 64 KiB) and its attributes.
+  if (unsolicited_buf_.empty()) unsolicited_buf_.resize(kBufferSize * 4 + 65536);
+  ssize_t n = ::recv(fd(), unsolicited_buf_.data(), unsolicited_buf_.size(), MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
+    if (errno == ENOBUFS) {
+      ++overruns_;
+      return true;
+    }
+    throw_errno("reading a netlink socket");
+  }
+  int len = static_cast<int>(n);
+  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(unsolicited_buf_.data()); mnl_nlmsg_ok(nlh, len);
+       nlh = mnl_nlmsg_next(nlh, &len)) {
+    if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) fn(nlh);
+  }
+  return true;
+}
+
 void parse_attributes(const nlmsghdr* nlh, std::size_t header_len, const AttrFn& fn) {
   // libmnl would start past the end of a message shorter than its header.
   if (MNL_ALIGN(header_len) > mnl_nlmsg_get_payload_len(nlh)) return;

@@ -72,6 +72,16 @@ class MnlSocket {
   // link; NLM_F_ACK is cleared); calls `fn` with it.
   void get(Message msg, const std::string& what, const std::function<void(const nlmsghdr*)>& fn);
 
+  // Messages the kernel sends unasked (an NFLOG group's packets): one
+  // non-blocking read, `fn` for each whole message in it. False when
+  // nothing was queued; ENOBUFS (the kernel dropped messages because we read
+  // too slowly) is counted in overruns() and is not an error. Throws
+  // SystemError on any other socket error.
+  bool receive_unsolicited(const std::function<void(const nlmsghdr*)>& fn);
+  std::uint64_t overruns() const { return overruns_; }
+  // For an event loop, with receive_unsolicited().
+  int fd() const;
+
   // Whether the kernel took NETLINK_EXT_ACK: without it errors come
   // without the kernel's text or offending attribute.
   bool extended_acks() const { return ext_ack_; }
@@ -91,6 +101,8 @@ class MnlSocket {
   std::uint32_t seq_;
   bool ext_ack_ = false;
   bool cap_ack_ = false;
+  std::uint64_t overruns_ = 0;
+  std::vector<std::uint8_t> unsolicited_buf_;
 };
 
 // Helpers for builders: a message buffer that grows as attributes are added.

@@ -33,6 +33,9 @@ using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>
 using UdataPtr = std::unique_ptr<nftnl_udata_buf, Deleter<nftnl_udata_buf, nftnl_udata_buf_free>>;
 
 constexpr const char* kChain = "output";
+constexpr const char* kCaptureChain = "input";
+// NF_IP_PRI_FILTER + 10: after the host's own input filter.
+constexpr std::int32_t kCapturePriority = 10;
 // NF_IP_PRI_RAW / NF_IP6_PRI_RAW: before conntrack (-200).
 constexpr std::int32_t kRawPriority = -300;
 
@@ -92,6 +95,38 @@ nftnl_expr* cmp(std::uint32_t op, const void* data, std::uint32_t len) {
   return e;
 }
 
+// A table only we may change, deleted with our socket, carrying our mark.
+void add_owned_table(Batch& b, const std::string& name, const std::string& comment) {
+  TablePtr table(check_alloc(nftnl_table_alloc()));
+  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, name.c_str());
+  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+  // The comment as nft(8) stores it, so `nft list ruleset` shows our mark.
+  UdataPtr udata(check_alloc(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN)));
+  if (!nftnl_udata_put_strz(udata.get(), NFTNL_UDATA_TABLE_COMMENT, comment.c_str()))
+    throw std::length_error("nftables comment too long: " + comment);
+  nftnl_table_set_data(table.get(), NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(udata.get()),
+                       nftnl_udata_buf_len(udata.get()));
+  nlmsghdr* nlh = b.header(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+  nftnl_table_nlmsg_build_payload(nlh, table.get());
+  b.put(nlh);
+}
+
+// A filter chain on `hook` at `priority`, accepting by default.
+void add_base_chain(Batch& b, const std::string& table, const char* name, std::uint32_t hook, std::int32_t priority) {
+  ChainPtr chain(check_alloc(nftnl_chain_alloc()));
+  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, table.c_str());
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, name);
+  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TYPE, "filter");
+  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, hook);
+  nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, priority);
+  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
+  nlmsghdr* nlh = b.header(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL);
+  nftnl_chain_nlmsg_build_payload(nlh, chain.get());
+  b.put(nlh);
+}
+
 }  // namespace
 
 std::string source_port_table(const std::string& ifname) {
@@ -102,31 +137,9 @@ Message build_source_port_batch(const SourcePortRule& rule) {
   Batch b;
   b.begin();
 
-  TablePtr table(check_alloc(nftnl_table_alloc()));
-  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
-  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, rule.table.c_str());
-  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
-  // The comment as nft(8) stores it, so `nft list ruleset` shows our mark.
-  UdataPtr udata(check_alloc(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN)));
-  if (!nftnl_udata_put_strz(udata.get(), NFTNL_UDATA_TABLE_COMMENT, rule.comment.c_str()))
-    throw std::length_error("nftables comment too long: " + rule.comment);
-  nftnl_table_set_data(table.get(), NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(udata.get()),
-                       nftnl_udata_buf_len(udata.get()));
-  nlmsghdr* nlh = b.header(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
-  nftnl_table_nlmsg_build_payload(nlh, table.get());
-  b.put(nlh);
-
-  ChainPtr chain(check_alloc(nftnl_chain_alloc()));
-  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TABLE, rule.table.c_str());
-  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_NAME, kChain);
-  nftnl_chain_set_str(chain.get(), NFTNL_CHAIN_TYPE, "filter");
-  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_OUT);
-  nftnl_chain_set_s32(chain.get(), NFTNL_CHAIN_PRIO, kRawPriority);
-  nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_POLICY, NF_ACCEPT);
-  nlh = b.header(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL);
-  nftnl_chain_nlmsg_build_payload(nlh, chain.get());
-  b.put(nlh);
+  add_owned_table(b, rule.table, rule.comment);
+  add_base_chain(b, rule.table, kChain, NF_INET_LOCAL_OUT, kRawPriority);
+  nlmsghdr* nlh = nullptr;
 
   RulePtr r(check_alloc(nftnl_rule_alloc()));
   nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
@@ -229,6 +242,68 @@ void delete_inet_table(MnlSocket& sock, const std::string& table) {
     sock.request(build_delete_table_batch(table), "deleting nftables table inet " + table);
   } catch (const NetlinkError& e) {
     if (e.code() != ENOENT) throw;
+  }
+}
+
+Message build_control_capture_batch(const ControlCaptureRule& rule) {
+  Batch b;
+  b.begin();
+  add_owned_table(b, rule.table, rule.comment);
+  // After the host's input filter (priority 0): what it drops, we never see.
+  add_base_chain(b, rule.table, kCaptureChain, NF_INET_LOCAL_IN, kCapturePriority);
+  for (std::uint8_t words : rule.option_words) {
+    RulePtr r(check_alloc(nftnl_rule_alloc()));
+    nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
+    nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, rule.table.c_str());
+    nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, kCaptureChain);
+    const std::uint8_t udp = IPPROTO_UDP;
+    add(r.get(), meta(NFT_META_L4PROTO));
+    add(r.get(), cmp(NFT_CMP_EQ, &udp, 1));
+    const std::uint16_t dport = htons(rule.port);
+    add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2));
+    add(r.get(), cmp(NFT_CMP_EQ, &dport, 2));
+    // UDP payload byte 0: version 0 and this options length.
+    add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 8, 1));
+    add(r.get(), cmp(NFT_CMP_EQ, &words, 1));
+    const std::uint16_t ethernet = htons(0x6558);
+    add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 10, 2));
+    add(r.get(), cmp(NFT_CMP_EQ, &ethernet, 2));
+    // The inner EtherType: UDP (8) + GENEVE (8) + options + two MACs (12).
+    const std::uint16_t control = htons(0x88b5);
+    add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 8 + 8 + 4u * words + 12, 2));
+    add(r.get(), cmp(NFT_CMP_EQ, &control, 2));
+    auto* limit = check_alloc(nftnl_expr_alloc("limit"));
+    nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, rule.rate_per_second);
+    nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 1);
+    nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, 5);
+    nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+    add(r.get(), limit);
+    auto* log = check_alloc(nftnl_expr_alloc("log"));
+    nftnl_expr_set_u16(log, NFTNL_EXPR_LOG_GROUP, rule.group);
+    add(r.get(), log);
+    nlmsghdr* nlh = b.header(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+    nftnl_rule_nlmsg_build_payload(nlh, r.get());
+    b.put(nlh);
+  }
+  b.end();
+  return b.bytes();
+}
+
+ControlCapture::ControlCapture(const ControlCaptureRule& rule) : sock_(NETLINK_NETFILTER), table_(rule.table) {
+  try {
+    sock_.request(build_control_capture_batch(rule),
+                  fmt::format("adding nftables table inet {} (control messages to port {} to NFLOG group {})",
+                              rule.table, rule.port, rule.group));
+  } catch (const NetlinkError& e) {
+    rethrow_unsupported(e, "nftables support for the control capture (nf_tables, limit, log)");
+  }
+}
+
+ControlCapture::~ControlCapture() {
+  try {
+    delete_inet_table(sock_, table_);
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
   }
 }
 

@@ -52,6 +52,44 @@ struct NftTable {
 std::vector<NftTable> list_inet_tables(MnlSocket& sock);
 void delete_inet_table(MnlSocket& sock, const std::string& table);
 
+// Control-message capture beside a kernel GENEVE device (docs/kernel.md,
+// "Design ... server and auto mode on the kernel"): while the kernel owns
+// the GENEVE port, a copy of every control message goes to an NFLOG group
+// with its outer addresses and ports, after the host's own input filter:
+//
+//   table inet NAME  (flags owner; comment = our mark)
+//     chain input  type filter hook input priority filter + 10
+//       udp dport PORT @th,64,8 OPTLEN @th,80,16 0x6558
+//         @th,(128 + 32*OPTLEN + 96),16 0x88b5  limit rate R/second  log group G
+//       ... one rule per GENEVE options length (in 4-byte words) we expect
+//
+// The first GENEVE byte is version (0) and Opt Len: matching it whole checks
+// both. nftables has no offset taken from the packet, so each options
+// length gets its rule; our peers send 0 (no option) or 6 (the routing option).
+struct ControlCaptureRule {
+  std::string table;
+  std::string comment;
+  std::uint16_t port = 6081;
+  std::uint16_t group = 0;
+  std::vector<std::uint8_t> option_words = {0, 6};
+  std::uint32_t rate_per_second = 1000;  // a flood is cut here, in the kernel
+};
+Message build_control_capture_batch(const ControlCaptureRule& rule);
+
+// The installed capture table; deleted on destruction (and by the kernel
+// with the socket, owner flag).
+class ControlCapture {
+ public:
+  explicit ControlCapture(const ControlCaptureRule& rule);
+  ControlCapture(const ControlCapture&) = delete;
+  ControlCapture& operator=(const ControlCapture&) = delete;
+  ~ControlCapture();
+
+ private:
+  MnlSocket sock_;
+  std::string table_;
+};
+
 // The installed rule. Owns its nfnetlink socket: the table lives as long as
 // the socket (owner flag), and is deleted explicitly on destruction.
 class SourcePortPin {

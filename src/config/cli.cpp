@@ -257,7 +257,8 @@ void for_each_string(const nlohmann::json& array, const char* key, Parse parse) 
 }
 
 void check_keys(const nlohmann::json& object, std::initializer_list<const char*> known, const std::string& where) {
-  for (auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
       std::string list;
       for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);

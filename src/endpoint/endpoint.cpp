@@ -132,6 +132,7 @@ void TunnelEndpoint::add_peer(config::PeerSpec spec, const std::optional<control
     throw UsageError("two peers with REMOTE " + spec.remote.to_string() + " and VNI " + std::to_string(spec.vni));
   auto peer = std::make_unique<Peer>(spec, make_device(spec), cfg_.mode, cfg_.timing);
   Peer* p = peer.get();
+  p->dataplane_reason = dataplane_reason_;
   p->key = key;
   table_.add(*p);
   if (auto* tap = p->device.tap()) p->mac = tap->hardware_address();
@@ -215,6 +216,9 @@ void TunnelEndpoint::apply_path(Peer& peer) {
       peer.tunnel.clear_target();
     }
   }
+  // A server has nothing to say about a client it has not heard from yet:
+  // thousands of such lines at start would bury the ones that matter.
+  if (!c && peer.paths.candidates().empty()) return;
   log::info("{}: path to {} is {}{} ({})", peer.ifname(), peer.spec.name, peer.paths.label(),
             c ? " via " + c->target.to_string() : std::string(), peer.paths.reason());
 }

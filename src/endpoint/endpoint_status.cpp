@@ -104,7 +104,7 @@ nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now)
                   {"replies_sent", p.replies_tx},
                   {"replies_received", p.replies_rx},
                   {"challenges_rate_limited", p.paths.challenges_limited()}};
-  j["dataplane"] = p.device.is_kernel() ? "kernel" : "userspace";
+  j["dataplane"] = {{"kind", p.device.is_kernel() ? "kernel" : "userspace"}, {"reason", p.dataplane_reason}};
   nlohmann::json allowed = nlohmann::json::array();
   for (const auto& prefix : p.spec.allowed_ips)
     allowed.push_back(prefix.network().to_string() + "/" + std::to_string(prefix.length()));

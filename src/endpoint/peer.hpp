@@ -24,6 +24,7 @@ struct Peer {
   config::PeerSpec spec;
   std::optional<control::Key> key;
   PeerDevice device;
+  std::string dataplane_reason;  // why `device` is on the data plane it is on
   // The source of control frames we send: the TAP's MAC (the kernel device
   // puts its own on them anyway).
   std::array<std::uint8_t, 6> mac{};

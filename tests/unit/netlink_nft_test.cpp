@@ -132,5 +132,34 @@ TEST(NetlinkNft, DeleteBatch) {
   EXPECT_EQ(msgs[1]->nlmsg_type, nft_type(NFT_MSG_DELTABLE));
 }
 
+TEST(NetlinkNft, ControlCaptureOneRulePerOptionsLength) {
+  ControlCaptureRule r{"geneve_nat64_ctl_gns0", "geneve-nat64 pid=1 start=2", 6081, 7, {0, 6}, 500};
+  Bytes m = build_control_capture_batch(r);
+  auto msgs = messages(m);
+  ASSERT_EQ(msgs.size(), 6u);  // begin, table, chain, two rules, end
+  nftnl_chain* c = nftnl_chain_alloc();
+  ASSERT_GE(nftnl_chain_nlmsg_parse(msgs[2], c), 0);
+  EXPECT_EQ(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), static_cast<std::uint32_t>(NF_INET_LOCAL_IN));
+  EXPECT_EQ(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), 10);  // after the host's filter at 0
+  nftnl_chain_free(c);
+  // nft --debug=netlink for: udp dport 6081 @th,64,8 6 @th,80,16 0x6558
+  //   @th,384,16 0x88b5 limit rate 500/second log group 7
+  std::string text = rule_text(msgs[4]);
+  const char* expected[] = {
+      "[ payload load 2b @ transport header + 2 => reg 1 ]",      "[ cmp eq reg 1 0x0000c117 ]",
+      "[ payload load 1b @ transport header + 8 => reg 1 ]",      "[ cmp eq reg 1 0x00000006 ]",
+      "[ payload load 2b @ transport header + 10 => reg 1 ]",     "[ cmp eq reg 1 0x00005865 ]",
+      "[ payload load 2b @ transport header + 52 => reg 1 ]",     "[ cmp eq reg 1 0x0000b588 ]",
+      "[ limit rate 500/second burst 5 type packets flags 0x0 ]", "[ log group 7 snaplen 0 qthreshold 0 ]",
+  };
+  std::size_t at = 0;
+  for (const char* e : expected) {
+    auto found = text.find(e, at);
+    ASSERT_NE(found, std::string::npos) << "missing or out of order: " << e << "\nin:\n" << text;
+    at = found + std::strlen(e);
+  }
+  EXPECT_NE(rule_text(msgs[3]).find("[ payload load 2b @ transport header + 28 => reg 1 ]"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gn::netlink
