@@ -113,6 +113,9 @@ summary() {
 #   host_has_geneve NODE    the kernel can create a GENEVE device (in NODE)
 #   binding_is GW EP BY     a gateway holds [EP]:6081 <-> pool:6081, created by BY
 #   transfer_file FROM ADDR TO FILE   TCP transfer between namespaces, sha256 checked
+#   capture NODE IF FILE [FILTER...]  tcpdump on IF in NODE into FILE (pcap);
+#                           returns once it listens, its pid in LAST_PID
+#   capture_stop PID        stop a capture, its packets written
 
 LAB_CMD="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab"
 
@@ -194,4 +197,23 @@ transfer_file() {
   bytes=$(stat -c %s "$file")
   echo "    $((bytes / 1000000)) MB $from -> $to in $((t1 - t0)) ms ($((bytes * 8 / 1000 / (t1 - t0 + 1))) Mbit/s)"
   [ "$(sha256sum <"$file")" = "$(sha256sum <"$received")" ]
+}
+
+# The capture is one of our processes (stopped on exit) and started in this
+# shell, so capture_stop can wait for it to write its last packets.
+# --immediate-mode: without it the kernel hands tcpdump its packets a ring
+# block at a time (up to a second late), and those still in the ring when it
+# is stopped are counted "received by filter" but never written.
+capture() {
+  local node="$1" dev="$2" file="$3"
+  shift 3
+  ip netns exec "$LAB-$node" tcpdump -i "$dev" -n -U --immediate-mode -w "$file" "$@" >"$file.log" 2>&1 &
+  LAB_PIDS+=("$!")
+  LAST_PID=$!
+  wait_until 5 grep -q "listening on" "$file.log"
+}
+
+capture_stop() {
+  kill -INT "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }

@@ -5,24 +5,32 @@
 // Client i (1..N) has its own UDP socket (its own source port, so a NAT in
 // front of us gives it its own mapping), its own identity (LOCAL)
 // IDENTITY_PREFIX::i, VNI VNI_BASE+i, its own MAC 02:c8:00:00:ii:ii and inner
-// address INNER_PREFIX:0:0:i::2 (the server's TAP for it is expected to have
-// ...:i::1/64). It speaks the control protocol of docs/protocol.md section 6
-// through gn_core (codec, message framing, MAC, replay window): probes the
-// server through PATH with the routing option, answers the server's probes
-// (challenges, keepalives) and, once its path answers, sends ICMPv6 echo
-// requests to the server's TAP address and counts the echo replies. It
-// answers the server kernel's neighbour solicitations for its inner address.
+// address INNER_PREFIX:0:0:i::2. The address it pings is its own server TAP's
+// ...:i::1 (one TAP per client), or with --server-inner the one address of a
+// server whose clients share one interface. It speaks the control protocol
+// of docs/protocol.md section 6 through gn_core (codec, message framing,
+// MAC, replay window): probes the server through PATH with the routing
+// option, answers the server's probes (challenges, keepalives) and, once its
+// path answers, sends ICMPv6 echo requests to that address and counts the
+// echo replies. It answers the server kernel's neighbour solicitations for
+// its inner address.
+//
+// All N clients live in one process: each client's timers are one entry in a
+// queue ordered by time, so a loop turn costs what is due, not a walk over
+// every client (10,000 of them are meant to work).
 //
 // Progress goes to stderr once a second; on SIGINT/SIGTERM or after
 // --duration a JSON summary goes to stdout (or --summary FILE).
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <csignal>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <csignal>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +38,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <queue>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -42,6 +51,7 @@
 #include "net/checksum.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
 #include "util/options.hpp"
 
 namespace {
@@ -70,6 +80,7 @@ struct Options {
   std::uint32_t vni_base = 1000;
   std::string identity_prefix = "fd00:c8::";
   std::string inner_prefix = "fd01::";  // client i: <prefix with word 3 = i>::2
+  std::string server_inner;             // empty: client i pings <prefix with word 3 = i>::1
   double duration = 60;
   double start_rate = 0;  // clients started per second; 0: all at once
   unsigned ping_interval_ms = 500;
@@ -128,7 +139,7 @@ std::vector<std::uint8_t> icmp6_frame(const std::array<std::uint8_t, 6>& dst_mac
 
 struct Client {
   unsigned index = 0;
-  int fd = -1;
+  gn::Fd fd;
   std::uint32_t vni = 0;
   IpAddress identity, inner, server_inner;
   std::array<std::uint8_t, 6> mac{};
@@ -136,6 +147,9 @@ struct Client {
   control::ReplayWindow replay;
   std::optional<std::uint64_t> outstanding;
   Clock::time_point started{}, sent_at{}, next_probe{}, next_ping{};
+  // The time of this client's live entry in the wake-up queue; other
+  // entries for it are stale and skipped.
+  std::optional<Clock::time_point> scheduled;
   std::optional<Clock::time_point> first_reply, first_echo_reply;
   std::optional<Endpoint> observed;  // how the server sees us
   std::uint64_t probes_sent = 0, replies_received = 0, probes_missed = 0;
@@ -154,7 +168,13 @@ class Driver {
     if (!path || !server || !server->is_v6()) usage("bad --path or --server");
     path_ = Endpoint{*path, opt_.port};
     server_ = *server;
-    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    std::optional<IpAddress> shared_inner;
+    if (!opt_.server_inner.empty()) {
+      shared_inner = IpAddress::parse(opt_.server_inner);
+      if (!shared_inner || !shared_inner->is_v6()) usage("bad --server-inner (an IPv6 address)");
+    }
+    epfd_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epfd_) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
     clients_.resize(opt_.count);
     for (unsigned i = 0; i < opt_.count; ++i) {
       Client& c = clients_[i];
@@ -165,7 +185,7 @@ class Driver {
       store16(&id[14], static_cast<std::uint16_t>(c.index));
       c.identity = IpAddress::v6(id);
       c.inner = with_index(opt_.inner_prefix, 3, c.index, 2);
-      c.server_inner = with_index(opt_.inner_prefix, 3, c.index, 1);
+      c.server_inner = shared_inner ? *shared_inner : with_index(opt_.inner_prefix, 3, c.index, 1);
       c.mac = {0x02, 0xc8, 0, 0, static_cast<std::uint8_t>(c.index >> 8), static_cast<std::uint8_t>(c.index)};
     }
   }
@@ -175,32 +195,46 @@ class Driver {
     start_ = t0;
     auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt_.duration));
     unsigned started = 0;
-    auto last_progress = t0;
-    std::array<epoll_event, 64> events;
+    auto next_progress = t0 + 1s;
+    std::array<epoll_event, 256> events;
     std::array<std::uint8_t, 2048> buf;
-    while (!g_stop && Clock::now() < end) {
-      auto now = Clock::now();
-      // Start clients at --start-rate.
-      while (started < clients_.size() &&
-             (opt_.start_rate <= 0 || std::chrono::duration<double>(now - t0).count() * opt_.start_rate >= started)) {
-        open(clients_[started++], now);
+    for (auto now = t0; !g_stop && now < end; now = Clock::now()) {
+      while (started < clients_.size() && start_time(started) <= now) {
+        Client& c = clients_[started++];
+        open(c, now);
+        schedule(c);
       }
-      for (unsigned i = 0; i < started; ++i) tick(clients_[i], now);
-      if (now - last_progress >= 1s) {
-        last_progress = now;
+      while (!wakes_.empty() && wakes_.top().at <= now) {
+        Wake w = wakes_.top();
+        wakes_.pop();
+        Client& c = clients_[w.index];
+        if (c.scheduled != w.at) continue;  // superseded by an earlier one
+        c.scheduled.reset();
+        tick(c, now);
+        schedule(c);
+      }
+      if (now >= next_progress) {
+        next_progress = now + 1s;
         progress(now);
       }
-      int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), 20);
+      auto until = std::min(next_progress, end);
+      if (!wakes_.empty()) until = std::min(until, wakes_.top().at);
+      if (started < clients_.size()) until = std::min(until, start_time(started));
+      auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+      int n = ::epoll_wait(epfd_.get(), events.data(), static_cast<int>(events.size()),
+                           static_cast<int>(std::clamp<long long>(wait_ms, 0, 1000)));
       for (int e = 0; e < n; ++e) {
         Client& c = clients_[events[e].data.u32];
         for (;;) {
           sockaddr_storage ss{};
           socklen_t sl = sizeof ss;
-          ssize_t len = ::recvfrom(c.fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), &sl);
+          ssize_t len =
+              ::recvfrom(c.fd.get(), buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), &sl);
           if (len < 0) break;
           auto from = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), sl);
           if (from) receive(c, std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(len)), *from);
         }
+        schedule(c);  // a reply or a learned server MAC can bring its next step forward
       }
     }
     progress(Clock::now());
@@ -209,17 +243,41 @@ class Driver {
   }
 
  private:
+  // Client i (0-based) starts at t0 + i / --start-rate (all at t0 without a rate).
+  Clock::time_point start_time(unsigned i) const {
+    if (opt_.start_rate <= 0) return start_;
+    return start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(i / opt_.start_rate));
+  }
+
+  // When the client next has something to do: a probe's reply timeout or
+  // its next probe, and its next ping once it can ping.
+  Clock::time_point next_wake(const Client& c) const {
+    auto at = c.outstanding ? c.sent_at + std::chrono::milliseconds(opt_.reply_timeout_ms) : c.next_probe;
+    if (c.up() && c.server_mac) at = std::min(at, c.next_ping);
+    return at;
+  }
+
+  // Keeps one live queue entry per client at its next_wake, or earlier (a
+  // wake-up with nothing due just schedules again).
+  void schedule(Client& c) {
+    auto at = next_wake(c);
+    if (c.scheduled && *c.scheduled <= at) return;
+    c.scheduled = at;
+    wakes_.push(Wake{at, c.index - 1});
+  }
+
   void open(Client& c, Clock::time_point now) const {
-    c.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c.fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    c.fd.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!c.fd) throw std::runtime_error("socket for client " + std::to_string(c.index) + ": " + std::strerror(errno));
     sockaddr_in any{};
     any.sin_family = AF_INET;
-    if (::bind(c.fd, reinterpret_cast<sockaddr*>(&any), sizeof any) < 0)
-      throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
+    if (::bind(c.fd.get(), reinterpret_cast<sockaddr*>(&any), sizeof any) < 0)
+      throw std::runtime_error("bind for client " + std::to_string(c.index) + ": " + std::strerror(errno));
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u32 = c.index - 1;
-    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev);
+    if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, c.fd.get(), &ev) < 0)
+      throw std::runtime_error("epoll_ctl for client " + std::to_string(c.index) + ": " + std::strerror(errno));
     c.started = now;
     c.next_probe = now;
     c.next_ping = now;
@@ -237,7 +295,7 @@ class Driver {
     m.msg_namelen = to.to_sockaddr(ss);
     m.msg_iov = iov;
     m.msg_iovlen = 2;
-    if (::sendmsg(c.fd, &m, MSG_DONTWAIT) < 0) ++send_errors_;
+    if (::sendmsg(c.fd.get(), &m, MSG_DONTWAIT) < 0) ++send_errors_;
   }
 
   void send_message(Client& c, control::Message m, const Endpoint& to) {
@@ -419,12 +477,34 @@ class Driver {
   Endpoint path_;
   IpAddress server_;
   control::CounterSource counter_;
-  int epfd_ = -1;
+  gn::Fd epfd_;
   std::vector<Client> clients_;
+  struct Wake {
+    Clock::time_point at;
+    unsigned index;  // into clients_
+    bool operator>(const Wake& o) const { return at > o.at; }
+  };
+  std::priority_queue<Wake, std::vector<Wake>, std::greater<>> wakes_;
   Clock::time_point start_{};
   std::uint64_t bad_datagrams_ = 0, bad_checksums_ = 0, send_errors_ = 0;
   bool all_echoing_reported_ = false;
 };
+
+// One socket per client: lift the soft RLIMIT_NOFILE (often 1024) towards
+// the hard one, so that 10,000 clients fit.
+void raise_fd_limit(unsigned count) {
+  constexpr rlim_t kSpare = 64;  // stdio, epoll, what the libraries open
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) < 0) throw std::runtime_error(std::string("getrlimit: ") + std::strerror(errno));
+  rlim_t need = count + kSpare;
+  if (rl.rlim_cur >= need) return;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+    throw std::runtime_error("RLIMIT_NOFILE hard limit " + std::to_string(rl.rlim_max) + " is below the " +
+                             std::to_string(need) + " descriptors " + std::to_string(count) + " clients need");
+  rl.rlim_cur = need;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) < 0)
+    throw std::runtime_error("setrlimit RLIMIT_NOFILE " + std::to_string(need) + ": " + std::strerror(errno));
+}
 
 }  // namespace
 
@@ -452,6 +532,10 @@ int main(int argc, char** argv) {
                 [&](const std::string& v) { o.identity_prefix = v; }),
       gn::value("inner-prefix", "P6", "client i has P6:0:0:i::2 (default fd01::)",
                 [&](const std::string& v) { o.inner_prefix = v; }),
+      gn::value("server-inner", "IPV6",
+                "the address every client pings, on a server whose clients share one interface "
+                "(default: client i pings P6:0:0:i::1, its own server TAP)",
+                [&](const std::string& v) { o.server_inner = v; }),
       gn::value("duration", "S", "seconds to run (default 60)", [&](const std::string& v) { o.duration = real(v); }),
       gn::value("start-rate", "R", "clients started per second (default 0: all at once)",
                 [&](const std::string& v) { o.start_rate = real(v); }),
@@ -473,6 +557,12 @@ int main(int argc, char** argv) {
   }
   if (o.key_file.empty()) usage("--key-file is required");
   if (o.count == 0 || o.count > 65535) usage("--count must be 1..65535");
+  try {
+    raise_fd_limit(o.count);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "many_clients: %s\n", e.what());
+    return 1;
+  }
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   ::sigaction(SIGINT, &sa, nullptr);

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Issue 12 acceptance: one server interface for many clients, in the
+# `client-server` lab. One geneve-server --config with "interface" (gns0,
+# fd01::1/48 and 10.77.0.1/16) serves three real geneve-client processes,
+# each with its own key, VNI and allowed_ips:
+#   c1 in client4  (IPv4 behind the CGN)        fd01:0:0:1::/64, 10.77.1.0/24
+#   c2 in client6  (IPv6 only behind TAYGA)     fd01:0:0:2::/64, 10.77.2.0/24
+#   c3 in attacker (public IPv4, no NAT)        fd01:0:0:3::/64, 10.77.3.0/24
+# (two clients cannot share a node: a client listens on the port it sends
+# to, 6081). Client i has fd01:0:0:i::2/48 and 10.77.i.2/16 on gnc<i>.
+#
+# Asserted: pings both ways over IPv6 and IPv4 and 4 MB each way with sha256
+# for every client; the status lists every peer's allowed_ips and the one
+# interface; with the server's neighbour cache flushed and 200 pings of each
+# family from the server to c1, captures on gnc2 and gnc3 hold no frame of
+# c1's (its addresses, its MAC, ND or ARP for it) while gnc1's capture holds
+# the pings and the neighbour solicitation and ARP request for its
+# addresses (and the pings to c2 sent in the same window show at gnc2, so
+# that capture did see traffic); c1 sending from c2's addresses
+# (fd01:0:0:2::99, 10.77.2.99 added to gnc1, and ARP claiming 10.77.2.99),
+# or an echo request from its link-local address: nothing of it reaches
+# gns0 and c1's source_not_allowed rises by at least the number sent, c2's
+# counters untouched; frames for an address no client owns reach no client
+# and are counted no_peer; SIGTERM removes gns0.
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib/lab.sh"
+lab_topology client-server
+BIN="$BUILD_DIR"
+SERVER=2001:db8:5::1
+NODES=(client4 client6 attacker)  # client i runs in ${NODES[i-1]}
+
+umask 077
+for i in 1 2 3; do "$BIN/geneve-ctl" genkey >"$LAB_TMP/key$i"; done
+/usr/bin/python3 - "$SERVER" "$LAB_TMP" >"$LAB_TMP/server.json" <<'EOF'
+import json, sys
+server, tmp = sys.argv[1], sys.argv[2]
+print(json.dumps({"local": server, "interface": {"ifname": "gns0", "address": ["fd01::1/48", "10.77.0.1/16"]},
+                  "clients": [{"name": "c%d" % i, "vni": 100 + i, "remote": "fd00:c%d::1" % i,
+                               "key_file": "%s/key%d" % (tmp, i),
+                               "allowed_ips": ["fd01:0:0:%d::/64" % i, "10.77.%d.0/24" % i]} for i in (1, 2, 3)]},
+                 indent=1))
+EOF
+
+daemon server "$LAB_TMP/server.log" "$BIN/geneve-server" --config "$LAB_TMP/server.json" --run-dir "$LAB_TMP/run-s"
+PID_S=$LAST_PID
+PIDS=()
+for i in 1 2 3; do
+  extra=()
+  [ "${NODES[i - 1]}" != client6 ] || extra=(--nat64-prefix 2001:db8:64:c::/96)
+  daemon "${NODES[i - 1]}" "$LAB_TMP/c$i.log" "$BIN/geneve-client" $((100 + i)) "fd00:c$i::1" 192.0.2.7 $SERVER \
+    "${extra[@]}" --key-file "$LAB_TMP/key$i" --ifname "gnc$i" --address "fd01:0:0:$i::2/48" \
+    --address "10.77.$i.2/16" --run-dir "$LAB_TMP/run-c$i"
+  PIDS+=("$LAST_PID")
+done
+
+check "server up with one interface gns0 (fd01::1/48, 10.77.0.1/16); gnc1, gnc2, gnc3 in their nodes" \
+  wait_until 10 bash -c "ip -n $LAB-server addr show dev gns0 | grep -q 'inet6 fd01::1/48' &&
+    ip -n $LAB-server addr show dev gns0 | grep -q 'inet 10.77.0.1/16' &&
+    ip -n $LAB-client4 link show gnc1 && ip -n $LAB-client6 link show gnc2 && ip -n $LAB-attacker link show gnc3"
+for i in 1 2 3; do
+  check "c$i (${NODES[i - 1]}): tunnel carries traffic within 10 s" \
+    wait_until 10 on "${NODES[i - 1]}" ping -c 1 -W 1 fd01::1
+done
+
+s_status() { on server "$BIN/geneve-ctl" show geneve-server --json --run-dir "$LAB_TMP/run-s"; }
+
+for i in 1 2 3; do
+  n=${NODES[i - 1]}
+  check "c$i: inner ping client -> server, IPv6 and IPv4" \
+    bash -c "ip netns exec $LAB-$n ping -q -c 3 -i 0.2 -W 2 fd01::1 >/dev/null &&
+             ip netns exec $LAB-$n ping -q -c 3 -i 0.2 -W 2 10.77.0.1 >/dev/null"
+  check "c$i: inner ping server -> client, IPv6 and IPv4" \
+    bash -c "ip netns exec $LAB-server ping -q -c 3 -i 0.2 -W 2 fd01:0:0:$i::2 >/dev/null &&
+             ip netns exec $LAB-server ping -q -c 3 -i 0.2 -W 2 10.77.$i.2 >/dev/null"
+done
+head -c 4000000 /dev/urandom >"$LAB_TMP/data"
+for i in 1 2 3; do
+  check "4 MB c$i -> server, matching sha256" transfer_file "${NODES[i - 1]}" fd01::1 server "$LAB_TMP/data"
+  check "4 MB server -> c$i, matching sha256" transfer_file server "fd01:0:0:$i::2" "${NODES[i - 1]}" "$LAB_TMP/data"
+done
+
+s_status >"$LAB_TMP/status.json"
+check "status: the one interface gns0 for the server and each peer, each peer's allowed_ips as configured and a learned, alive path" /usr/bin/python3 -c '
+import ipaddress, json, sys
+s = json.load(open(sys.argv[1]))
+assert s["interface"] == "gns0", s["interface"]
+for p in s["peers"]:
+    assert p["interface"] == "gns0", (p["name"], p["interface"])
+    i = int(p["name"][1:])
+    want = [ipaddress.ip_network("fd01:0:0:%d::/64" % i), ipaddress.ip_network("10.77.%d.0/24" % i)]
+    print("    %s (vni %d): allowed_ips %s, path %s %s alive %s" % (p["name"], p["vni"], p["allowed_ips"],
+          p["path"]["kind"], p["path"]["target"], p["path"]["alive"]))
+    assert [ipaddress.ip_network(a) for a in p["allowed_ips"]] == want, p["allowed_ips"]
+    assert p["path"]["kind"] == "learned" and p["path"]["alive"], p["path"]
+assert sorted(p["name"] for p in s["peers"]) == ["c1", "c2", "c3"]
+' "$LAB_TMP/status.json"
+
+# ---- confinement: what the server sends to c1 reaches c1 only ----------
+MAC1=$(ip -n "$LAB-client4" -br link show gnc1 | awk '{print $3}')
+on server ip neigh flush dev gns0
+on server ip -6 neigh flush dev gns0
+for i in 1 2 3; do
+  capture "${NODES[i - 1]}" "gnc$i" "$LAB_TMP/gnc$i.pcap"
+  CAPS[i]=$LAST_PID
+done
+on server ping -q -c 200 -i 0.01 -W 2 fd01:0:0:1::2 >/dev/null || true
+on server ping -q -c 200 -i 0.01 -W 2 10.77.1.2 >/dev/null || true
+on server ping -q -c 5 -i 0.05 -W 2 fd01:0:0:2::2 >/dev/null || true
+for i in 1 2 3; do capture_stop "${CAPS[i]}"; done
+# count PCAP FILTER: frames in PCAP that match the tshark display FILTER.
+count() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }
+C1="ipv6.addr == fd01:0:0:1::2 || ip.addr == 10.77.1.2 || eth.addr == $MAC1 || arp.dst.proto_ipv4 == 10.77.1.2 ||
+    icmpv6.nd.ns.target_address == fd01:0:0:1::2 || icmpv6.nd.na.target_address == fd01:0:0:1::2"
+echo6_1=$(count "$LAB_TMP/gnc1.pcap" "icmpv6.type == 128 && ipv6.dst == fd01:0:0:1::2")
+echo4_1=$(count "$LAB_TMP/gnc1.pcap" "icmp.type == 8 && ip.dst == 10.77.1.2")
+ns_1=$(count "$LAB_TMP/gnc1.pcap" "icmpv6.type == 135 && icmpv6.nd.ns.target_address == fd01:0:0:1::2")
+arp_1=$(count "$LAB_TMP/gnc1.pcap" "arp.opcode == 1 && arp.dst.proto_ipv4 == 10.77.1.2")
+echo6_2=$(count "$LAB_TMP/gnc2.pcap" "icmpv6.type == 128 && ipv6.dst == fd01:0:0:2::2")
+leak2=$(count "$LAB_TMP/gnc2.pcap" "$C1")
+leak3=$(count "$LAB_TMP/gnc3.pcap" "$C1")
+ns_leak=$(count "$LAB_TMP/gnc2.pcap" "icmpv6.nd.ns.target_address == fd01:0:0:1::2")
+ns_leak=$((ns_leak + $(count "$LAB_TMP/gnc3.pcap" "icmpv6.nd.ns.target_address == fd01:0:0:1::2")))
+echo "    at gnc1: $echo6_1 IPv6 and $echo4_1 IPv4 echo requests, $ns_1 NS for fd01:0:0:1::2, $arp_1 ARP requests for 10.77.1.2;" \
+  "at gnc2: $echo6_2 echo requests for c2, $leak2 frames of c1's; at gnc3: $leak3 frames of c1's"
+check "gnc1 got the server's 200 + 200 echo requests ($echo6_1 IPv6, $echo4_1 IPv4)" \
+  test "$echo6_1" -ge 200 -a "$echo4_1" -ge 200
+check "gnc1 got the server's neighbour solicitation and ARP request for its addresses ($ns_1 NS, $arp_1 ARP)" \
+  test "$ns_1" -ge 1 -a "$arp_1" -ge 1
+check "gnc2's capture saw the 5 echo requests sent to c2 in the same window ($echo6_2)" test "$echo6_2" -ge 5
+check "no frame meant for c1 at gnc2 ($leak2) or gnc3 ($leak3)" test "$leak2" -eq 0 -a "$leak3" -eq 0
+check "ND for c1's address reached no other client ($ns_leak NS at gnc2 and gnc3)" test "$ns_leak" -eq 0
+
+# ---- an address no client owns: dropped, counted, sent nowhere -----------
+no_peer() { s_status | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["unattributed_drops"]["no_peer"])'; }
+np0=$(no_peer)
+for i in 1 2 3; do
+  capture "${NODES[i - 1]}" "gnc$i" "$LAB_TMP/nobody$i.pcap"
+  CAPS[i]=$LAST_PID
+done
+on server ping -q -c 3 -i 0.2 -W 1 fd01:0:0:99::2 >/dev/null || true
+on server ping -q -c 3 -i 0.2 -W 1 10.77.99.2 >/dev/null || true
+for i in 1 2 3; do capture_stop "${CAPS[i]}"; done
+np1=$(no_peer)
+seen=0
+NOBODY="ipv6.addr == fd01:0:0:99::2 || ip.addr == 10.77.99.2 || arp.dst.proto_ipv4 == 10.77.99.2 ||
+        icmpv6.nd.ns.target_address == fd01:0:0:99::2"
+for i in 1 2 3; do seen=$((seen + $(count "$LAB_TMP/nobody$i.pcap" "$NOBODY"))); done
+echo "    no_peer drops $np0 -> $np1; frames for fd01:0:0:99::2 / 10.77.99.2 at the clients: $seen"
+check "frames for fd01:0:0:99::2 and 10.77.99.2 (no client's) reach no client ($seen) and are counted no_peer" \
+  test "$seen" -eq 0 -a "$np1" -gt "$np0"
+
+# ---- spoofing: c1 sends from c2's addresses -----------------------------
+on client4 ip addr add fd01:0:0:2::99/128 dev gnc1 nodad
+on client4 ip addr add 10.77.2.99/32 dev gnc1
+peer_field() {  # peer_field STATUS NAME FIELD...: a number from a peer's entry
+  /usr/bin/python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1])); p = next(p for p in s["peers"] if p["name"] == sys.argv[2])
+for k in sys.argv[3:]: p = p[k]
+print(p)' "$@"
+}
+MAC_S=$(ip -n "$LAB-server" -br link show gns0 | awk '{print $3}')
+LL1=$(ip -n "$LAB-client4" -6 addr show dev gnc1 scope link | awk '/inet6/ {sub("/.*", "", $2); print $2}')
+s_status >"$LAB_TMP/spoof-before.json"
+capture server gns0 "$LAB_TMP/spoof.pcap"
+CAP_S=$LAST_PID
+on client4 ping -q -c 20 -i 0.05 -W 1 -I fd01:0:0:2::99 fd01::1 >/dev/null || true
+on client4 ping -q -c 20 -i 0.05 -W 1 -I 10.77.2.99 10.77.0.1 >/dev/null || true
+# Written into gnc1 (scapy): ARP claiming c2's address (gnc1's own MAC,
+# sender 10.77.2.99), as would poison the server's ARP cache; and echo
+# requests from gnc1's link-local address to fd01::1: a link-local source
+# passes only for ND and MLD.
+on client4 /usr/bin/python3 -c '
+import sys
+from scapy.all import ARP, Ether, ICMPv6EchoRequest, IPv6, sendp
+mac, mac_s, ll = sys.argv[1:4]
+sendp(Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=mac, psrc="10.77.2.99", pdst="10.77.0.1"),
+      iface="gnc1", count=5, verbose=False)
+sendp(Ether(src=mac, dst=mac_s) / IPv6(src=ll, dst="fd01::1") / ICMPv6EchoRequest(id=0x4c4c),
+      iface="gnc1", count=5, verbose=False)' "$MAC1" "$MAC_S" "$LL1"
+# c1's own address must arrive (named: source selection would pick the
+# /128, whose prefix matches fd01::1 longer than the /48's length allows).
+on client4 ping -q -c 5 -i 0.05 -W 1 -I fd01:0:0:1::2 fd01::1 >/dev/null || true
+# The counter is read after the last spoofed ping's data has been through
+# the server (the genuine pings after them were answered or timed out).
+s_status >"$LAB_TMP/spoof-after.json"
+capture_stop "$CAP_S"
+sna0=$(peer_field "$LAB_TMP/spoof-before.json" c1 drops source_not_allowed)
+sna1=$(peer_field "$LAB_TMP/spoof-after.json" c1 drops source_not_allowed)
+c2rx0=$(peer_field "$LAB_TMP/spoof-before.json" c2 rx_packets)
+c2rx1=$(peer_field "$LAB_TMP/spoof-after.json" c2 rx_packets)
+spoofed=$(count "$LAB_TMP/spoof.pcap" "ipv6.src == fd01:0:0:2::99 || ip.src == 10.77.2.99 ||
+  arp.src.proto_ipv4 == 10.77.2.99 || (icmpv6.type == 128 && ipv6.src == fe80::/10)")
+genuine=$(count "$LAB_TMP/spoof.pcap" "icmpv6.type == 128 && ipv6.src == fd01:0:0:1::2")
+echo "    c1 source_not_allowed $sna0 -> $sna1 after 40 pings from c2's addresses, 5 forged ARP, 5 echo requests from link-local;" \
+  "at gns0: $spoofed of those frames, $genuine of c1's own echo requests; c2 rx_packets $c2rx0 -> $c2rx1"
+check "none of c1's frames from c2's addresses or link-local echo reaches gns0 ($spoofed frames), c1's own pings do ($genuine)" \
+  test "$spoofed" -eq 0 -a "$genuine" -ge 5
+check "c1's source_not_allowed rose by at least the 50 sent ($((sna1 - sna0)))" test $((sna1 - sna0)) -ge 50
+check "c2's counters untouched by c1's spoofing (rx_packets $c2rx0 -> $c2rx1)" test "$c2rx1" -le $((c2rx0 + 10))
+on client4 ip addr del fd01:0:0:2::99/128 dev gnc1
+on client4 ip addr del 10.77.2.99/32 dev gnc1
+
+# SIGTERM: exit 0, the one interface gone.
+kill -TERM "$PID_S" "${PIDS[@]}"
+rc=""
+for p in "$PID_S" "${PIDS[@]}"; do
+  r=0
+  wait "$p" || r=$?
+  rc="$rc$r"
+done
+echo "    exit status after SIGTERM (server c1 c2 c3): $rc"
+check "SIGTERM: server and clients exit 0" test "$rc" = 0000
+check "SIGTERM: gns0 is gone" bash -c "! ip -n $LAB-server link show gns0 2>/dev/null"
+summary
