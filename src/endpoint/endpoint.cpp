@@ -46,7 +46,7 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
     sockets_->for_family(net::Family::kV6);
   name_ = cfg_.name.empty() ? peers_.front()->ifname() : cfg_.name;
   status_server_ =
-      std::make_unique<control::StatusServer>(loop_, cfg_.run_dir, name_, [this] { return status().dump(2) + "\n"; });
+      std::make_unique<control::StatusServer>(loop_, cfg_.run_dir, name_, [this] { return status_pieces(); });
   loop_.set_timer([this] { return on_timer(); });
   dataplane_->start();  // every peer is added: the transmit worker may run
 
@@ -230,18 +230,20 @@ void TunnelEndpoint::retarget_kernel_device(Peer& peer, const net::Endpoint& pat
 
 Clock::time_point TunnelEndpoint::on_timer() {
   auto now = Clock::now();
-  if (now < next_timer_) return next_timer_;
-  auto next = Clock::time_point::max();
-  for (auto& p : peers_) {
+  for (Peer* p : deadlines_.take_due(now)) {
     check_silence(*p, now);
     for (const auto& probe : p->paths.poll(now)) send_probe(*p, probe);
     maybe_reresolve(*p);
     apply_path(*p);
-    next = std::min(next, p->paths.next_deadline());
-    // While data flows, look again soon for silence from the peer.
-    if (now - p->last_tx_change < kSilence) next = std::min(next, now + kSilence / 2);
+    deadlines_.set(p, next_deadline(*p, now));
   }
-  next_timer_ = next;
+  return deadlines_.earliest();
+}
+
+Clock::time_point TunnelEndpoint::next_deadline(const Peer& p, Clock::time_point now) const {
+  auto next = p.paths.next_deadline();
+  // While data flows, look again soon for silence from the peer.
+  if (now - p.last_tx_change < kSilence) next = std::min(next, now + kSilence / 2);
   return next;
 }
 
@@ -259,6 +261,10 @@ void TunnelEndpoint::check_silence(Peer& p, Clock::time_point now) {
 }
 
 void TunnelEndpoint::run() {
+  // Every peer is due at the first tick (as at any start); from then on
+  // each is looked at only when its own deadline comes.
+  const auto now = Clock::now();
+  for (auto& p : peers_) deadlines_.set(p.get(), now);
   int signo = loop_.run();
   log::info("{}: {} received, removing the tunnel", name_, strsignal(signo));
 }
