@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -38,10 +39,17 @@ Fd connect_to(const std::string& path) {
 
 StatusServer::StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Document document,
                            std::chrono::milliseconds client_timeout)
-    : loop_(loop),
-      path_(run_dir + "/" + name + ".sock"),
-      document_(std::move(document)),
-      client_timeout_(client_timeout) {
+    : StatusServer(loop, run_dir, name, Stream([document = std::make_shared<Document>(std::move(document))] {
+                     return Pieces([document](std::string& out) {
+                       out = (*document)();  // out is empty: no copy of a large document
+                       return true;
+                     });
+                   }),
+                   client_timeout) {}
+
+StatusServer::StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Stream stream,
+                           std::chrono::milliseconds client_timeout)
+    : loop_(loop), path_(run_dir + "/" + name + ".sock"), stream_(std::move(stream)), client_timeout_(client_timeout) {
   if (::mkdir(run_dir.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("creating run directory " + run_dir);
   if (connect_to(path_)) throw UsageError("an endpoint already serves " + name + " (" + path_ + " answers)");
   ::unlink(path_.c_str());  // a stale socket from a crashed run
@@ -77,8 +85,9 @@ void StatusServer::on_connect() {
       return;
     }
     if (clients_.size() >= kMaxClients) close_client(clients_.begin(), "too many clients at once");
-    Client c{std::move(fd), document_(), 0, Clock::now() + client_timeout_};
-    if (write_some(c)) continue;  // the usual case: the socket buffer took it all
+    Client c{std::move(fd), stream_(), {}, 0, 0, false, Clock::now() + client_timeout_};
+    // The usual case for a short document: the socket buffer took it all.
+    if (write_some(c) == Progress::kDone) continue;
     clients_.push_back(std::move(c));
     auto it = std::prev(clients_.end());
     // Reading tells us when the client hangs up early (EOF).
@@ -92,24 +101,33 @@ void StatusServer::on_connect() {
   }
 }
 
-bool StatusServer::write_some(Client& c) {
-  while (c.sent < c.document.size()) {
-    ssize_t n = ::send(c.fd.get(), c.document.data() + c.sent, c.document.size() - c.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      c.sent += static_cast<std::size_t>(n);
-      continue;
+StatusServer::Progress StatusServer::write_some(Client& c) {
+  for (int pieces = 0;;) {
+    while (c.sent < c.piece.size()) {
+      ssize_t n = ::send(c.fd.get(), c.piece.data() + c.sent, c.piece.size() - c.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        c.sent += static_cast<std::size_t>(n);
+        c.total += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Progress::kBlocked;
+      log::debug("status client on {} left after {} bytes", path_, c.total);
+      return Progress::kDone;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
-    log::debug("status client on {} left after {} of {} bytes", path_, c.sent, c.document.size());
-    return true;
+    if (c.last) return Progress::kDone;
+    if (pieces++ == kPiecesPerTurn) return Progress::kMore;
+    c.piece.clear();
+    c.sent = 0;
+    c.last = c.next(c.piece);
   }
-  return true;
 }
 
 void StatusServer::wait_writable(ClientList::iterator it) {
+  // After kMore the socket is still writable: the loop calls this again at
+  // once, after the other events of its turn.
   loop_.when_writable(it->fd.get(), [this, it] {
-    if (write_some(*it))
+    if (write_some(*it) == Progress::kDone)
       close_client(it, nullptr);
     else
       wait_writable(it);
@@ -117,8 +135,9 @@ void StatusServer::wait_writable(ClientList::iterator it) {
 }
 
 void StatusServer::close_client(ClientList::iterator it, const char* why) {
-  if (why && it->sent < it->document.size())
-    log::info("status socket {}: closing a client after {} of {} bytes: {}", path_, it->sent, it->document.size(), why);
+  if (why && !(it->last && it->sent == it->piece.size()))
+    log::info("status socket {}: closing a client after {} bytes, before the end of its document: {}", path_, it->total,
+              why);
   const bool oldest = it == clients_.begin();
   loop_.unwatch(it->fd.get());
   clients_.erase(it);

@@ -61,7 +61,7 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
     sockets_->for_family(net::Family::kV6);
   name_ = cfg_.name.empty() ? peers_.front()->ifname() : cfg_.name;
   status_server_ =
-      std::make_unique<control::StatusServer>(loop_, cfg_.run_dir, name_, [this] { return status().dump(2) + "\n"; });
+      std::make_unique<control::StatusServer>(loop_, cfg_.run_dir, name_, [this] { return status_pieces(); });
   loop_.set_timer([this] { return on_timer(); });
   dataplane_->start();  // every peer is added: the transmit worker may run
 
@@ -151,6 +151,9 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec, const std::optional<
   if (underlay_.direct_target) p->paths.set_direct(*underlay_.direct_target);
   if (underlay_.nat64_target) p->paths.set_nat64(*underlay_.nat64_target, cfg_.route_option);
   p->last_resolve = Clock::now();
+  // Due at the first tick; from then on looked at only when its own
+  // deadline comes.
+  deadlines_.set(p, p->last_resolve);
   peers_.push_back(std::move(peer));
   if (p->device.is_kernel())
     watch_kernel_control(*p);
@@ -264,18 +267,20 @@ void TunnelEndpoint::retarget_kernel_device(Peer& peer, const net::Endpoint& pat
 
 Clock::time_point TunnelEndpoint::on_timer() {
   auto now = Clock::now();
-  if (now < next_timer_) return next_timer_;
-  auto next = Clock::time_point::max();
-  for (auto& p : peers_) {
+  for (Peer* p : deadlines_.take_due(now)) {
     check_silence(*p, now);
     for (const auto& probe : p->paths.poll(now)) send_probe(*p, probe);
     maybe_reresolve(*p);
     apply_path(*p);
-    next = std::min(next, p->paths.next_deadline());
-    // While data flows, look again soon for silence from the peer.
-    if (now - p->last_tx_change < kSilence) next = std::min(next, now + kSilence / 2);
+    deadlines_.set(p, next_deadline(*p, now));
   }
-  next_timer_ = next;
+  return deadlines_.earliest();
+}
+
+Clock::time_point TunnelEndpoint::next_deadline(const Peer& p, Clock::time_point now) const {
+  auto next = p.paths.next_deadline();
+  // While data flows, look again soon for silence from the peer.
+  if (now - p.last_tx_change < kSilence) next = std::min(next, now + kSilence / 2);
   return next;
 }
 

@@ -34,6 +34,7 @@
 #include "endpoint/peer_table.hpp"
 #include "endpoint/sockets.hpp"
 #include "endpoint/underlay.hpp"
+#include "util/deadline_queue.hpp"
 #include "util/event_loop.hpp"
 
 namespace gn::endpoint {
@@ -44,7 +45,10 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   ~TunnelEndpoint();
   // Runs until SIGINT or SIGTERM (blocked first with block_exit_signals).
   void run();
+  // The status document (docs/operations.md), whole.
   nlohmann::json status() const;
+  // The same, dump(2) and a newline, in pieces for the status socket.
+  control::StatusServer::Pieces status_pieces() const;
   const std::string& name() const { return name_; }
 
  private:
@@ -73,11 +77,18 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   void maybe_reresolve(Peer& peer);
   void retarget_kernel_device(Peer& peer, const net::Endpoint& path);
   void check_silence(Peer& peer, Clock::time_point now);
+  // Does what is due for the peers whose deadline has come (and for no
+  // other peer), and returns the earliest deadline left.
   Clock::time_point on_timer();
+  // When the peer next has something to do: its PathSelector's deadline,
+  // or sooner while data flows (the silence check).
+  Clock::time_point next_deadline(const Peer& peer, Clock::time_point now) const;
   void drop(Peer* peer, dataplane::Drop d);
   // Status (endpoint_status.cpp).
   nlohmann::json offload_status() const;
   nlohmann::json peer_status(const Peer& p, Clock::time_point now) const;
+  // Everything but the peers ("peers" is an empty array).
+  nlohmann::json status_head(Clock::time_point now) const;
 
   config::EndpointConfig cfg_;
   // Before everything watched in it: destroyed last.
@@ -98,7 +109,9 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   std::unique_ptr<control::StatusServer> status_server_;
   control::CounterSource counter_;
   Clock::time_point started_;
-  Clock::time_point next_timer_{};
+  // Each peer's next deadline: a tick touches only the peers due, so
+  // keepalives staggered over 10,000 peers cost O(log N) each, not O(N).
+  DeadlineQueue<Peer*> deadlines_;
   // Control drops no peer can be charged with (unknown identity).
   dataplane::Counters unattributed_control_;
 };

@@ -66,7 +66,9 @@ void TunnelEndpoint::handle_control(Peer* peer, std::uint32_t vni, std::span<con
     }
   }
   apply_path(*peer);
-  next_timer_ = std::min(next_timer_, peer->paths.next_deadline());
+  // A probe or reply may make the peer due sooner (a challenge's reply
+  // timeout); a later deadline is found at the peer's next tick.
+  deadlines_.lower(peer, peer->paths.next_deadline());
 }
 
 bool TunnelEndpoint::send_message(Peer& peer, control::Message m, const net::Endpoint& to, bool route_option) {

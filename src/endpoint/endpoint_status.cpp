@@ -2,14 +2,22 @@
 // built on demand from the peers' state and counters.
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
+
 #include <nlohmann/json.hpp>
 
 #include "endpoint/endpoint.hpp"
+#include "util/json_pieces.hpp"
 
 namespace gn::endpoint {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Peers per piece of a streamed status document: about 1.5 kB each, so a
+// piece is a few tens of kB and costs the loop well under a millisecond.
+constexpr std::size_t kPeersPerPiece = 16;
 
 std::string hex(unsigned value, int width) {
   return fmt::format("0x{:0{}x}", value, width);
@@ -114,8 +122,32 @@ nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now)
 
 nlohmann::json TunnelEndpoint::status() const {
   auto now = Clock::now();
-  nlohmann::json peers = nlohmann::json::array();
-  for (const auto& p : peers_) peers.push_back(peer_status(*p, now));
+  nlohmann::json j = status_head(now);
+  for (const auto& p : peers_) j["peers"].push_back(peer_status(*p, now));
+  return j;
+}
+
+control::StatusServer::Pieces TunnelEndpoint::status_pieces() const {
+  // Byte for byte status().dump(2) + "\n", made kPeersPerPiece peers at a
+  // time as the client takes them. The set of peers does not change while
+  // the endpoint runs, but their state does between pieces: each piece
+  // shows its peers as they are when it is made, so a document of 10,000
+  // peers is not one moment's picture (as `ip -s link` over many links is
+  // not either).
+  auto doc = std::make_shared<JsonArrayPieces>(status_head(Clock::now()), "peers");
+  return [this, doc, next = std::size_t{0}](std::string& out) mutable {
+    if (next == 0) out += doc->head();
+    const auto now = Clock::now();
+    for (const std::size_t end = std::min(peers_.size(), next + kPeersPerPiece); next < end; ++next)
+      doc->append_element(out, peer_status(*peers_[next], now), next);
+    if (next < peers_.size()) return false;
+    doc->append_tail(out, next);
+    out += '\n';
+    return true;
+  };
+}
+
+nlohmann::json TunnelEndpoint::status_head(Clock::time_point now) const {
   nlohmann::json unattributed = dataplane::to_json(dataplane_->unattributed(), now)["drops"];
   for (std::size_t i = 0; i < unattributed_control_.drops.size(); ++i)
     if (unattributed_control_.drops[i])
@@ -154,7 +186,7 @@ nlohmann::json TunnelEndpoint::status() const {
       {"unattributed_drops", unattributed},
       {"pid", ::getpid()},
       {"uptime_seconds", seconds_since(started_, now)},
-      {"peers", peers},
+      {"peers", nlohmann::json::array()},
   };
 }
 

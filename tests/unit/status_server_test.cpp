@@ -1,12 +1,14 @@
 // StatusServer: a client that does not read never holds the event loop; a
 // slow client still gets the whole document; a stuck one is cut off at its
-// deadline; a client that hangs up early is forgotten.
+// deadline; a client that hangs up early is forgotten; a document made in
+// pieces arrives whole, each piece made only when the last was taken.
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -96,6 +98,77 @@ TEST(StatusServer, ServesALargeDocumentWithoutHoldingTheLoop) {
   read_available(client.get(), got);
   EXPECT_EQ(got.size(), doc.size());
   EXPECT_EQ(got, doc);
+}
+
+TEST(StatusServer, StreamsADocumentInPiecesAsTheClientTakesThem) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  constexpr int kPieces = 200;
+  const std::string piece(64u << 10, 'p');  // 12.5 MB in all
+  int made = 0, streams = 0;
+  StatusServer server(loop, dir.path, "t", [&] {
+    ++streams;
+    return StatusServer::Pieces([&, n = 0](std::string& out) mutable {
+      ++made;
+      out += piece;
+      out += std::to_string(n);
+      return ++n == kPieces;
+    });
+  });
+  Fd client = connect_to(server.path(), 4096);
+  ASSERT_TRUE(run_until(
+      loop, [&] { return streams == 1 && server.clients() == 1; }, 5000ms));
+  // The client reads nothing: the loop turns, and no more pieces are made
+  // than the socket's buffers hold (a few), not the whole document.
+  int ticks = 0;
+  run_until(
+      loop, [&] { return ++ticks >= 5; }, 5000ms);
+  EXPECT_GE(made, 1);
+  EXPECT_LT(made, 10);
+  std::string got;
+  ASSERT_TRUE(run_until(
+      loop,
+      [&] {
+        read_available(client.get(), got);
+        return server.clients() == 0;
+      },
+      20000ms));
+  read_available(client.get(), got);
+  std::string want;
+  for (int n = 0; n < kPieces; ++n) want += piece + std::to_string(n);
+  EXPECT_EQ(made, kPieces);
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
+}
+
+// However fast the client reads, one turn of the loop makes at most
+// kPiecesPerTurn pieces: other events get their turn between.
+TEST(StatusServer, MakesABoundedNumberOfPiecesPerTurn) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  int made = 0, most = 0, since_tick = 0;
+  StatusServer server(loop, dir.path, "t", [&] {
+    return StatusServer::Pieces([&](std::string& out) {
+      ++made;
+      most = std::max(most, ++since_tick);
+      out += "x";  // tiny: the socket always takes it
+      return made == 100;
+    });
+  });
+  Fd client = connect_to(server.path(), 1 << 16);
+  std::string got;
+  ASSERT_TRUE(run_until(
+      loop,
+      [&] {
+        since_tick = 0;
+        read_available(client.get(), got);
+        return made == 100 && server.clients() == 0;
+      },
+      5000ms));
+  read_available(client.get(), got);
+  EXPECT_EQ(got, std::string(100, 'x'));
+  EXPECT_LE(most, StatusServer::kPiecesPerTurn);
+  EXPECT_GE(most, 1);
 }
 
 TEST(StatusServer, CutsOffAStuckClientAtItsDeadline) {
