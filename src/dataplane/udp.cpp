@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -36,25 +37,22 @@ int get_int(int fd, int level, int name, const char* what) {
   return value;
 }
 
-// Room for bursts: 4 MiB each way (the kernel reports twice what it keeps
-// for its own bookkeeping). The FORCE variants pass net.core.*mem_max for a
-// process with CAP_NET_ADMIN; without it the plain options are clamped there.
-constexpr int kBufferBytes = 4 << 20;
-
-void size_buffer(int fd, int force, int plain, const char* name, int& got, std::string& reason) {
-  if (::setsockopt(fd, SOL_SOCKET, force, &kBufferBytes, sizeof kBufferBytes) < 0)
-    set_int(fd, SOL_SOCKET, plain, kBufferBytes, name);
+// Room for bursts (the kernel reports twice what it keeps for its own
+// bookkeeping). The FORCE variants pass net.core.*mem_max for a process with
+// CAP_NET_ADMIN; without it the plain options are clamped there.
+void size_buffer(int fd, int force, int plain, const char* name, int bytes, int& got, std::string& reason) {
+  if (::setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) < 0) set_int(fd, SOL_SOCKET, plain, bytes, name);
   got = get_int(fd, SOL_SOCKET, plain, name);
-  if (got < kBufferBytes) {
+  if (got < bytes) {
     if (!reason.empty()) reason += "; ";
-    reason += std::string(name) + " clamped to " + std::to_string(got) + " bytes (asked " +
-              std::to_string(kBufferBytes) + "; raise net.core." + (plain == SO_SNDBUF ? "wmem_max" : "rmem_max") + ")";
+    reason += std::string(name) + " clamped to " + std::to_string(got) + " bytes (asked " + std::to_string(bytes) +
+              "; raise net.core." + (plain == SO_SNDBUF ? "wmem_max" : "rmem_max") + ")";
   }
 }
 
 }  // namespace
 
-UdpSocket UdpSocket::bind(const net::Endpoint& local, bool offloads) {
+UdpSocket UdpSocket::bind(const net::Endpoint& local, bool offloads, int receive_buffer) {
   Fd fd = open_udp(local.address.family(), local.to_string());
   UdpOffloads o;
   if (local.address.is_v6()) {
@@ -67,8 +65,9 @@ UdpSocket UdpSocket::bind(const net::Endpoint& local, bool offloads) {
     // Sets DF on every packet.
     set_int(fd.get(), IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER");
   }
-  size_buffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF", o.rcvbuf, o.reason);
-  size_buffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF", o.sndbuf, o.reason);
+  size_buffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF", std::max(receive_buffer, kDefaultBuffer), o.rcvbuf,
+              o.reason);
+  size_buffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF", kDefaultBuffer, o.sndbuf, o.reason);
   if (offloads) {
     // UDP_SEGMENT (Linux 4.18) is asked for per send; setting it to 0 here
     // only tells whether the kernel knows it.

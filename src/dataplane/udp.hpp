@@ -24,8 +24,11 @@ class UdpSocket {
  public:
   // Binds to `local`, non-blocking. An IPv6 socket is IPv6-only so it never
   // shadows an IPv4 socket on the same port. With `offloads`, UDP_SEGMENT and
-  // UDP_GRO are probed and turned on where the kernel has them.
-  static UdpSocket bind(const net::Endpoint& local, bool offloads = false);
+  // UDP_GRO are probed and turned on where the kernel has them. Both buffers
+  // are asked for kDefaultBuffer bytes, the receive buffer for
+  // `receive_buffer` if that is more (a server of many clients).
+  static constexpr int kDefaultBuffer = 4 << 20;
+  static UdpSocket bind(const net::Endpoint& local, bool offloads = false, int receive_buffer = kDefaultBuffer);
 
   int fd() const { return fd_.get(); }
   const net::Endpoint& local() const { return local_; }

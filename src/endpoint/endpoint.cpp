@@ -33,7 +33,8 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
 
   dataplane_ =
       std::make_unique<dataplane::UserspaceDataplane>(loop_, static_cast<dataplane::UserspaceDataplane::Owner&>(*this));
-  sockets_.emplace(*dataplane_, outer_source(cfg_, net::Family::kV6), cfg_.source_port, cfg_.port, cfg_.offloads);
+  sockets_.emplace(*dataplane_, outer_source(cfg_, net::Family::kV6), cfg_.source_port, cfg_.port, cfg_.offloads,
+                   specs.size());
   if (dataplane_reason_.empty()) remove_stale_kernel_objects();
   if (const auto& si = cfg_.shared_interface) {
     shared_tap_.emplace(make_tap(si->ifname, underlay_.mtu, si->addresses, cfg_.offloads));

@@ -18,8 +18,11 @@ class EndpointSockets {
  public:
   // `local_v6`: the IPv6 address to bind (unspecified for a client, whose
   // LOCAL is an identity rather than an address it must have).
+  // `peers`: how many peers share the sockets; the receive buffer grows
+  // with them, so that every client's probe after a server restart (all at
+  // once) fits.
   EndpointSockets(dataplane::UserspaceDataplane& dataplane, net::IpAddress local_v6, std::uint16_t source_port,
-                  std::uint16_t listen_port, bool offloads);
+                  std::uint16_t listen_port, bool offloads, std::size_t peers = 1);
 
   // The send socket of `family`, bound (with its listen socket) on first use.
   dataplane::UdpSocket& for_family(net::Family family);
@@ -32,6 +35,7 @@ class EndpointSockets {
   net::IpAddress local_v6_;
   std::uint16_t source_port_, listen_port_;
   bool offloads_;
+  int receive_buffer_;
   std::optional<dataplane::UdpSocket> send4_, send6_, listen4_, listen6_;
 };
 
