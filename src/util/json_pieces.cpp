@@ -7,7 +7,7 @@ namespace {
 
 // A top-level member of a dump(2) object: nested members are indented
 // deeper, so this cannot match inside a value.
-constexpr int kIndent = 2;
+constexpr std::size_t kIndent = 2;
 const std::string kElementIndent(2 * kIndent, ' ');
 
 }  // namespace
