@@ -6,9 +6,12 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/tc_act/tc_gact.h>
+#include <linux/tc_act/tc_skbedit.h>
 #include <linux/tc_act/tc_tunnel_key.h>
 
 #include <arpa/inet.h>
+
+#include <array>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -47,36 +50,12 @@ void put_gact(nlmsghdr* nlh, int action) {
   mnl_attr_nest_end(nlh, list);
 }
 
-constexpr std::uint32_t kEgressParent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS);
-constexpr std::uint32_t kIngressParent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
-constexpr std::uint16_t kCreate = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-
-}  // namespace
-
-Message build_add_clsact(int ifindex) {
-  MessageBuffer b;
-  put_tcmsg(b, RTM_NEWQDISC, kCreate, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
-  mnl_attr_put_strz(b.header(), TCA_KIND, "clsact");
-  return b.bytes();
-}
-
-Message build_del_clsact(int ifindex) {
-  MessageBuffer b;
-  put_tcmsg(b, RTM_DELQDISC, NLM_F_REQUEST | NLM_F_ACK, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
-  mnl_attr_put_strz(b.header(), TCA_KIND, "clsact");
-  return b.bytes();
-}
-
-Message build_egress_tunnel_key(int ifindex, const TunnelKey& key) {
+// Action number `order` of a filter's action list: tunnel_key set `key`,
+// then on to the next action (pipe).
+void put_tunnel_key(nlmsghdr* nlh, std::uint16_t order, const TunnelKey& key) {
   if (key.src.family() != key.dst.family())
     throw std::invalid_argument("tunnel_key: source and destination of different families");
-  MessageBuffer b;
-  put_tcmsg(b, RTM_NEWTFILTER, kCreate, ifindex, kEgressParent, 1, filter_info(kEgressPref));
-  nlmsghdr* nlh = b.header();
-  mnl_attr_put_strz(nlh, TCA_KIND, "matchall");
-  nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
-  nlattr* acts = mnl_attr_nest_start(nlh, TCA_MATCHALL_ACT);
-  nlattr* act = mnl_attr_nest_start(nlh, 1);
+  nlattr* act = mnl_attr_nest_start(nlh, order);
   mnl_attr_put_strz(nlh, TCA_ACT_KIND, "tunnel_key");
   nlattr* aopts = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
   tc_tunnel_key parms{};
@@ -110,6 +89,73 @@ Message build_egress_tunnel_key(int ifindex, const TunnelKey& key) {
   }
   mnl_attr_nest_end(nlh, aopts);
   mnl_attr_nest_end(nlh, act);
+}
+
+// skbedit mark `mark`, then on (pipe).
+void put_skbedit_mark(nlmsghdr* nlh, std::uint16_t order, std::uint32_t mark) {
+  nlattr* act = mnl_attr_nest_start(nlh, order);
+  mnl_attr_put_strz(nlh, TCA_ACT_KIND, "skbedit");
+  nlattr* opts = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
+  tc_skbedit parms{};
+  parms.action = TC_ACT_PIPE;
+  mnl_attr_put(nlh, TCA_SKBEDIT_PARMS, sizeof parms, &parms);
+  mnl_attr_put_u32(nlh, TCA_SKBEDIT_MARK, mark);
+  mnl_attr_nest_end(nlh, opts);
+  mnl_attr_nest_end(nlh, act);
+}
+
+// A flower address key and its mask: `length` leading bits.
+void put_prefix(nlmsghdr* nlh, std::uint16_t key_attr, std::uint16_t mask_attr, const net::IpAddress& a, int length) {
+  const std::size_t n = a.is_v4() ? 4 : 16;
+  std::array<std::uint8_t, 16> ones;
+  ones.fill(0xff);
+  const auto mask =
+      net::masked(a.is_v4() ? net::IpAddress::v4({0xff, 0xff, 0xff, 0xff}) : net::IpAddress::v6(ones), length);
+  mnl_attr_put(nlh, key_attr, n, net::masked(a, length).bytes().data());
+  mnl_attr_put(nlh, mask_attr, n, mask.bytes().data());
+}
+
+constexpr std::uint32_t kEgressParent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS);
+constexpr std::uint32_t kIngressParent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+constexpr std::uint16_t kCreate = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+// `tc filter replace`: the filter of this pref and handle is made or, in
+// one step, changed (a path change without a gap).
+constexpr std::uint16_t kReplace = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+constexpr std::uint8_t kNeighborSolicitation = 135;
+
+// ff02::1:ffXX:XXXX, the group a solicitation for `a` is sent to (RFC 4291 2.7.1).
+net::IpAddress solicited_node(const net::IpAddress& a) {
+  std::array<std::uint8_t, 16> b{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+  b[13] = a.bytes()[13];
+  b[14] = a.bytes()[14];
+  b[15] = a.bytes()[15];
+  return net::IpAddress::v6(b);
+}
+
+}  // namespace
+
+Message build_add_clsact(int ifindex) {
+  MessageBuffer b;
+  put_tcmsg(b, RTM_NEWQDISC, kCreate, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
+  mnl_attr_put_strz(b.header(), TCA_KIND, "clsact");
+  return b.bytes();
+}
+
+Message build_del_clsact(int ifindex) {
+  MessageBuffer b;
+  put_tcmsg(b, RTM_DELQDISC, NLM_F_REQUEST | NLM_F_ACK, ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
+  mnl_attr_put_strz(b.header(), TCA_KIND, "clsact");
+  return b.bytes();
+}
+
+Message build_egress_tunnel_key(int ifindex, const TunnelKey& key) {
+  MessageBuffer b;
+  put_tcmsg(b, RTM_NEWTFILTER, kCreate, ifindex, kEgressParent, 1, filter_info(kEgressPref));
+  nlmsghdr* nlh = b.header();
+  mnl_attr_put_strz(nlh, TCA_KIND, "matchall");
+  nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+  nlattr* acts = mnl_attr_nest_start(nlh, TCA_MATCHALL_ACT);
+  put_tunnel_key(nlh, 1, key);
   mnl_attr_nest_end(nlh, acts);
   mnl_attr_nest_end(nlh, options);
   return b.bytes();
@@ -123,20 +169,92 @@ Message build_ingress_accept(int ifindex, std::uint32_t vni, const net::IpAddres
   nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
   mnl_attr_put_u32(nlh, TCA_FLOWER_FLAGS, TCA_CLS_FLAGS_SKIP_HW);
   mnl_attr_put_u32(nlh, TCA_FLOWER_KEY_ENC_KEY_ID, htonl(vni));
-  if (peer.is_v4()) {
-    auto a = peer.v4_bytes();
-    std::array<std::uint8_t, 4> mask;
-    mask.fill(0xff);
-    mnl_attr_put(nlh, TCA_FLOWER_KEY_ENC_IPV4_SRC, 4, a.data());
-    mnl_attr_put(nlh, TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK, 4, mask.data());
-  } else {
-    std::array<std::uint8_t, 16> mask;
-    mask.fill(0xff);
-    mnl_attr_put(nlh, TCA_FLOWER_KEY_ENC_IPV6_SRC, 16, peer.bytes().data());
-    mnl_attr_put(nlh, TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK, 16, mask.data());
-  }
+  if (peer.is_v4())
+    put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV4_SRC, TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK, peer, 32);
+  else
+    put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV6_SRC, TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK, peer, 128);
   nlattr* acts = mnl_attr_nest_start(nlh, TCA_FLOWER_ACT);
   put_gact(nlh, TC_ACT_OK);
+  mnl_attr_nest_end(nlh, acts);
+  mnl_attr_nest_end(nlh, options);
+  return b.bytes();
+}
+
+Message build_client_egress(const ClientFilter& f, const ClientInnerMatch& match, const TunnelKey& key,
+                            std::uint32_t mark) {
+  const bool v4 = match.address.is_v4();
+  std::uint16_t proto = 0;
+  switch (match.kind) {
+    case ClientInnerMatch::Kind::kDestination: proto = v4 ? ETH_P_IP : ETH_P_IPV6; break;
+    case ClientInnerMatch::Kind::kNeighborSolicitation:
+      if (v4) throw std::invalid_argument("a neighbour solicitation names an IPv6 target");
+      proto = ETH_P_IPV6;
+      break;
+    case ClientInnerMatch::Kind::kArpTarget:
+      if (!v4) throw std::invalid_argument("an ARP target is an IPv4 address");
+      proto = ETH_P_ARP;
+      break;
+  }
+  MessageBuffer b;
+  put_tcmsg(b, RTM_NEWTFILTER, kReplace, f.ifindex, kEgressParent, f.handle,
+            TC_H_MAKE(static_cast<std::uint32_t>(f.pref) << 16, htons(proto)));
+  nlmsghdr* nlh = b.header();
+  mnl_attr_put_strz(nlh, TCA_KIND, "flower");
+  nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+  mnl_attr_put_u32(nlh, TCA_FLOWER_FLAGS, TCA_CLS_FLAGS_SKIP_HW);
+  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ETH_TYPE, htons(proto));
+  switch (match.kind) {
+    case ClientInnerMatch::Kind::kDestination:
+      if (v4)
+        put_prefix(nlh, TCA_FLOWER_KEY_IPV4_DST, TCA_FLOWER_KEY_IPV4_DST_MASK, match.address, match.length);
+      else
+        put_prefix(nlh, TCA_FLOWER_KEY_IPV6_DST, TCA_FLOWER_KEY_IPV6_DST_MASK, match.address, match.length);
+      break;
+    case ClientInnerMatch::Kind::kNeighborSolicitation: {
+      mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_IP_PROTO, IPPROTO_ICMPV6);
+      mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE, kNeighborSolicitation);
+      mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE_MASK, 0xff);
+      put_prefix(nlh, TCA_FLOWER_KEY_IPV6_DST, TCA_FLOWER_KEY_IPV6_DST_MASK, solicited_node(match.address), 128);
+      break;
+    }
+    case ClientInnerMatch::Kind::kArpTarget:
+      put_prefix(nlh, TCA_FLOWER_KEY_ARP_TIP, TCA_FLOWER_KEY_ARP_TIP_MASK, match.address, match.length);
+      break;
+  }
+  nlattr* acts = mnl_attr_nest_start(nlh, TCA_FLOWER_ACT);
+  put_tunnel_key(nlh, 1, key);
+  put_skbedit_mark(nlh, 2, mark);
+  mnl_attr_nest_end(nlh, acts);
+  mnl_attr_nest_end(nlh, options);
+  return b.bytes();
+}
+
+Message build_client_ingress(const ClientFilter& f, std::uint32_t vni, const net::Endpoint& from,
+                             const net::Endpoint& to, std::uint32_t chain) {
+  if (from.address.family() != to.address.family())
+    throw std::invalid_argument("client ingress filter: outer addresses of two families");
+  if (chain > TC_ACT_EXT_VAL_MASK) throw std::invalid_argument("tc chain number out of range");
+  MessageBuffer b;
+  put_tcmsg(b, RTM_NEWTFILTER, kReplace, f.ifindex, kIngressParent, f.handle, filter_info(f.pref));
+  nlmsghdr* nlh = b.header();
+  mnl_attr_put_strz(nlh, TCA_KIND, "flower");
+  nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+  mnl_attr_put_u32(nlh, TCA_FLOWER_FLAGS, TCA_CLS_FLAGS_SKIP_HW);
+  mnl_attr_put_u32(nlh, TCA_FLOWER_KEY_ENC_KEY_ID, htonl(vni));
+  if (from.address.is_v4()) {
+    put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV4_SRC, TCA_FLOWER_KEY_ENC_IPV4_SRC_MASK, from.address, 32);
+    put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV4_DST, TCA_FLOWER_KEY_ENC_IPV4_DST_MASK, to.address, 32);
+  } else {
+    put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV6_SRC, TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK, from.address, 128);
+    put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV6_DST, TCA_FLOWER_KEY_ENC_IPV6_DST_MASK, to.address, 128);
+  }
+  // The exact NAT mapping: a learned path is an address and a port.
+  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT, htons(from.port));
+  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT_MASK, 0xffff);
+  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_DST_PORT, htons(to.port));
+  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_DST_PORT_MASK, 0xffff);
+  nlattr* acts = mnl_attr_nest_start(nlh, TCA_FLOWER_ACT);
+  put_gact(nlh, static_cast<int>(TC_ACT_GOTO_CHAIN | chain));
   mnl_attr_nest_end(nlh, acts);
   mnl_attr_nest_end(nlh, options);
   return b.bytes();

@@ -47,6 +47,35 @@ Message build_egress_tunnel_key(int ifindex, const TunnelKey& key);
 Message build_ingress_accept(int ifindex, std::uint32_t vni, const net::IpAddress& peer);
 Message build_ingress_drop(int ifindex);
 
+// A server's per-client filters on its one external device (docs/kernel.md,
+// "Design ... server and auto mode on the kernel", "The objects"): made
+// with `tc filter replace` semantics, so a path change is one atomic
+// replacement per filter. Built and unit-tested; not used yet.
+struct ClientFilter {
+  int ifindex = 0;
+  std::uint16_t pref = 0;
+  std::uint32_t handle = 0;
+};
+// Which frames the server sends are a client's.
+struct ClientInnerMatch {
+  enum class Kind : std::uint8_t {
+    kDestination,           // inner IPv6 or IPv4 destination in address/length
+    kNeighborSolicitation,  // ICMPv6 type 135 to the solicited-node group of `address`
+    kArpTarget,             // ARP whose target IPv4 is in address/length
+  };
+  Kind kind = Kind::kDestination;
+  net::IpAddress address;
+  int length = 128;
+};
+// egress: flower (the match) -> tunnel_key set `key` -> skbedit mark `mark`.
+Message build_client_egress(const ClientFilter& f, const ClientInnerMatch& match, const TunnelKey& key,
+                            std::uint32_t mark);
+// ingress: flower enc_key_id `vni`, outer source `from` and destination `to`
+// (addresses and ports, exactly) -> goto chain `chain` (the client's inner
+// source checks).
+Message build_client_ingress(const ClientFilter& f, std::uint32_t vni, const net::Endpoint& from,
+                             const net::Endpoint& to, std::uint32_t chain);
+
 // The qdisc and filters above on one device; deleting the clsact qdisc on
 // destruction removes its filters (and the device's deletion would too).
 class TunnelFilters {

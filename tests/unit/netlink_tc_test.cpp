@@ -8,6 +8,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/tc_act/tc_gact.h>
+#include <linux/tc_act/tc_skbedit.h>
 #include <linux/tc_act/tc_tunnel_key.h>
 
 #include "geneve/codec.hpp"
@@ -137,6 +138,84 @@ TEST(NetlinkTc, IngressAdmitsOnlyThePeer) {
   ASSERT_NE(dg, nullptr);
   std::memcpy(&gact, mnl_attr_get_payload(dg), sizeof gact);
   EXPECT_EQ(gact.action, TC_ACT_SHOT);
+}
+
+// A server's per-client filters (docs/kernel.md, "The objects").
+TEST(NetlinkTc, ClientEgressByPrefixThenTunnelKeyThenMark) {
+  TunnelKey key = key_v6();
+  key.option.reset();  // a learned path: no routing option
+  ClientInnerMatch match{ClientInnerMatch::Kind::kDestination, *net::IpAddress::parse("fd00:100::9"), 64};
+  Bytes m = build_client_egress({3, 66, 0x101}, match, key, 0x474e0001);
+  const nlmsghdr* nlh = header(m);
+  EXPECT_EQ(nlh->nlmsg_type, RTM_NEWTFILTER);
+  // replace, not exclusive create: a path change is one step
+  EXPECT_TRUE(nlh->nlmsg_flags & NLM_F_REPLACE);
+  EXPECT_FALSE(nlh->nlmsg_flags & NLM_F_EXCL);
+  EXPECT_EQ(tcm(m)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+  EXPECT_EQ(tcm(m)->tcm_handle, 0x101u);
+  EXPECT_EQ(tcm(m)->tcm_info >> 16, 66u);
+  EXPECT_EQ(tcm(m)->tcm_info & 0xffff, htons(ETH_P_IPV6));
+  auto opt = [&](std::uint16_t t) { return path(nlh, sizeof(tcmsg), {TCA_OPTIONS, t}); };
+  EXPECT_EQ(mnl_attr_get_u16(opt(TCA_FLOWER_KEY_ETH_TYPE)), htons(ETH_P_IPV6));
+  // The network, host bits cleared, and a /64 mask.
+  EXPECT_EQ(payload(opt(TCA_FLOWER_KEY_IPV6_DST)), (Bytes{0xfd, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(payload(opt(TCA_FLOWER_KEY_IPV6_DST_MASK)),
+            (Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(mnl_attr_get_u32(opt(TCA_FLOWER_FLAGS)), static_cast<std::uint32_t>(TCA_CLS_FLAGS_SKIP_HW));
+  EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_KIND})),
+               "tunnel_key");
+  EXPECT_EQ(mnl_attr_get_u32(
+                path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_OPTIONS, TCA_TUNNEL_KEY_ENC_KEY_ID})),
+            htonl(42));
+  EXPECT_EQ(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_OPTIONS, TCA_TUNNEL_KEY_ENC_OPTS}),
+            nullptr);
+  EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 2, TCA_ACT_KIND})), "skbedit");
+  EXPECT_EQ(
+      mnl_attr_get_u32(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 2, TCA_ACT_OPTIONS, TCA_SKBEDIT_MARK})),
+      0x474e0001u);
+}
+
+TEST(NetlinkTc, ClientEgressSolicitationAndArp) {
+  const TunnelKey key = key_v6();
+  Bytes ns = build_client_egress(
+      {3, 1, 0x100}, {ClientInnerMatch::Kind::kNeighborSolicitation, *net::IpAddress::parse("fd00:42::2"), 128}, key,
+      1);
+  auto opt = [&](const Bytes& m, std::uint16_t t) { return path(header(m), sizeof(tcmsg), {TCA_OPTIONS, t}); };
+  EXPECT_EQ(mnl_attr_get_u8(opt(ns, TCA_FLOWER_KEY_IP_PROTO)), IPPROTO_ICMPV6);
+  EXPECT_EQ(mnl_attr_get_u8(opt(ns, TCA_FLOWER_KEY_ICMPV6_TYPE)), 135);
+  // ff02::1:ff00:2, the solicited-node group of fd00:42::2
+  EXPECT_EQ(payload(opt(ns, TCA_FLOWER_KEY_IPV6_DST)),
+            (Bytes{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0, 0, 0x02}));
+  Bytes arp = build_client_egress({3, 140, 0x100},
+                                  {ClientInnerMatch::Kind::kArpTarget, *net::IpAddress::parse("10.1.0.2"), 32}, key, 1);
+  EXPECT_EQ(tcm(arp)->tcm_info & 0xffff, htons(ETH_P_ARP));
+  EXPECT_EQ(payload(opt(arp, TCA_FLOWER_KEY_ARP_TIP)), (Bytes{10, 1, 0, 2}));
+  EXPECT_EQ(payload(opt(arp, TCA_FLOWER_KEY_ARP_TIP_MASK)), (Bytes{0xff, 0xff, 0xff, 0xff}));
+  EXPECT_THROW(build_client_egress(
+                   {3, 1, 1}, {ClientInnerMatch::Kind::kArpTarget, *net::IpAddress::parse("fd00::1"), 128}, key, 1),
+               std::invalid_argument);
+}
+
+TEST(NetlinkTc, ClientIngressByExactOuterPathToItsChain) {
+  net::Endpoint from{*net::IpAddress::parse("2001:db8:64:5::cb00:7102"), 40001};
+  net::Endpoint to{*net::IpAddress::parse("2001:db8:5::1"), 6081};
+  Bytes m = build_client_ingress({3, 10, 1}, 42, from, to, 1);
+  const nlmsghdr* nlh = header(m);
+  EXPECT_EQ(tcm(m)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+  auto opt = [&](std::uint16_t t) { return path(nlh, sizeof(tcmsg), {TCA_OPTIONS, t}); };
+  EXPECT_EQ(mnl_attr_get_u32(opt(TCA_FLOWER_KEY_ENC_KEY_ID)), htonl(42));
+  EXPECT_EQ(payload(opt(TCA_FLOWER_KEY_ENC_IPV6_SRC)), Bytes(from.address.bytes().begin(), from.address.bytes().end()));
+  EXPECT_EQ(payload(opt(TCA_FLOWER_KEY_ENC_IPV6_DST)), Bytes(to.address.bytes().begin(), to.address.bytes().end()));
+  EXPECT_EQ(mnl_attr_get_u16(opt(TCA_FLOWER_KEY_ENC_UDP_SRC_PORT)), htons(40001));
+  EXPECT_EQ(mnl_attr_get_u16(opt(TCA_FLOWER_KEY_ENC_UDP_SRC_PORT_MASK)), 0xffff);
+  EXPECT_EQ(mnl_attr_get_u16(opt(TCA_FLOWER_KEY_ENC_UDP_DST_PORT)), htons(6081));
+  const nlattr* parms = path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_OPTIONS, TCA_GACT_PARMS});
+  ASSERT_NE(parms, nullptr);
+  tc_gact g;
+  std::memcpy(&g, mnl_attr_get_payload(parms), sizeof g);
+  EXPECT_EQ(static_cast<std::uint32_t>(g.action), TC_ACT_GOTO_CHAIN | 1u);
+  EXPECT_THROW(build_client_ingress({3, 10, 1}, 42, from, net::Endpoint{*net::IpAddress::parse("192.0.2.1"), 6081}, 1),
+               std::invalid_argument);
 }
 
 }  // namespace
