@@ -99,7 +99,9 @@ std::optional<net::IpAddress> route_address(std::span<const std::uint8_t> f) {
       return v4_at(f, ip + kIpv4Destination);
     }
     case net::kEtherTypeArp:
-      if (!is_ipv4_arp(f)) return std::nullopt;
+      // A multicast or reserved target (found by fuzz_inner_frame) is no
+      // one's, as for IPv4.
+      if (!is_ipv4_arp(f) || f[ip + net::kArpTargetIpOffset] >= 224) return std::nullopt;
       return v4_at(f, ip + net::kArpTargetIpOffset);
     default: return std::nullopt;
   }
@@ -125,7 +127,7 @@ Source source_of(std::span<const std::uint8_t> f) {
       return {Source::Kind::kAddress, src};
     }
     case net::kEtherTypeArp: {
-      if (!is_ipv4_arp(f)) return {};
+      if (!is_ipv4_arp(f) || f[ip + net::kArpSenderIpOffset] >= 224) return {};
       auto sender = v4_at(f, ip + net::kArpSenderIpOffset);
       // An ARP probe (RFC 5227) asks from 0.0.0.0 whether an address is free.
       if (sender == net::IpAddress::v4({0, 0, 0, 0})) return {Source::Kind::kExempt, sender};

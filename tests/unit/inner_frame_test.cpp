@@ -82,6 +82,8 @@ TEST(InnerFrame, SolicitationGoesToTheTargetsOwnerAndOtherMulticastNowhere) {
   EXPECT_FALSE(inner::route_address(ipv4("10.0.0.1", "255.255.255.255")));
   EXPECT_FALSE(inner::route_address(ipv4("10.0.0.1", "224.0.0.251")));
   EXPECT_EQ(inner::route_address(arp("10.0.0.1", "10.1.0.2")), A("10.1.0.2"));
+  EXPECT_FALSE(inner::route_address(arp("10.0.0.1", "246.254.255.247")));  // fuzz_inner_frame found it
+  EXPECT_EQ(inner::source_of(arp("224.0.0.1", "10.1.0.2")).kind, Source::Kind::kInvalid);
 }
 
 TEST(InnerFrame, TruncatedOrForeignFramesHaveNoOwner) {
