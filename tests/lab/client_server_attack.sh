@@ -195,7 +195,13 @@ on server ping -q -c 5 -i 0.2 -W 1 fd00:42::2 >"$LAB_TMP/ping-open.log" 2>&1 || 
 wait "$LISTEN" || true
 got=$(json_field "$LAB_TMP/listen.out" 'd["received"]')
 echo "    server's ping to client4: $(grep -E 'packets transmitted' "$LAB_TMP/ping-open.log"); the attacker received $got datagrams"
-check "no key: the server's tunnel traffic now reaches the attacker ($got datagrams)" test "$got" -ge 5
+# The real client's next keepalive (any moment: its phase is random) takes
+# the path back, so a ping late in the window may reach the client instead:
+# every ping must have gone to one of the two, and the first ones to the
+# attacker.
+answered=$(grep -oE '[0-9]+ received' "$LAB_TMP/ping-open.log" | grep -oE '^[0-9]+' || echo 0)
+check "no key: the server's tunnel traffic now reaches the attacker ($got datagrams; $answered pings answered by client4 after it took the path back)" \
+  test "$got" -ge 1 -a $((got + answered)) -ge 5
 # Without a key there is no replay window to push (docs/protocol.md 6.4), so
 # the real client takes its path back with its next probe and the challenge
 # that follows: within one keepalive interval (5 s) and a round trip.
