@@ -34,9 +34,10 @@ tcmsg* put_tcmsg(MessageBuffer& b, std::uint16_t type, std::uint16_t flags, int 
 }
 
 // tcm_info of a filter: priority in the high 16 bits, protocol (network
-// order) in the low 16; ETH_P_ALL so ARP/ND and control frames match too.
-std::uint32_t filter_info(std::uint16_t pref) {
-  return TC_H_MAKE(static_cast<std::uint32_t>(pref) << 16, htons(ETH_P_ALL));
+// order) in the low 16; by default ETH_P_ALL so ARP/ND and control frames
+// match too.
+std::uint32_t filter_info(std::uint16_t pref, std::uint16_t protocol = ETH_P_ALL) {
+  return TC_H_MAKE(static_cast<std::uint32_t>(pref) << 16, htons(protocol));
 }
 
 void put_gact(nlmsghdr* nlh, int action) {
@@ -196,8 +197,7 @@ Message build_client_egress(const ClientFilter& f, const ClientInnerMatch& match
       break;
   }
   MessageBuffer b;
-  put_tcmsg(b, RTM_NEWTFILTER, kReplace, f.ifindex, kEgressParent, f.handle,
-            TC_H_MAKE(static_cast<std::uint32_t>(f.pref) << 16, htons(proto)));
+  put_tcmsg(b, RTM_NEWTFILTER, kReplace, f.ifindex, kEgressParent, f.handle, filter_info(f.pref, proto));
   nlmsghdr* nlh = b.header();
   mnl_attr_put_strz(nlh, TCA_KIND, "flower");
   nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);

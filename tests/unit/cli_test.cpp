@@ -185,17 +185,19 @@ TEST(ServerConfig, LoadsClients) {
   EXPECT_EQ(clients[1].vni, 43u);
 }
 
+// The one-line error load_server_config gives for `text`, or "accepted".
+std::string error_of(const std::string& text) {
+  EndpointConfig cfg;
+  std::vector<PeerSpec> clients;
+  try {
+    load_server_config(text, cfg, clients);
+  } catch (const UsageError& e) {
+    return std::string(e.what());
+  }
+  return std::string("accepted");
+}
+
 TEST(ServerConfig, ErrorsNameTheEntry) {
-  auto error_of = [](const std::string& text) {
-    EndpointConfig cfg;
-    std::vector<PeerSpec> clients;
-    try {
-      load_server_config(text, cfg, clients);
-    } catch (const UsageError& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
-  };
   EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of(R"({"clients": []})").find("local"), std::string::npos);
   EXPECT_NE(error_of(R"({"local": "2001:db8::1", "clients": []})").find("non-empty"), std::string::npos);
@@ -234,16 +236,6 @@ TEST(ServerConfig, OneInterfaceForAllClients) {
 }
 
 TEST(ServerConfig, OneInterfaceErrors) {
-  auto error_of = [](const std::string& text) {
-    EndpointConfig cfg;
-    std::vector<PeerSpec> clients;
-    try {
-      load_server_config(text, cfg, clients);
-    } catch (const UsageError& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
-  };
   const std::string head = R"({"local": "2001:db8::1", "interface": {"ifname": "gns0"}, "clients": )";
   EXPECT_NE(error_of(head + R"([{"vni": 1, "remote": "fd00::1"}]})").find("clients[0]: \"allowed_ips\""),
             std::string::npos);
