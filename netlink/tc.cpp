@@ -305,7 +305,7 @@ Message build_delete_filter(const FilterId& f) {
 }
 
 Message build_client_ingress(const FilterId& f, std::uint32_t vni, const net::Endpoint& from, const net::Endpoint& to,
-                             std::uint32_t chain) {
+                             std::uint32_t chain, bool source_port) {
   if (from.address.family() != to.address.family())
     throw std::invalid_argument("client ingress filter: outer addresses of two families");
   if (chain > TC_ACT_EXT_VAL_MASK) throw std::invalid_argument("tc chain number out of range");
@@ -321,9 +321,10 @@ Message build_client_ingress(const FilterId& f, std::uint32_t vni, const net::En
     put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV6_SRC, TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK, from.address, 128);
     put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV6_DST, TCA_FLOWER_KEY_ENC_IPV6_DST_MASK, to.address, 128);
   }
-  // The exact NAT mapping: a learned path is an address and a port.
-  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT, htons(from.port));
-  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT_MASK, 0xffff);
+  if (source_port) {
+    mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT, htons(from.port));
+    mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT_MASK, 0xffff);
+  }
   mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_DST_PORT, htons(to.port));
   mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_DST_PORT_MASK, 0xffff);
   nlattr* acts = mnl_attr_nest_start(nlh, TCA_FLOWER_ACT);

@@ -24,6 +24,7 @@ struct GeneveOptionBytes {
   std::uint16_t option_class = 0;
   std::uint8_t type = 0;
   std::vector<std::uint8_t> data;  // a multiple of 4 bytes, 4..124
+  bool operator==(const GeneveOptionBytes&) const = default;
 };
 
 struct TunnelKey {
@@ -60,6 +61,7 @@ struct FilterId {
   std::uint16_t pref = 0;
   std::uint32_t handle = 0;         // 0: the kernel picks one (u32)
   std::uint16_t protocol = 0x0003;  // EtherType (host order); ETH_P_ALL by default
+  bool operator==(const FilterId&) const = default;
 };
 struct Prefix {
   net::IpAddress address;
@@ -94,11 +96,12 @@ Message build_solicitation_target(const FilterId& f, const Prefix& target, const
 // matchall -> drop: what nothing before it took, counted.
 Message build_matchall_drop(const FilterId& f);
 Message build_delete_filter(const FilterId& f);
-// ingress: flower enc_key_id `vni`, outer source `from` and destination `to`
-// (addresses and ports, exactly) -> goto chain `chain` (the client's inner
-// source checks). Replace semantics.
+// ingress: flower enc_key_id `vni`, outer source `from` (its port only if
+// `source_port`: a learned NAT mapping is an address and a port; direct and
+// PATH are addresses) and destination `to` -> goto chain `chain` (the
+// client's inner source checks). Replace semantics.
 Message build_client_ingress(const FilterId& f, std::uint32_t vni, const net::Endpoint& from, const net::Endpoint& to,
-                             std::uint32_t chain);
+                             std::uint32_t chain, bool source_port);
 
 // The qdisc and filters above on one device; deleting the clsact qdisc on
 // destruction removes its filters (and the device's deletion would too).

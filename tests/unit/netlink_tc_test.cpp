@@ -268,7 +268,7 @@ TEST(NetlinkTc, MatchallDropAndDelete) {
 TEST(NetlinkTc, ClientIngressByExactOuterPathToItsChain) {
   net::Endpoint from{*net::IpAddress::parse("2001:db8:64:5::cb00:7102"), 40001};
   net::Endpoint to{*net::IpAddress::parse("2001:db8:5::1"), 6081};
-  Bytes m = build_client_ingress({3, Hook::kIngress, 0, 10, 1}, 42, from, to, 1);
+  Bytes m = build_client_ingress({3, Hook::kIngress, 0, 10, 1}, 42, from, to, 1, true);
   const nlmsghdr* nlh = header(m);
   EXPECT_EQ(tcm(m)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
   auto opt = [&](std::uint16_t t) { return path(nlh, sizeof(tcmsg), {TCA_OPTIONS, t}); };
@@ -284,8 +284,12 @@ TEST(NetlinkTc, ClientIngressByExactOuterPathToItsChain) {
   std::memcpy(&g, mnl_attr_get_payload(parms), sizeof g);
   EXPECT_EQ(static_cast<std::uint32_t>(g.action), TC_ACT_GOTO_CHAIN | 1u);
   EXPECT_THROW(build_client_ingress({3, Hook::kIngress, 0, 10, 1}, 42, from,
-                                    net::Endpoint{*net::IpAddress::parse("192.0.2.1"), 6081}, 1),
+                                    net::Endpoint{*net::IpAddress::parse("192.0.2.1"), 6081}, 1, true),
                std::invalid_argument);
+  // An address, any port (direct, PATH)
+  Bytes a = build_client_ingress({3, Hook::kIngress, 0, 12, 4}, 42, from, to, 1, false);
+  EXPECT_EQ(path(header(a), sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT}), nullptr);
+  EXPECT_NE(path(header(a), sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_IPV6_SRC}), nullptr);
 }
 
 }  // namespace
