@@ -1,6 +1,7 @@
 #include "netlink/tc.hpp"
 
 #include <libmnl/libmnl.h>
+#include <linux/gen_stats.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -345,6 +346,53 @@ Message build_ingress_drop(int ifindex) {
   mnl_attr_nest_end(nlh, acts);
   mnl_attr_nest_end(nlh, options);
   return b.bytes();
+}
+
+Message build_dump_filters(int ifindex, Hook hook) {
+  MessageBuffer b;
+  put_tcmsg(b, RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP, ifindex, parent_of(hook), 0, 0);
+  return b.bytes();
+}
+
+std::optional<ChainDrops> parse_matchall_drops(const nlmsghdr* nlh, std::uint16_t pref) {
+  if (nlh->nlmsg_type != RTM_NEWTFILTER || mnl_nlmsg_get_payload_len(nlh) < sizeof(tcmsg)) return std::nullopt;
+  const auto* tcm = static_cast<const tcmsg*>(mnl_nlmsg_get_payload(nlh));
+  if ((tcm->tcm_info >> 16) != pref) return std::nullopt;
+  ChainDrops out;
+  bool matchall = false, counted = false;
+  const nlattr* options = nullptr;
+  parse_attributes(nlh, sizeof(tcmsg), [&](const nlattr* a) {
+    switch (mnl_attr_get_type(a)) {
+      case TCA_KIND:
+        matchall = mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 && std::strcmp(mnl_attr_get_str(a), "matchall") == 0;
+        break;
+      case TCA_CHAIN:
+        if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) out.chain = mnl_attr_get_u32(a);
+        break;
+      case TCA_OPTIONS: options = a; break;
+      default: break;
+    }
+  });
+  if (!matchall || !options) return std::nullopt;
+  // TCA_OPTIONS / TCA_MATCHALL_ACT / action 1 / TCA_ACT_STATS / TCA_STATS_BASIC
+  parse_nested(options, [&](const nlattr* o) {
+    if (mnl_attr_get_type(o) != TCA_MATCHALL_ACT) return;
+    parse_nested(o, [&](const nlattr* act) {
+      parse_nested(act, [&](const nlattr* x) {
+        if (mnl_attr_get_type(x) != TCA_ACT_STATS) return;
+        parse_nested(x, [&](const nlattr* st) {
+          if (mnl_attr_get_type(st) != TCA_STATS_BASIC || mnl_attr_get_payload_len(st) < sizeof(gnet_stats_basic))
+            return;
+          gnet_stats_basic basic;
+          std::memcpy(&basic, mnl_attr_get_payload(st), sizeof basic);
+          out.packets += basic.packets;
+          counted = true;
+        });
+      });
+    });
+  });
+  if (!counted) return std::nullopt;
+  return out;
 }
 
 TunnelFilters::TunnelFilters(MnlSocket& sock, int ifindex, std::string ifname, const TunnelKey& key)

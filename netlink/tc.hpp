@@ -103,6 +103,18 @@ Message build_delete_filter(const FilterId& f);
 Message build_client_ingress(const FilterId& f, std::uint32_t vni, const net::Endpoint& from, const net::Endpoint& to,
                              std::uint32_t chain, bool source_port);
 
+// Drops counted by the matchall filters at `pref` of one hook, by chain:
+// one RTM_GETTFILTER dump of every chain (what a status request costs, not
+// a timer tick).
+Message build_dump_filters(int ifindex, Hook hook);
+// From one message of that dump: the chain and the packets its matchall
+// drop at `pref` counted, or nullopt for any other filter.
+struct ChainDrops {
+  std::uint32_t chain = 0;
+  std::uint64_t packets = 0;
+};
+std::optional<ChainDrops> parse_matchall_drops(const nlmsghdr* nlh, std::uint16_t pref);
+
 // The qdisc and filters above on one device; deleting the clsact qdisc on
 // destruction removes its filters (and the device's deletion would too).
 class TunnelFilters {

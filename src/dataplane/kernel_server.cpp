@@ -418,6 +418,24 @@ bool KernelServer::send_control(const net::Endpoint& to, std::span<const std::ui
   return raw_.send(net::Endpoint{local_for(to.address), cfg_.port}, to, header, frame, cfg_.ttl);
 }
 
+KernelServer::Drops KernelServer::drops() {
+  Drops d;
+  for (Hook hook : {Hook::kIngress, Hook::kEgress}) {
+    const bool in = hook == Hook::kIngress;
+    sock_.dump(netlink::build_dump_filters(link_.ifindex(), hook),
+               fmt::format("reading the {} filter counters of {}", in ? "ingress" : "egress", cfg_.ifname),
+               [&](const nlmsghdr* nlh) {
+                 auto c = netlink::parse_matchall_drops(nlh, kPrefDrop);
+                 if (!c || c->chain == kNdChain) return;
+                 if (c->chain == 0)
+                   (in ? d.unknown_source : d.no_peer) += c->packets;
+                 else
+                   (in ? d.source_not_allowed : d.no_path)[c->chain] += c->packets;
+               });
+  }
+  return d;
+}
+
 KernelServer::ControlStats KernelServer::control_stats() const {
   ControlStats s = control_stats_;
   s.overruns = nflog_->overruns();

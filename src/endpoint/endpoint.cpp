@@ -386,9 +386,30 @@ Clock::time_point TunnelEndpoint::next_deadline(const Peer& p, Clock::time_point
 }
 
 void TunnelEndpoint::check_silence(Peer& p, Clock::time_point now) {
-  if (p.device.is_kernel()) return;  // the kernel's counters are not watched per tick
-  const auto& c = p.tunnel.counters;
-  const std::uint64_t tx = p.tunnel.tx.packets.load(std::memory_order_relaxed);
+  auto& c = p.tunnel.counters;
+  std::uint64_t tx = 0;
+  if (p.device.is_kernel()) {
+    // The kernel moves the data: its interface counters say whether frames
+    // go out and come back. A server's clients share one interface, whose
+    // counters say nothing about one client: they are not watched.
+    std::optional<netlink::LinkStats> st;
+    try {
+      if (auto* kernel = p.device.kernel())
+        st = kernel->stats();
+      else if (auto* server = p.device.kernel_server(); server && !cfg_.shared_interface)
+        st = server->stats();
+    } catch (const std::exception& e) {
+      log::warn("{}: reading the interface counters: {}", p.ifname(), e.what());
+    }
+    if (!st) return;
+    if (st->rx_packets != p.kernel_rx_seen) {
+      p.kernel_rx_seen = st->rx_packets;
+      c.last_rx = now;
+    }
+    tx = st->tx_packets;
+  } else {
+    tx = p.tunnel.tx.packets.load(std::memory_order_relaxed);
+  }
   if (tx != p.tx_seen) {
     p.tx_seen = tx;
     p.last_tx_change = now;

@@ -122,6 +122,9 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   // Each peer's next deadline: a tick touches only the peers due, so
   // keepalives staggered over 10,000 peers cost O(log N) each, not O(N).
   DeadlineQueue<Peer*> deadlines_;
+  // The kernel server's filter counters, read once per status request
+  // (status_head) for every peer of it.
+  mutable dataplane::KernelServer::Drops kernel_drops_;
   // Control drops no peer can be charged with (unknown identity).
   dataplane::Counters unattributed_control_;
 };

@@ -41,6 +41,7 @@ struct Peer {
   std::optional<net::Endpoint> observed;  // how the peer last saw us
   // Data sent without anything coming back makes the path suspect.
   std::uint64_t tx_seen = 0;
+  std::uint64_t kernel_rx_seen = 0;  // the kernel interface's rx_packets when last looked at
   Clock::time_point last_tx_change{};
 };
 

@@ -3,6 +3,7 @@
 // (bytes from the codec), the ingress flower + gact filters.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/gen_stats.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
@@ -290,6 +291,45 @@ TEST(NetlinkTc, ClientIngressByExactOuterPathToItsChain) {
   Bytes a = build_client_ingress({3, Hook::kIngress, 0, 12, 4}, 42, from, to, 1, false);
   EXPECT_EQ(path(header(a), sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT}), nullptr);
   EXPECT_NE(path(header(a), sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_IPV6_SRC}), nullptr);
+}
+
+// What the kernel answers a filter dump with, for a matchall drop.
+TEST(NetlinkTc, MatchallDropCountersFromADump) {
+  auto answer = [](std::uint16_t pref, std::uint32_t chain, const char* kind, std::uint32_t packets) {
+    MessageBuffer b;
+    nlmsghdr* nlh = b.put_header(RTM_NEWTFILTER, 0);
+    auto* t = static_cast<tcmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(tcmsg)));
+    t->tcm_info = TC_H_MAKE(static_cast<std::uint32_t>(pref) << 16, htons(ETH_P_ALL));
+    mnl_attr_put_strz(nlh, TCA_KIND, kind);
+    mnl_attr_put_u32(nlh, TCA_CHAIN, chain);
+    nlattr* o = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+    nlattr* acts = mnl_attr_nest_start(nlh, TCA_MATCHALL_ACT);
+    nlattr* a = mnl_attr_nest_start(nlh, 1);
+    mnl_attr_put_strz(nlh, TCA_ACT_KIND, "gact");
+    nlattr* st = mnl_attr_nest_start(nlh, TCA_ACT_STATS);
+    gnet_stats_basic basic{};
+    basic.bytes = 1000;
+    basic.packets = packets;
+    mnl_attr_put(nlh, TCA_STATS_BASIC, sizeof basic, &basic);
+    mnl_attr_nest_end(nlh, st);
+    mnl_attr_nest_end(nlh, a);
+    mnl_attr_nest_end(nlh, acts);
+    mnl_attr_nest_end(nlh, o);
+    return b.bytes();
+  };
+  Bytes m = answer(900, 7, "matchall", 12);
+  auto d = parse_matchall_drops(header(m), 900);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->chain, 7u);
+  EXPECT_EQ(d->packets, 12u);
+  Bytes other_pref = answer(1, 7, "matchall", 12);
+  EXPECT_FALSE(parse_matchall_drops(header(other_pref), 900));
+  Bytes flower = answer(900, 7, "flower", 12);
+  EXPECT_FALSE(parse_matchall_drops(header(flower), 900));
+  // Truncated: a message shorter than its family header says nothing.
+  Bytes cut(m.begin(), m.begin() + sizeof(nlmsghdr) + 4);
+  reinterpret_cast<nlmsghdr*>(cut.data())->nlmsg_len = static_cast<std::uint32_t>(cut.size());
+  EXPECT_FALSE(parse_matchall_drops(header(cut), 900));
 }
 
 }  // namespace
