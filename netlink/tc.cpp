@@ -221,8 +221,8 @@ Message build_flower(const FilterId& f, const FlowerMatch& m, const FilterAction
   if (f.protocol != ETH_P_ALL) mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ETH_TYPE, htons(f.protocol));
   if (m.ip_proto) mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_IP_PROTO, *m.ip_proto);
   if (m.icmp_type) {
-    mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE, *m.icmp_type);
-    mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE_MASK, 0xff);
+    mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE, *m.icmp_type & m.icmp_type_mask);
+    mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE_MASK, m.icmp_type_mask);
   }
   const bool v4 = f.protocol == ETH_P_IP;
   if (m.src)
@@ -354,17 +354,21 @@ Message build_dump_filters(int ifindex, Hook hook) {
   return b.bytes();
 }
 
-std::optional<ChainDrops> parse_matchall_drops(const nlmsghdr* nlh, std::uint16_t pref) {
+std::optional<FilterStats> parse_filter_stats(const nlmsghdr* nlh) {
   if (nlh->nlmsg_type != RTM_NEWTFILTER || mnl_nlmsg_get_payload_len(nlh) < sizeof(tcmsg)) return std::nullopt;
   const auto* tcm = static_cast<const tcmsg*>(mnl_nlmsg_get_payload(nlh));
-  if ((tcm->tcm_info >> 16) != pref) return std::nullopt;
-  ChainDrops out;
-  bool matchall = false, counted = false;
+  FilterStats out;
+  out.pref = static_cast<std::uint16_t>(tcm->tcm_info >> 16);
+  out.handle = tcm->tcm_handle;
+  std::uint16_t actions_attr = 0;
   const nlattr* options = nullptr;
   parse_attributes(nlh, sizeof(tcmsg), [&](const nlattr* a) {
     switch (mnl_attr_get_type(a)) {
       case TCA_KIND:
-        matchall = mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 && std::strcmp(mnl_attr_get_str(a), "matchall") == 0;
+        if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) != 0) break;
+        if (std::strcmp(mnl_attr_get_str(a), "matchall") == 0) actions_attr = TCA_MATCHALL_ACT;
+        if (std::strcmp(mnl_attr_get_str(a), "flower") == 0) actions_attr = TCA_FLOWER_ACT;
+        if (std::strcmp(mnl_attr_get_str(a), "u32") == 0) actions_attr = TCA_U32_ACT;
         break;
       case TCA_CHAIN:
         if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) out.chain = mnl_attr_get_u32(a);
@@ -373,11 +377,14 @@ std::optional<ChainDrops> parse_matchall_drops(const nlmsghdr* nlh, std::uint16_
       default: break;
     }
   });
-  if (!matchall || !options) return std::nullopt;
-  // TCA_OPTIONS / TCA_MATCHALL_ACT / action 1 / TCA_ACT_STATS / TCA_STATS_BASIC
+  if (!actions_attr || !options) return std::nullopt;
+  // TCA_OPTIONS / <kind>_ACT / action 1 / TCA_ACT_STATS / TCA_STATS_BASIC:
+  // the first action sees every packet the filter matched.
+  bool counted = false;
   parse_nested(options, [&](const nlattr* o) {
-    if (mnl_attr_get_type(o) != TCA_MATCHALL_ACT) return;
+    if (mnl_attr_get_type(o) != actions_attr) return;
     parse_nested(o, [&](const nlattr* act) {
+      if (mnl_attr_get_type(act) != 1) return;
       parse_nested(act, [&](const nlattr* x) {
         if (mnl_attr_get_type(x) != TCA_ACT_STATS) return;
         parse_nested(x, [&](const nlattr* st) {
@@ -385,7 +392,8 @@ std::optional<ChainDrops> parse_matchall_drops(const nlmsghdr* nlh, std::uint16_
             return;
           gnet_stats_basic basic;
           std::memcpy(&basic, mnl_attr_get_payload(st), sizeof basic);
-          out.packets += basic.packets;
+          out.packets = basic.packets;
+          out.bytes = basic.bytes;
           counted = true;
         });
       });

@@ -72,7 +72,8 @@ struct Prefix {
 struct FlowerMatch {
   std::optional<std::uint8_t> ip_proto;
   std::optional<std::uint8_t> icmp_type;  // ICMPv6 (with ip_proto 58)
-  std::optional<Prefix> src, dst;         // inner IP source / destination
+  std::uint8_t icmp_type_mask = 0xff;
+  std::optional<Prefix> src, dst;  // inner IP source / destination
   std::optional<Prefix> arp_sip, arp_tip;
 };
 struct FilterAction {
@@ -103,17 +104,19 @@ Message build_delete_filter(const FilterId& f);
 Message build_client_ingress(const FilterId& f, std::uint32_t vni, const net::Endpoint& from, const net::Endpoint& to,
                              std::uint32_t chain, bool source_port);
 
-// Drops counted by the matchall filters at `pref` of one hook, by chain:
-// one RTM_GETTFILTER dump of every chain (what a status request costs, not
-// a timer tick).
+// Every filter of one hook, all chains: one RTM_GETTFILTER dump (what a
+// status request costs, not a timer tick).
 Message build_dump_filters(int ifindex, Hook hook);
-// From one message of that dump: the chain and the packets its matchall
-// drop at `pref` counted, or nullopt for any other filter.
-struct ChainDrops {
+// From one message of that dump: where the filter is and what its first
+// action counted (the packets it matched), or nullopt for another message
+// or a filter without actions.
+struct FilterStats {
   std::uint32_t chain = 0;
-  std::uint64_t packets = 0;
+  std::uint16_t pref = 0;
+  std::uint32_t handle = 0;
+  std::uint64_t packets = 0, bytes = 0;
 };
-std::optional<ChainDrops> parse_matchall_drops(const nlmsghdr* nlh, std::uint16_t pref);
+std::optional<FilterStats> parse_filter_stats(const nlmsghdr* nlh);
 
 // The qdisc and filters above on one device; deleting the clsact qdisc on
 // destruction removes its filters (and the device's deletion would too).

@@ -53,14 +53,16 @@ constexpr std::uint16_t kPrefSource6 = 1;
 constexpr std::uint16_t kPrefSource4 = 2;
 constexpr std::uint16_t kPrefArpSender = 3;
 constexpr std::uint16_t kPrefArpProbe = 4;
-constexpr std::uint16_t kPrefLinkLocal = 5;
-constexpr std::uint16_t kPrefUnspecified = 6;
-// Neighbour discovery from a link-local or the unspecified source, shared
-// by every client (what inner::source_of exempts; MLD is behind a hop-by-hop
+constexpr std::uint16_t kPrefNeighbourDiscovery = 5;
+// Neighbour discovery from a link-local or the unspecified source, which
+// inner::source_of lets through: types 133-137 as two masked matches
+// (132 is MLD Done, exempt there too). MLD itself comes behind a hop-by-hop
 // header flower cannot see past, and is dropped: the server is no
-// multicast router).
-constexpr std::uint32_t kNdChain = 0x10000;
-constexpr std::array<std::uint8_t, 5> kNdTypes = {133, 134, 135, 136, 137};
+// multicast router.
+struct IcmpTypes {
+  std::uint8_t type, mask;
+};
+constexpr std::array<IcmpTypes, 2> kNdTypes = {{{132, 0xfc}, {136, 0xfe}}};
 constexpr std::uint16_t kEtherTypeControl = 0x88b5;
 // NFLOG groups tried: the first free one is ours.
 constexpr std::uint16_t kFirstGroup = 0x4e36;
@@ -128,16 +130,8 @@ KernelServer::KernelServer(const KernelServerConfig& cfg, bool probe)
   shared.push_back(netlink::build_matchall_drop({ifx, Hook::kEgress, 0, kPrefDrop, 1, ETH_P_ALL}));
   shared.push_back(netlink::build_matchall_drop({ifx, Hook::kIngress, 0, kPrefControl, 1, kEtherTypeControl}));
   shared.push_back(netlink::build_matchall_drop({ifx, Hook::kIngress, 0, kPrefDrop, 1, ETH_P_ALL}));
-  for (std::uint8_t type : kNdTypes) {
-    FlowerMatch m;
-    m.ip_proto = IPPROTO_ICMPV6;
-    m.icmp_type = type;
-    shared.push_back(
-        netlink::build_flower({ifx, Hook::kIngress, kNdChain, 1, type, ETH_P_IPV6}, m, FilterAction::accept(), false));
-  }
-  shared.push_back(netlink::build_matchall_drop({ifx, Hook::kIngress, kNdChain, kPrefDrop, 1, ETH_P_ALL}));
   try {
-    request(concat(std::move(shared)), "adding the shared filters (drops, neighbour discovery)");
+    request(concat(std::move(shared)), "adding the shared drop filters");
   } catch (const netlink::NetlinkError& e) {
     netlink::rethrow_unsupported(e, "matchall or flower classifier, gact action (cls_matchall, cls_flower, act_gact)");
   }
@@ -264,14 +258,22 @@ void KernelServer::install_client_filters(std::uint32_t index, Client& c) {
     m.push_back(netlink::build_flower({ifx, Hook::kIngress, index, kPrefArpProbe, 1, ETH_P_ARP}, probe,
                                       FilterAction::accept(), false));
   }
-  FlowerMatch link_local, unspecified;
-  link_local.ip_proto = unspecified.ip_proto = IPPROTO_ICMPV6;
-  link_local.src = Prefix{address("fe80::"), 10};
-  unspecified.src = Prefix{address("::"), 128};
-  m.push_back(netlink::build_flower({ifx, Hook::kIngress, index, kPrefLinkLocal, 1, ETH_P_IPV6}, link_local,
-                                    FilterAction::goto_chain(kNdChain), false));
-  m.push_back(netlink::build_flower({ifx, Hook::kIngress, index, kPrefUnspecified, 1, ETH_P_IPV6}, unspecified,
-                                    FilterAction::goto_chain(kNdChain), false));
+  // Neighbour discovery from a link-local or the unspecified source: the
+  // client's own, so that what else it sends from there counts as its
+  // spoofing.
+  std::uint32_t nd = 0;
+  for (const char* source : {"fe80::/10", "::/128"}) {
+    const auto p = net::IpPrefix::parse(source);
+    for (const auto& t : kNdTypes) {
+      FlowerMatch m6;
+      m6.ip_proto = IPPROTO_ICMPV6;
+      m6.icmp_type = t.type;
+      m6.icmp_type_mask = t.mask;
+      m6.src = Prefix{p.network(), p.length()};
+      m.push_back(netlink::build_flower({ifx, Hook::kIngress, index, kPrefNeighbourDiscovery, ++nd, ETH_P_IPV6}, m6,
+                                        FilterAction::accept(), false));
+    }
+  }
   m.push_back(netlink::build_matchall_drop({ifx, Hook::kIngress, index, kPrefDrop, 1, ETH_P_ALL}));
   // Egress chain i ends in a drop, so that the client's frames are dropped
   // (and counted) while it has no path.
@@ -418,22 +420,39 @@ bool KernelServer::send_control(const net::Endpoint& to, std::span<const std::ui
   return raw_.send(net::Endpoint{local_for(to.address), cfg_.port}, to, header, frame, cfg_.ttl);
 }
 
-KernelServer::Drops KernelServer::drops() {
-  Drops d;
+KernelServer::Counters KernelServer::counters() {
+  Counters out;
   for (Hook hook : {Hook::kIngress, Hook::kEgress}) {
     const bool in = hook == Hook::kIngress;
     sock_.dump(netlink::build_dump_filters(link_.ifindex(), hook),
                fmt::format("reading the {} filter counters of {}", in ? "ingress" : "egress", cfg_.ifname),
                [&](const nlmsghdr* nlh) {
-                 auto c = netlink::parse_matchall_drops(nlh, kPrefDrop);
-                 if (!c || c->chain == kNdChain) return;
-                 if (c->chain == 0)
-                   (in ? d.unknown_source : d.no_peer) += c->packets;
-                 else
-                   (in ? d.source_not_allowed : d.no_path)[c->chain] += c->packets;
+                 auto f = netlink::parse_filter_stats(nlh);
+                 if (!f) return;
+                 if (f->chain == 0) {
+                   if (f->pref == kPrefDrop) {
+                     (in ? out.unknown_source : out.no_peer) += f->packets;
+                   } else if (in && (f->pref == kPrefOuter6 || f->pref == kPrefOuter4)) {
+                     auto& c = out.clients[f->handle];
+                     c.rx_packets += f->packets;
+                     c.rx_bytes += f->bytes;
+                   } else if (in && (f->pref == kPrefAddress6 || f->pref == kPrefAddress4)) {
+                     auto& c = out.clients[f->handle >> 2];
+                     c.rx_packets += f->packets;
+                     c.rx_bytes += f->bytes;
+                   }
+                   return;
+                 }
+                 auto& c = out.clients[f->chain];
+                 if (f->pref == kPrefDrop) {
+                   (in ? c.source_not_allowed : c.no_path) += f->packets;
+                 } else if (!in && f->pref == kPrefTarget) {
+                   c.tx_packets += f->packets;
+                   c.tx_bytes += f->bytes;
+                 }
                });
   }
-  return d;
+  return out;
 }
 
 KernelServer::ControlStats KernelServer::control_stats() const {

@@ -121,16 +121,21 @@ class KernelServer {
     std::uint64_t overruns = 0;  // copies lost: we read too slowly
   };
   ControlStats control_stats() const;
-  // What the filters dropped: frames no client owns (egress chain 0), from
-  // no admitted outer source (ingress chain 0), and per client, frames with
-  // an inner source outside its prefixes (ingress chain i) or sent while it
-  // had no path (egress chain i). Two dumps: for status requests.
-  struct Drops {
+  // What the filters counted: frames no client owns (egress chain 0),
+  // from no admitted outer source (ingress chain 0), and per client its
+  // data each way (its path filter, its admission filters), frames with an
+  // inner source outside its prefixes (ingress chain i) and frames sent
+  // while it had no path (egress chain i). Two dumps: for status requests.
+  struct ClientCounters {
+    std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    std::uint64_t source_not_allowed = 0, no_path = 0;
+  };
+  struct Counters {
     std::uint64_t no_peer = 0;
     std::uint64_t unknown_source = 0;
-    std::map<std::uint32_t, std::uint64_t> source_not_allowed, no_path;
+    std::map<std::uint32_t, ClientCounters> clients;
   };
-  Drops drops();
+  Counters counters();
   // Marked packets nftables dropped because no port was mapped for them.
   std::uint64_t unmapped_drops() { return table_->unmapped_drops(); }
   netlink::LinkStats stats();

@@ -124,7 +124,7 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   DeadlineQueue<Peer*> deadlines_;
   // The kernel server's filter counters, read once per status request
   // (status_head) for every peer of it.
-  mutable dataplane::KernelServer::Drops kernel_drops_;
+  mutable dataplane::KernelServer::Counters kernel_counters_;
   // Control drops no peer can be charged with (unknown identity).
   dataplane::Counters unattributed_control_;
 };

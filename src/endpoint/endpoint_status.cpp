@@ -62,15 +62,18 @@ nlohmann::json TunnelEndpoint::offload_status() const {
 
 nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now) const {
   nlohmann::json j = dataplane::to_json(p.tunnel.merged_counters(), now);
-  if (p.device.kernel_server()) {
-    const auto index = p.device.kernel_index();
-    auto count = [](const auto& m, std::uint32_t i) {
-      auto it = m.find(i);
-      return it == m.end() ? std::uint64_t{0} : it->second;
-    };
-    j["drops"][std::string(dataplane::to_string(dataplane::Drop::kSourceNotAllowed))] =
-        count(kernel_drops_.source_not_allowed, index);
-    j["drops"]["no_path"] = count(kernel_drops_.no_path, index);
+  if (p.device.kernel_server() && cfg_.shared_interface) {
+    // The kernel's filters count each client's frames (read once per
+    // status request, in status_head).
+    auto it = kernel_counters_.clients.find(p.device.kernel_index());
+    const dataplane::KernelServer::ClientCounters c =
+        it == kernel_counters_.clients.end() ? dataplane::KernelServer::ClientCounters{} : it->second;
+    j["rx_packets"] = c.rx_packets;
+    j["rx_bytes"] = c.rx_bytes;
+    j["tx_packets"] = c.tx_packets;
+    j["tx_bytes"] = c.tx_bytes;
+    j["drops"][std::string(dataplane::to_string(dataplane::Drop::kSourceNotAllowed))] = c.source_not_allowed;
+    j["drops"]["no_path"] = c.no_path;
   }
   // The kernel moves the frames: its interface counters are the truth when
   // the interface is the peer's alone (not a server's, shared by its clients).
@@ -171,14 +174,15 @@ nlohmann::json TunnelEndpoint::status_head(Clock::time_point now) const {
       unattributed[std::string(dataplane::to_string(static_cast<dataplane::Drop>(i)))] = unattributed_control_.drops[i];
   if (kernel_server_) {
     try {
-      kernel_drops_ = kernel_server_->drops();
+      kernel_counters_ = kernel_server_->counters();
     } catch (const std::exception& e) {
       log::warn("{}: reading the kernel's drop counters: {}", name_, e.what());
     }
     // The kernel's filters count what the userspace plane would: the same names.
-    unattributed[std::string(dataplane::to_string(dataplane::Drop::kUnknownSource))] = kernel_drops_.unknown_source;
+    unattributed[std::string(dataplane::to_string(dataplane::Drop::kUnknownSource))] =
+        kernel_counters_.unknown_source;
     if (cfg_.shared_interface)
-      unattributed[std::string(dataplane::to_string(dataplane::Drop::kNoPeer))] = kernel_drops_.no_peer;
+      unattributed[std::string(dataplane::to_string(dataplane::Drop::kNoPeer))] = kernel_counters_.no_peer;
   }
   // Frames on a shared interface that no client owns are charged to none.
   const auto& shared = dataplane_->shared_interface_drops();

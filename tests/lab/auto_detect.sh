@@ -23,10 +23,26 @@
 #      (measured and printed) and the ping is answered again after both
 #      moved, its longest gap (counted to its end) under 10 s; after
 #      `uncut` both return to "direct".
+#
+# ENDPOINT_ARGS="--dataplane kernel" (tests/vm/auto_kernel.sh) runs the
+# endpoints of (a) and (c) and the server side of (b) on the kernel data
+# plane, and checks that their status says so (client4's PATH is IPv4,
+# which the kernel plane of auto mode does not send to: it stays on
+# userspace).
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/lab.sh"
 BIN="$BUILD_DIR"
 VNI=42
+read -r -a EXTRA <<<"${ENDPOINT_ARGS:-}"
+KERNEL=""
+[[ " ${ENDPOINT_ARGS:-} " == *" kernel "* ]] && KERNEL=1
+dataplane_of() {  # dataplane_of NODE RUN-DIR: the single peer's data plane kind
+  on "$1" "$BIN/geneve-ctl" show --json --run-dir "$2" 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin); d = d[0] if isinstance(d, list) else d
+print(d["peers"][0]["dataplane"]["kind"])'
+}
+on_kernel() { [ "$(dataplane_of "$1" "$2")" = kernel ]; }
 
 mode_of() {  # mode_of NODE RUN-DIR: the single peer's mode
   on "$1" "$BIN/geneve-ctl" show --json --run-dir "$2" 2>/dev/null | /usr/bin/python3 -c '
@@ -60,10 +76,10 @@ KEY="$LAB_TMP/key"
 chmod 600 "$KEY"
 start_sym() {
   daemon a "$LAB_TMP/a.log" "$BIN/geneve-auto" $VNI 2001:db8:a::1 2001:db8:64:a::203.0.113.90 2001:db8:b::1 \
-    --ifname gnv0 --address fd00:42::a/64 --key-file "$KEY" --run-dir "$LAB_TMP/run-a"
+    --ifname gnv0 --address fd00:42::a/64 --key-file "$KEY" --run-dir "$LAB_TMP/run-a" "${EXTRA[@]}"
   PID_A=$LAST_PID
   daemon b "$LAB_TMP/b.log" "$BIN/geneve-auto" $VNI 2001:db8:b::1 2001:db8:64:b::198.51.100.7 2001:db8:a::1 \
-    --ifname gnv0 --address fd00:42::b/64 --key-file "$KEY" --run-dir "$LAB_TMP/run-b"
+    --ifname gnv0 --address fd00:42::b/64 --key-file "$KEY" --run-dir "$LAB_TMP/run-b" "${EXTRA[@]}"
   PID_B=$LAST_PID
 }
 t0=$(now_ms)
@@ -74,6 +90,10 @@ candidates a "$LAB_TMP/run-a"
 candidates b "$LAB_TMP/run-b"
 check "(a) symmetric lab: a reports mode symmetric" mode_is a "$LAB_TMP/run-a" symmetric
 check "(a) symmetric lab: b reports mode symmetric" mode_is b "$LAB_TMP/run-b" symmetric
+if [ -n "$KERNEL" ]; then
+  check "(a) a on the kernel data plane" on_kernel a "$LAB_TMP/run-a"
+  check "(a) b on the kernel data plane" on_kernel b "$LAB_TMP/run-b"
+fi
 check "(a) inner ping a -> b and b -> a" bash -c "ip netns exec $LAB-a ping -q -c 3 -i 0.2 -W 2 fd00:42::b && ip netns exec $LAB-b ping -q -c 3 -i 0.2 -W 2 fd00:42::a"
 head -c 2000000 /dev/urandom >"$LAB_TMP/data"
 check "(a) 2 MB a -> b, sha256 matches" transfer_file a fd00:42::b b "$LAB_TMP/data"
@@ -151,7 +171,7 @@ lab client-server down
 lab client-server up >/dev/null
 t0=$(now_ms)
 daemon server "$LAB_TMP/server.log" "$BIN/geneve-auto" $VNI 2001:db8:5::1 2001:db8:64:5::198.18.0.1 fd00:c4::1 \
-  --ifname gnv0 --address fd00:42::1/64 --key-file "$KEY" --run-dir "$LAB_TMP/run-s"
+  --ifname gnv0 --address fd00:42::1/64 --key-file "$KEY" --run-dir "$LAB_TMP/run-s" "${EXTRA[@]}"
 PID_S=$LAST_PID
 daemon client4 "$LAB_TMP/client.log" "$BIN/geneve-auto" $VNI fd00:c4::1 192.0.2.7 2001:db8:5::1 \
   --ifname gnv0 --address fd00:42::2/64 --key-file "$KEY" --run-dir "$LAB_TMP/run-c"
@@ -162,6 +182,9 @@ candidates server "$LAB_TMP/run-s"
 candidates client4 "$LAB_TMP/run-c"
 check "(b) client-server lab: server side reports mode server" mode_is server "$LAB_TMP/run-s" server
 check "(b) client-server lab: client side reports mode client" mode_is client4 "$LAB_TMP/run-c" client
+if [ -n "$KERNEL" ]; then
+  check "(b) the server side on the kernel data plane" on_kernel server "$LAB_TMP/run-s"
+fi
 check "(b) inner ping client -> server and server -> client" bash -c "ip netns exec $LAB-client4 ping -q -c 3 -i 0.2 -W 2 fd00:42::1 && ip netns exec $LAB-server ping -q -c 3 -i 0.2 -W 2 fd00:42::2"
 check "(b) 2 MB client -> server, sha256 matches" transfer_file client4 fd00:42::1 server "$LAB_TMP/data"
 stop "$PID_S" "$PID_C"

@@ -294,7 +294,7 @@ TEST(NetlinkTc, ClientIngressByExactOuterPathToItsChain) {
 }
 
 // What the kernel answers a filter dump with, for a matchall drop.
-TEST(NetlinkTc, MatchallDropCountersFromADump) {
+TEST(NetlinkTc, FilterCountersFromADump) {
   auto answer = [](std::uint16_t pref, std::uint32_t chain, const char* kind, std::uint32_t packets) {
     MessageBuffer b;
     nlmsghdr* nlh = b.put_header(RTM_NEWTFILTER, 0);
@@ -318,18 +318,21 @@ TEST(NetlinkTc, MatchallDropCountersFromADump) {
     return b.bytes();
   };
   Bytes m = answer(900, 7, "matchall", 12);
-  auto d = parse_matchall_drops(header(m), 900);
+  auto d = parse_filter_stats(header(m));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->chain, 7u);
+  EXPECT_EQ(d->pref, 900u);
   EXPECT_EQ(d->packets, 12u);
-  Bytes other_pref = answer(1, 7, "matchall", 12);
-  EXPECT_FALSE(parse_matchall_drops(header(other_pref), 900));
+  EXPECT_EQ(d->bytes, 1000u);
+  // flower's actions are another attribute than matchall's: none found here
   Bytes flower = answer(900, 7, "flower", 12);
-  EXPECT_FALSE(parse_matchall_drops(header(flower), 900));
+  EXPECT_FALSE(parse_filter_stats(header(flower)));
+  Bytes bpf = answer(900, 7, "bpf", 12);
+  EXPECT_FALSE(parse_filter_stats(header(bpf)));
   // Truncated: a message shorter than its family header says nothing.
   Bytes cut(m.begin(), m.begin() + sizeof(nlmsghdr) + 4);
   reinterpret_cast<nlmsghdr*>(cut.data())->nlmsg_len = static_cast<std::uint32_t>(cut.size());
-  EXPECT_FALSE(parse_matchall_drops(header(cut), 900));
+  EXPECT_FALSE(parse_filter_stats(header(cut)));
 }
 
 }  // namespace
