@@ -137,6 +137,13 @@ LinkInfo parse_link(const nlmsghdr* nlh) {
       case IFLA_MTU:
         if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) out.mtu = mnl_attr_get_u32(a);
         break;
+      case IFLA_ADDRESS:
+        if (mnl_attr_get_payload_len(a) == 6) {
+          std::array<std::uint8_t, 6> mac;
+          std::memcpy(mac.data(), mnl_attr_get_payload(a), mac.size());
+          out.hardware_address = mac;
+        }
+        break;
       case IFLA_STATS64:
         // The structure grows with kernel versions: read the fields we know.
         if (mnl_attr_get_payload_len(a) >= sizeof(rtnl_link_stats64)) {

@@ -4,6 +4,7 @@
 // checks them against linux/if_link.h and the kernel's geneve_policy);
 // sending is separate (MnlSocket). Attribute numbers newer than the build
 // host's headers are defined here.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,6 +65,7 @@ struct LinkInfo {
   std::string alias;  // IFLA_IFALIAS
   std::uint32_t mtu = 0;
   bool up = false;
+  std::optional<std::array<std::uint8_t, 6>> hardware_address;  // IFLA_ADDRESS of an Ethernet link
   LinkStats stats;
   // GENEVE only (IFLA_INFO_DATA):
   bool external = false;

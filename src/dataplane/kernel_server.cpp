@@ -116,6 +116,7 @@ KernelServer::KernelServer(const KernelServerConfig& cfg, bool probe)
   if (!info) throw std::runtime_error("interface " + cfg.ifname + " vanished right after it was created");
   if (info->alias.empty()) netlink::set_alias(sock_, link_.ifindex(), cfg.ifname, ownership_mark());
   range_kept_ = info->port_range && info->port_range->first == cfg.port && info->port_range->second == cfg.port + 1;
+  if (info->hardware_address) mac_ = *info->hardware_address;
   // nftables rewrites the destination port of every packet (and the source
   // port before 6.16): the outer checksum must be finished after that.
   netlink::disable_tx_checksum_offload(cfg.ifname);
@@ -202,7 +203,7 @@ void KernelServer::add_client(std::uint32_t index, KernelClient c) {
     throw UsageError(fmt::format("the kernel data plane carries at most {} clients", kMaxClients));
   if (c.allowed_ips.size() > kMaxPrefixes)
     throw UsageError(fmt::format("the kernel data plane carries at most {} allowed_ips per client", kMaxPrefixes));
-  if (!clients_.emplace(index, Client{std::move(c), std::nullopt, {}, false}).second)
+  if (!clients_.emplace(index, Client{std::move(c), std::nullopt, {}, {}, std::nullopt, false}).second)
     throw std::logic_error(fmt::format("kernel server: client {} added twice", index));
 }
 
@@ -360,6 +361,7 @@ void KernelServer::set_target(std::uint32_t index, const std::optional<KernelTar
 void KernelServer::admit(std::uint32_t index, const std::vector<net::IpAddress>& any_port,
                          const std::optional<net::Endpoint>& exact) {
   Client& c = client(index);
+  if (c.classified && c.admitted_addresses == any_port && c.admitted_exact == exact) return;
   if (!c.classified) install_client_filters(index, c);
   const int ifx = link_.ifindex();
   std::vector<FilterId> now;
@@ -391,6 +393,8 @@ void KernelServer::admit(std::uint32_t index, const std::vector<net::IpAddress>&
     }
   }
   c.admitted = std::move(now);
+  c.admitted_addresses = any_port;
+  c.admitted_exact = exact;
 }
 
 std::optional<KernelTarget> KernelServer::target(std::uint32_t index) const {

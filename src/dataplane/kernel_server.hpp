@@ -88,6 +88,9 @@ class KernelServer {
 
   const std::string& ifname() const { return link_.ifname(); }
   int ifindex() const { return link_.ifindex(); }
+  // The device's MAC: the source of the control frames we send, as a
+  // TAP's would be (a client may learn the server's MAC from them).
+  const std::array<std::uint8_t, 6>& hardware_address() const { return mac_; }
   SourcePortMethod source_port_method() const {
     return range_kept_ ? SourcePortMethod::kKernelRange : SourcePortMethod::kNftables;
   }
@@ -146,7 +149,9 @@ class KernelServer {
     KernelClient spec;
     std::optional<KernelTarget> target;
     std::vector<netlink::FilterId> admitted;  // its ingress chain-0 filters
-    bool classified = false;                  // its chain-0 and per-chain filters exist
+    std::vector<net::IpAddress> admitted_addresses;
+    std::optional<net::Endpoint> admitted_exact;
+    bool classified = false;  // its chain-0 and per-chain filters exist
   };
   Client& client(std::uint32_t index);
   void install_client_filters(std::uint32_t index, Client& c);
@@ -157,6 +162,7 @@ class KernelServer {
   netlink::MnlSocket sock_;
   netlink::OwnedLink link_;
   bool range_kept_ = false;
+  std::array<std::uint8_t, 6> mac_{};
   std::optional<netlink::NflogListener> nflog_;
   std::optional<netlink::ServerTable> table_;
   RawSender raw_;

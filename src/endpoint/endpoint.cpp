@@ -213,6 +213,7 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec, const std::optional<
   p->key = key;
   table_.add(*p);
   if (auto* tap = p->device.tap()) p->mac = tap->hardware_address();
+  if (auto* server = p->device.kernel_server()) p->mac = server->hardware_address();
   p->tunnel.tap = p->device.tap();
   p->tunnel.vni = spec.vni;
   p->tunnel.option_id = cfg_.option_id;

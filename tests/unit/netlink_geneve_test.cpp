@@ -161,7 +161,12 @@ TEST(NetlinkGeneve, ParseLinkReadsBackWhatTheKernelReports) {
   m.resize(m.size() + 1024);
   nlh = reinterpret_cast<nlmsghdr*>(m.data());
   mnl_attr_put(nlh, IFLA_STATS64, sizeof stats, &stats);
+  const std::uint8_t mac[6] = {0x02, 0x47, 0x4e, 0, 0, 1};
+  mnl_attr_put(nlh, IFLA_ADDRESS, sizeof mac, mac);
   LinkInfo info = parse_link(nlh);
+  ASSERT_TRUE(info.hardware_address);
+  EXPECT_EQ((*info.hardware_address)[1], 0x47);
+  EXPECT_EQ((*info.hardware_address)[5], 1);
   EXPECT_EQ(info.ifname, "gnv0");
   EXPECT_EQ(info.kind, "geneve");
   EXPECT_EQ(info.alias, p.alias);
@@ -180,8 +185,9 @@ TEST(NetlinkGeneve, ParseLinkSkipsAttributesOfTheWrongLength) {
   auto* nlh = mnl_nlmsg_put_header(m.data());
   nlh->nlmsg_type = RTM_NEWLINK;
   mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg));
-  mnl_attr_put_u16(nlh, IFLA_MTU, 1400);      // u32 in ifla_policy
-  mnl_attr_put(nlh, IFLA_IFNAME, 4, "gnv0");  // no NUL
+  mnl_attr_put_u16(nlh, IFLA_MTU, 1400);       // u32 in ifla_policy
+  mnl_attr_put(nlh, IFLA_ADDRESS, 4, "abcd");  // not an Ethernet address
+  mnl_attr_put(nlh, IFLA_IFNAME, 4, "gnv0");   // no NUL
   nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);  // before the kind, as the kernel may
   mnl_attr_put_u32(nlh, IFLA_GENEVE_PORT, 6081);            // u16 in geneve_policy
@@ -191,6 +197,7 @@ TEST(NetlinkGeneve, ParseLinkSkipsAttributesOfTheWrongLength) {
   mnl_attr_nest_end(nlh, linkinfo);
   LinkInfo info = parse_link(nlh);
   EXPECT_EQ(info.mtu, 0u);
+  EXPECT_FALSE(info.hardware_address);
   EXPECT_EQ(info.ifname, "");
   EXPECT_EQ(info.kind, "geneve");
   EXPECT_EQ(info.vni, 42u);
