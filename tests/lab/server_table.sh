@@ -21,7 +21,7 @@ set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/lab.sh"
 lab_init st
 TOOL="$BUILD_DIR/tests/server_table"
-UDP="/usr/bin/python3 $(dirname "$0")/marked_udp.py"
+UDP=(/usr/bin/python3 "$(dirname "$0")/marked_udp.py")
 [ -x "$TOOL" ] || { echo "no $TOOL (build the server_table target)"; exit 1; }
 A6=2001:db8:57::a
 B6=2001:db8:57::b
@@ -46,7 +46,7 @@ on a ping -c1 -W2 $B6 >/dev/null
 on a ping -c1 -W2 $C6 >/dev/null
 on a ping -c1 -W2 $B4 >/dev/null
 
-daemon b "$LAB_TMP/rx.log" $UDP listen 6081 40001 40002 40003
+daemon b "$LAB_TMP/rx.log" "${UDP[@]}" listen 6081 40001 40002 40003
 wait_until 5 grep -q ready "$LAB_TMP/rx.log"
 
 # The tool reads commands from one FIFO and answers on another; our ends
@@ -67,7 +67,7 @@ cmd() {
   echo "$reply"
 }
 drops() { cmd drops | awk '{ print $2 }'; }
-send() { on a $UDP send "$1" 6081 "$2" "$3" --sport $SPORT "${@:4}"; }
+send() { on a "${UDP[@]}" send "$1" 6081 "$2" "$3" --sport $SPORT "${@:4}"; }
 arrived() { grep -qF "\"text\": \"$1\"" "$LAB_TMP/rx.log"; }
 # arrived_as TEXT PORT SPORT FROM: the datagram came to PORT from [FROM]:SPORT.
 arrived_as() {
@@ -79,7 +79,7 @@ ok = (d["to"], d["sport"], d["from"]) == (int(sys.argv[1]), int(sys.argv[2]), sy
 print("    %s -> port %d from [%s]:%d" % (d["text"], d["to"], d["from"], d["sport"]))
 sys.exit(0 if ok else 1)' "$2" "$3" "$4"
 }
-# dropped TEXT: a later datagram on the same path arrived and TEXT did not.
+# dropped TEXT DST: an unmarked datagram sent after TEXT to DST arrived, TEXT did not.
 dropped() {
   send "$2" 0 "after-$1"
   wait_until 5 arrived "after-$1" && ! arrived "$1"
