@@ -15,8 +15,9 @@
 # port is used; no element for the mark and address, a removed element, or
 # an IPv4 datagram without checksum: nothing leaves and the unmapped counter
 # grows by one per datagram; unmarked, foreign-marked and tag|0 datagrams are
-# untouched; `nft list` shows the elements; no checksum error at b; the
-# table is gone with the process.
+# untouched; `nft list` shows the elements; every probe batch that would
+# name a missing piece is accepted; no checksum error at b; the table is
+# gone with the process.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/lab.sh"
 lab_init st
@@ -132,6 +133,12 @@ d0=$(drops)
 send $B6 0x474e0001 v6-removed
 check "after the remove: nothing left" dropped v6-removed $B6
 check "and the unmapped counter grew by 1" test "$(drops)" -eq $((d0 + 1))
+
+check "this kernel lacks no piece of the table (every probe batch accepted)" \
+  test "$(cmd probe geneve_nat64_probetest)" = "missing none"
+check "and the probes left no table" bash -c "! ip netns exec $LAB-a nft list tables | grep -q probetest"
+check "a probe under a name in use is an error, not a missing piece" \
+  refused "$(cmd probe $TABLE)"
 
 # The "Udp:" and "Udp6InCsumErrors" counters of b's namespace.
 no_csum_errors() {

@@ -7,9 +7,14 @@
 //   set MARK ADDR PORT    -> ok | error: ...
 //   remove MARK ADDR      -> ok | error: ...
 //   drops                 -> drops N
+//   probe NAME            -> missing none | missing PIECE | error: ...
+//                            (netlink::missing_server_table_piece with a
+//                            scratch table NAME)
 //
 // End of input ends the process (and the table). Exit: 0 done, 2 bad usage,
 // 3 kernel unsupported, 1 any other failure.
+#include <linux/netlink.h>
+
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -26,12 +31,19 @@ namespace {
 
 using namespace gn;
 
-std::string run_command(netlink::ServerTable& table, const std::string& line) {
+std::string run_command(netlink::ServerTable& table, netlink::MnlSocket& probes, const std::string& line) {
   std::istringstream in(line);
-  std::string verb, mark, addr, port;
-  in >> verb >> mark >> addr >> port;
+  std::string verb;
+  in >> verb;
   try {
     if (verb == "drops") return "drops " + std::to_string(table.unmapped_drops());
+    if (verb == "probe") {
+      std::string scratch;
+      in >> scratch;
+      return "missing " + netlink::missing_server_table_piece(probes, scratch).value_or("none");
+    }
+    std::string mark, addr, port;
+    in >> mark >> addr >> port;
     const std::uint32_t m = config::parse_uint("mark", mark, 0, 0xffffffff);
     const net::IpAddress a = config::parse_address("address", addr, std::nullopt);
     if (verb == "set") {
@@ -76,10 +88,11 @@ int main(int argc, char** argv) {
   }
   try {
     netlink::ServerTable table(spec);
+    netlink::MnlSocket probes(NETLINK_NETFILTER);
     std::cout << "ready" << std::endl;
     for (std::string line; std::getline(std::cin, line);) {
       if (line.empty()) continue;
-      std::cout << run_command(table, line) << std::endl;
+      std::cout << run_command(table, probes, line) << std::endl;
     }
     return 0;
   } catch (const netlink::KernelUnsupported& e) {
