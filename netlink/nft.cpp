@@ -68,12 +68,7 @@ Message build_source_port_batch(const SourcePortRule& rule) {
 Message build_delete_table_batch(const std::string& name) {
   Batch b;
   b.begin();
-  TablePtr table(check_alloc(nftnl_table_alloc()));
-  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
-  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, name.c_str());
-  nlmsghdr* nlh = b.header(NFT_MSG_DELTABLE, 0);
-  nftnl_table_nlmsg_build_payload(nlh, table.get());
-  b.put(nlh);
+  add_delete_table(b, name);
   b.end();
   return b.bytes();
 }

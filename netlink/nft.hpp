@@ -67,13 +67,14 @@ void delete_inet_table(MnlSocket& sock, const std::string& table);
 // The first GENEVE byte is version (0) and Opt Len: matching it whole checks
 // both. nftables has no offset taken from the packet, so each options
 // length gets its rule; our peers send 0 (no option) or 6 (the routing option).
+
 // What the capture copies, and how fast (shared with the server's table,
 // nft_server.hpp).
 struct CaptureParams {
   std::uint16_t group = 0;
   std::vector<std::uint8_t> option_words = {0, 6};
   std::uint32_t rate_per_second = 1000;  // a flood is cut here, in the kernel
-  std::uint32_t burst = 5;
+  std::uint32_t burst = 5;               // how many may come at once before the rate applies
 };
 
 struct ControlCaptureRule {

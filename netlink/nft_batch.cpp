@@ -98,6 +98,21 @@ nftnl_expr* notrack() {
   return check_alloc(nftnl_expr_alloc("notrack"));
 }
 
+nftnl_expr* limit_packets(std::uint32_t per_second, std::uint32_t burst) {
+  auto* e = check_alloc(nftnl_expr_alloc("limit"));
+  nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, per_second);
+  nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+  return e;
+}
+
+nftnl_expr* log_group(std::uint16_t group) {
+  auto* e = check_alloc(nftnl_expr_alloc("log"));
+  nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+  return e;
+}
+
 nftnl_expr* write_transport(std::uint32_t offset, std::uint32_t len, std::uint32_t csum_offset) {
   auto* e = check_alloc(nftnl_expr_alloc("payload"));
   nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
@@ -144,6 +159,15 @@ void add_owned_table(Batch& b, const std::string& name, const std::string& comme
   b.put(nlh);
 }
 
+void add_delete_table(Batch& b, const std::string& name) {
+  TablePtr table(check_alloc(nftnl_table_alloc()));
+  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
+  nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, name.c_str());
+  nlmsghdr* nlh = b.header(NFT_MSG_DELTABLE, 0);
+  nftnl_table_nlmsg_build_payload(nlh, table.get());
+  b.put(nlh);
+}
+
 void add_base_chain(Batch& b, const std::string& table, const char* name, std::uint32_t hook, std::int32_t priority) {
   ChainPtr chain(check_alloc(nftnl_chain_alloc()));
   nftnl_chain_set_u32(chain.get(), NFTNL_CHAIN_FAMILY, NFPROTO_INET);
@@ -179,15 +203,8 @@ void add_control_capture(Batch& b, const std::string& table, std::uint16_t port,
     const std::uint16_t control = htons(0x88b5);
     add(r.get(), load(NFT_PAYLOAD_TRANSPORT_HEADER, 8 + 8 + 4u * words + 12, 2));
     add(r.get(), cmp(NFT_CMP_EQ, &control, 2));
-    auto* limit = check_alloc(nftnl_expr_alloc("limit"));
-    nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_RATE, capture.rate_per_second);
-    nftnl_expr_set_u64(limit, NFTNL_EXPR_LIMIT_UNIT, 1);
-    nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_BURST, capture.burst);
-    nftnl_expr_set_u32(limit, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-    add(r.get(), limit);
-    auto* log = check_alloc(nftnl_expr_alloc("log"));
-    nftnl_expr_set_u16(log, NFTNL_EXPR_LOG_GROUP, capture.group);
-    add(r.get(), log);
+    add(r.get(), limit_packets(capture.rate_per_second, capture.burst));
+    add(r.get(), log_group(capture.group));
     add_rule(b, r.get());
   }
 }

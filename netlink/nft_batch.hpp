@@ -82,6 +82,8 @@ nftnl_expr* cmp(std::uint32_t op, const void* data, std::uint32_t len);
 nftnl_expr* immediate(const void* data, std::uint32_t len);
 nftnl_expr* verdict(std::int32_t code);  // NF_ACCEPT, NF_DROP
 nftnl_expr* notrack();
+nftnl_expr* limit_packets(std::uint32_t per_second, std::uint32_t burst);
+nftnl_expr* log_group(std::uint16_t group);
 // Writes reg 1 at transport header + offset and updates the UDP/TCP
 // checksum at transport header + csum_offset incrementally.
 nftnl_expr* write_transport(std::uint32_t offset, std::uint32_t len, std::uint32_t csum_offset);
@@ -93,6 +95,7 @@ void add_rule(Batch& b, nftnl_rule* r);
 
 // A table only we may change, deleted with our socket, carrying our mark.
 void add_owned_table(Batch& b, const std::string& name, const std::string& comment);
+void add_delete_table(Batch& b, const std::string& name);
 // A filter chain on `hook` at `priority`, accepting by default.
 void add_base_chain(Batch& b, const std::string& table, const char* name, std::uint32_t hook, std::int32_t priority);
 // The control capture chain and its rules (nft.hpp, ControlCapture) in `table`.

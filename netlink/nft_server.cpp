@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -214,11 +215,76 @@ void add_element_message(Batch& b, std::uint16_t type, std::uint16_t flags, cons
   b.put(nlh);
 }
 
+// One rule of the output chain holding `e` alone.
+void add_rule_with(Batch& b, const std::string& table, nftnl_expr* e) {
+  RulePtr r = new_rule(table, kOutputChain);
+  add(r.get(), e);
+  add_rule(b, r.get());
+}
+
+// What the table needs from the kernel, one piece at a time, each as the
+// objects that would fail without it.
+struct Piece {
+  const char* name;
+  void (*add)(Batch& b, const std::string& table);
+};
+constexpr Piece kPieces[] = {
+    {"nf_tables with the inet family", [](Batch&, const std::string&) {}},
+    {"nft_ct (notrack)", [](Batch& b, const std::string& t) { add_rule_with(b, t, notrack()); }},
+    {"nft_limit", [](Batch& b, const std::string& t) { add_rule_with(b, t, limit_packets(1, 1)); }},
+    {"nft_log (NFLOG)", [](Batch& b, const std::string& t) { add_rule_with(b, t, log_group(0)); }},
+    {"nft_objref (named counters)",
+     [](Batch& b, const std::string& t) {
+       add_counter_object(b, t, kUnmappedCounter);
+       add_rule_with(b, t, counter_ref(kUnmappedCounter));
+     }},
+    {"maps with concatenated keys (nft_set_hash)",
+     [](Batch& b, const std::string& t) {
+       add_port_map(b, t, true);
+       RulePtr r = new_rule(t, kOutputChain);
+       add(r.get(), meta(NFT_META_MARK));
+       add(r.get(), load(NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG32_01));
+       add(r.get(), lookup(true));
+       add_rule(b, r.get());
+     }},
+};
+
 std::string describe(std::uint32_t mark, const net::IpAddress& outer_dst) {
   return fmt::format("mark {:#x} . {}", mark, outer_dst.to_string());
 }
 
 }  // namespace
+
+std::size_t server_table_pieces() {
+  return std::size(kPieces);
+}
+
+Message build_probe_batch(const std::string& table, std::size_t piece) {
+  if (piece >= std::size(kPieces)) throw std::out_of_range("no nftables piece " + std::to_string(piece));
+  Batch b;
+  b.begin();
+  add_owned_table(b, table, "probe");
+  add_base_chain(b, table, kOutputChain, NF_INET_LOCAL_OUT, kRawPriority);
+  kPieces[piece].add(b, table);
+  add_delete_table(b, table);
+  b.end();
+  return b.bytes();
+}
+
+std::optional<std::string> missing_server_table_piece(MnlSocket& sock, const std::string& table) {
+  for (std::size_t i = 0; i < std::size(kPieces); ++i) {
+    try {
+      sock.request(build_probe_batch(table, i), fmt::format("probing nftables for {}", kPieces[i].name));
+    } catch (const NetlinkError& e) {
+      try {
+        rethrow_unsupported(e, kPieces[i].name);
+      } catch (const KernelUnsupported&) {
+        return kPieces[i].name;
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 Message build_server_table_batch(const ServerTableSpec& spec) {
   // A tag of 0 would take every unmarked packet of the host for our control
@@ -271,9 +337,20 @@ ServerTable::ServerTable(const ServerTableSpec& spec)
                               spec.table, spec.mark_tag, spec.mark_mask, spec.port, spec.capture.group));
   } catch (const NetlinkError& e) {
     // A batch is atomic: on failure nothing of it exists.
-    rethrow_unsupported(e,
-                        "nftables support for the server table (nf_tables inet, nft_ct notrack, nft_limit, nft_log, "
-                        "nft_objref counters, maps with concatenated keys)");
+    try {
+      rethrow_unsupported(e,
+                          "nftables support for the server table (nf_tables inet, nft_ct notrack, nft_limit, nft_log, "
+                          "nft_objref counters, maps with concatenated keys)");
+    } catch (const KernelUnsupported&) {
+      // Which piece? The general message stands if the probes cannot say.
+      std::optional<std::string> piece;
+      try {
+        piece = missing_server_table_piece(sock_, spec.table);
+      } catch (const NetlinkError&) {
+      }
+      if (piece) throw KernelUnsupported(fmt::format("this kernel has no {}: {}", *piece, e.what()));
+      throw;
+    }
   }
 }
 

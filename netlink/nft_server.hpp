@@ -28,6 +28,7 @@
 // map disagree (one of them updated, the other not yet), a packet is
 // dropped and counted, never sent to another client's port.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "net/address.hpp"
@@ -67,6 +68,16 @@ enum class PortChange {
 };
 Message build_port_batch(const std::string& table, PortChange change, std::uint32_t mark,
                          const net::IpAddress& outer_dst, std::uint16_t port);
+// What the kernel lacks of the table, when its batch is refused as
+// unsupported: small batches, one per piece (nf_tables inet, nft_ct,
+// nft_limit, nft_log, nft_objref, concatenated map keys), each making a
+// table named `table` with the piece and deleting it in the same
+// transaction, so that nothing is left either way. The first missing
+// piece's name, or nullopt if every probe passes; NetlinkError if one is
+// refused for another reason (the name is taken, say).
+std::optional<std::string> missing_server_table_piece(MnlSocket& sock, const std::string& table);
+std::size_t server_table_pieces();
+Message build_probe_batch(const std::string& table, std::size_t piece);
 // NFT_MSG_GETOBJ for the table's `unmapped` counter (with its reset off).
 Message build_get_unmapped_counter(const std::string& table);
 
@@ -74,8 +85,9 @@ Message build_get_unmapped_counter(const std::string& table);
 // as the socket (owner flag), and is deleted explicitly on destruction.
 class ServerTable {
  public:
-  // Throws KernelUnsupported naming the pieces if nftables or something the
-  // table needs is missing, NetlinkError for other refusals.
+  // Throws KernelUnsupported naming the missing piece (nf_tables, nft_ct,
+  // nft_limit, nft_log, nft_objref, concatenated map keys) if the kernel
+  // lacks one, NetlinkError for other refusals.
   explicit ServerTable(const ServerTableSpec& spec);
   ServerTable(const ServerTable&) = delete;
   ServerTable& operator=(const ServerTable&) = delete;

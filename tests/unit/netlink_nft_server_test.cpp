@@ -315,6 +315,27 @@ TEST(NetlinkNftServer, RemoveIsOneDelete) {
   EXPECT_EQ(elements(msgs[1]), "element 474e0002 070200c0  : 0 [end]");
 }
 
+TEST(NetlinkNftServer, EveryProbeMakesAndDeletesItsTableInOneBatch) {
+  ASSERT_GE(server_table_pieces(), 6u);
+  for (std::size_t i = 0; i < server_table_pieces(); ++i) {
+    Bytes m = build_probe_batch("geneve_nat64_probe", i);
+    auto msgs = messages(m);
+    ASSERT_GE(msgs.size(), 5u) << "piece " << i;
+    EXPECT_EQ(msgs.front()->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+    EXPECT_EQ(msgs[1]->nlmsg_type, nft_type(NFT_MSG_NEWTABLE));
+    EXPECT_EQ(msgs[2]->nlmsg_type, nft_type(NFT_MSG_NEWCHAIN));
+    EXPECT_EQ(msgs[msgs.size() - 2]->nlmsg_type, nft_type(NFT_MSG_DELTABLE)) << "piece " << i;
+    EXPECT_EQ(msgs.back()->nlmsg_type, NFNL_MSG_BATCH_END);
+  }
+  // The concatenated map's probe holds the map and a rule looking it up.
+  Bytes m = build_probe_batch("geneve_nat64_probe", server_table_pieces() - 1);
+  auto msgs = messages(m);
+  ASSERT_EQ(msgs.size(), 7u);
+  EXPECT_EQ(msgs[3]->nlmsg_type, nft_type(NFT_MSG_NEWSET));
+  EXPECT_EQ(rule_expressions(msgs[4])[2], "[ lookup reg 1 set dport6 dreg 1 ]");
+  EXPECT_THROW(build_probe_batch("geneve_nat64_probe", server_table_pieces()), std::out_of_range);
+}
+
 TEST(NetlinkNftServer, GetCounterNamesTableObjectAndType) {
   Bytes m = build_get_unmapped_counter("geneve_nat64_gns");
   auto msgs = messages(m);
