@@ -263,7 +263,7 @@ Message build_solicitation_target(const FilterId& f, const Prefix& target, const
     const int bits = std::clamp(target.length - 32 * w, 0, 32);
     if (bits == 0) break;
     const std::uint32_t mask = bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
-    const auto i = static_cast<std::size_t>(4 * w);
+    const auto i = static_cast<std::size_t>(w) * 4;
     const std::uint32_t v = (std::uint32_t{t[i]} << 24) | (std::uint32_t{t[i + 1]} << 16) |
                             (std::uint32_t{t[i + 2]} << 8) | std::uint32_t{t[i + 3]};
     key(mask, v, 48 + 4 * w);

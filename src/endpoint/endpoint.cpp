@@ -386,7 +386,7 @@ Clock::time_point TunnelEndpoint::next_deadline(const Peer& p, Clock::time_point
   return next;
 }
 
-void TunnelEndpoint::check_silence(Peer& p, Clock::time_point now) {
+void TunnelEndpoint::check_silence(Peer& p, Clock::time_point now) const {
   auto& c = p.tunnel.counters;
   std::uint64_t tx = 0;
   if (p.device.is_kernel()) {

@@ -84,7 +84,7 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   void program_kernel_server(dataplane::KernelServer& server, const Peer& peer, const control::Candidate* chosen);
   void maybe_reresolve(Peer& peer);
   void retarget_kernel_device(Peer& peer, const net::Endpoint& path);
-  void check_silence(Peer& peer, Clock::time_point now);
+  void check_silence(Peer& peer, Clock::time_point now) const;
   // Does what is due for the peers whose deadline has come (and for no
   // other peer), and returns the earliest deadline left.
   Clock::time_point on_timer();
