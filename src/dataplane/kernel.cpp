@@ -69,17 +69,22 @@ int create_link(netlink::MnlSocket& sock, const KernelTunnelConfig& cfg) {
   // IFLA_GENEVE_LOCAL), and with several addresses (IPv6 temporary
   // addresses, a second prefix) the peer would see packets from an address
   // that is not LOCAL and drop them.
-  netlink::GeneveParams p;
-  p.ifname = cfg.ifname;
-  p.external = true;
-  p.port = cfg.listen_port;
-  p.source_port = cfg.source_port;
-  p.mtu = cfg.mtu;
-  p.alias = ownership_mark();
-  return netlink::create_geneve(sock, p);
+  return create_external_device(sock, cfg.ifname, cfg.listen_port, cfg.source_port, cfg.mtu);
 }
 
 }  // namespace
+
+int create_external_device(netlink::MnlSocket& sock, const std::string& ifname, std::uint16_t port,
+                           std::uint16_t source_port, std::optional<std::uint32_t> mtu) {
+  netlink::GeneveParams p;
+  p.ifname = ifname;
+  p.external = true;
+  p.port = port;
+  p.source_port = source_port;
+  p.mtu = mtu;
+  p.alias = ownership_mark();
+  return netlink::create_geneve(sock, p);
+}
 
 netlink::GeneveOptionBytes route_option_bytes(std::uint32_t vni, const geneve::OptionId& id,
                                               const geneve::Nat64Route& route) {

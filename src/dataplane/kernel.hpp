@@ -100,6 +100,13 @@ class KernelDataplane {
   std::optional<PacketSocket> control_;
 };
 
+// An external (collect_metadata) GENEVE device on `port`, marked as ours
+// (ownership_mark()), the source port pinned where the kernel can
+// (IFLA_GENEVE_PORT_RANGE); returns its index. Throws like
+// netlink::create_geneve.
+int create_external_device(netlink::MnlSocket& sock, const std::string& ifname, std::uint16_t port,
+                           std::uint16_t source_port, std::optional<std::uint32_t> mtu);
+
 // "geneve-nat64 pid=<pid> start=<start time in clock ticks>": the alias of
 // our links and the comment of our nftables tables. The start time tells a
 // reused pid from ours.

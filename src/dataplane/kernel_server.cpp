@@ -92,23 +92,12 @@ void bind_free_group(std::optional<netlink::NflogListener>& out) {
                                        kFirstGroup + kGroupTries - 1));
 }
 
-int create_link(netlink::MnlSocket& sock, const KernelServerConfig& cfg) {
-  netlink::GeneveParams p;
-  p.ifname = cfg.ifname;
-  p.external = true;
-  p.port = cfg.port;
-  p.source_port = cfg.port;
-  p.mtu = cfg.mtu;
-  p.alias = ownership_mark();
-  return netlink::create_geneve(sock, p);
-}
-
 }  // namespace
 
 KernelServer::KernelServer(const KernelServerConfig& cfg) : KernelServer(cfg, false) {}
 
 KernelServer::KernelServer(const KernelServerConfig& cfg, bool probe)
-    : cfg_(cfg), sock_(NETLINK_ROUTE), link_(sock_, create_link(sock_, cfg), cfg.ifname) {
+    : cfg_(cfg), sock_(NETLINK_ROUTE), link_(sock_, create_external_device(sock_, cfg.ifname, cfg.port, cfg.port, cfg.mtu), cfg.ifname) {
   if (!cfg.local.is_v6()) throw UsageError("a server's LOCAL on the kernel data plane is an IPv6 address");
   // From here on a throw unwinds the members: link_ deletes the device and
   // with it every qdisc and filter; table_ its nftables table.
