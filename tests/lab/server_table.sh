@@ -85,7 +85,8 @@ dropped() {
   send "$2" 0 "after-$1"
   wait_until 5 arrived "after-$1" && ! arrived "$1"
 }
-map_has() { on a nft list map inet $TABLE "$1" | grep -qF "$2"; }
+# grep reads all of it: with -q it could quit first, and pipefail would then see nft die of SIGPIPE.
+map_has() { on a nft list map inet $TABLE "$1" | grep -F "$2" >/dev/null; }
 
 check "set_port 0x474e0001 . $B6 : 40001" test "$(cmd set 0x474e0001 $B6 40001)" = ok
 check "set_port 0x474e0001 . $B4 : 40002" test "$(cmd set 0x474e0001 $B4 40002)" = ok
