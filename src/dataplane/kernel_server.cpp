@@ -97,7 +97,9 @@ void bind_free_group(std::optional<netlink::NflogListener>& out) {
 KernelServer::KernelServer(const KernelServerConfig& cfg) : KernelServer(cfg, false) {}
 
 KernelServer::KernelServer(const KernelServerConfig& cfg, bool probe)
-    : cfg_(cfg), sock_(NETLINK_ROUTE), link_(sock_, create_external_device(sock_, cfg.ifname, cfg.port, cfg.port, cfg.mtu), cfg.ifname) {
+    : cfg_(cfg),
+      sock_(NETLINK_ROUTE),
+      link_(sock_, create_external_device(sock_, cfg.ifname, cfg.port, cfg.port, cfg.mtu), cfg.ifname) {
   if (!cfg.local.is_v6()) throw UsageError("a server's LOCAL on the kernel data plane is an IPv6 address");
   // From here on a throw unwinds the members: link_ deletes the device and
   // with it every qdisc and filter; table_ its nftables table.
@@ -394,10 +396,13 @@ std::optional<KernelTarget> KernelServer::target(std::uint32_t index) const {
 bool KernelServer::receive_control(const ControlFn& fn) {
   return nflog_->receive([&](std::span<const std::uint8_t> packet) {
     ++control_stats_.copies;
-    // The copy is taken before UDP verifies the checksum: parse_udp does.
+    // The copy is taken before UDP verifies the checksum: parse_udp does,
+    // and takes a CHECKSUM_PARTIAL packet's as the kernel's UDP does (a
+    // client in a container on this host); the message's MAC covers it.
     outer::Datagram d;
     geneve::Packet pkt;
-    const bool to_us = outer::parse_udp(packet, d) == outer::ParseError::kOk && d.to.port == cfg_.port &&
+    const bool to_us = outer::parse_udp(packet, d, outer::ChecksumPolicy::kVerifyOrPartial) == outer::ParseError::kOk &&
+                       d.to.port == cfg_.port &&
                        (d.to.address == cfg_.local || (cfg_.local4 && d.to.address == *cfg_.local4));
     if (!to_us || geneve::parse(d.payload, cfg_.option_id, pkt) != geneve::ParseError::kOk ||
         pkt.protocol != geneve::kProtoEthernet || !geneve::is_control_frame(pkt.payload)) {

@@ -34,7 +34,7 @@ const char* to_string(ParseError e) {
   return "?";
 }
 
-ParseError parse_udp(std::span<const std::uint8_t> p, Datagram& out) {
+ParseError parse_udp(std::span<const std::uint8_t> p, Datagram& out, ChecksumPolicy policy) {
   if (p.empty()) return ParseError::kTruncated;
   const std::uint8_t version = p[0] >> 4;
   std::span<const std::uint8_t> udp;
@@ -68,10 +68,14 @@ ParseError parse_udp(std::span<const std::uint8_t> p, Datagram& out) {
   if (length < kUdpHeaderLen || length > udp.size()) return ParseError::kTruncated;
   udp = udp.first(length);
   const std::uint16_t sum = load16(udp.data() + 6);
+  out.checksum_partial = false;
   if (sum == 0) {
     if (version == 6) return ParseError::kBadChecksum;
   } else if (checksum::fold(checksum::sum_bytes(udp, pseudo)) != 0xffff) {
-    return ParseError::kBadChecksum;
+    // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, the
+    // rest is left to a device that never ran (udp_set_csum(), udp6_set_csum()).
+    if (policy != ChecksumPolicy::kVerifyOrPartial || sum != checksum::fold(pseudo)) return ParseError::kBadChecksum;
+    out.checksum_partial = true;
   }
   out.from.port = load16(udp.data());
   out.to.port = load16(udp.data() + 2);

@@ -18,6 +18,7 @@ namespace gn::dataplane::outer {
 struct Datagram {
   net::Endpoint from, to;
   std::span<const std::uint8_t> payload;  // the UDP payload, inside the packet
+  bool checksum_partial = false;          // accepted as a CHECKSUM_PARTIAL packet (kVerifyOrPartial)
 };
 
 enum class ParseError : std::uint8_t {
@@ -28,11 +29,20 @@ enum class ParseError : std::uint8_t {
 };
 const char* to_string(ParseError e);
 
+// What a UDP checksum must be. kVerify: correct. kVerifyOrPartial: correct,
+// or the pseudo-header sum alone, as Linux leaves it on a CHECKSUM_PARTIAL
+// packet (one sent from another namespace of this host over veth, with
+// transmit offload on): a copy taken before UDP (NFLOG) sees those bytes,
+// which the kernel's UDP accepts. Integrity then rests on the control
+// message's MAC.
+enum class ChecksumPolicy : std::uint8_t { kVerify, kVerifyOrPartial };
+
 // An IPv4 or IPv6 packet, from its IP header, carrying one whole UDP
 // datagram. Bytes past the IP packet's own length (link padding) are
 // ignored. An IPv4 datagram without checksum (0) is accepted, as RFC 768
 // allows; over IPv6 the checksum is mandatory.
-ParseError parse_udp(std::span<const std::uint8_t> packet, Datagram& out);
+ParseError parse_udp(std::span<const std::uint8_t> packet, Datagram& out,
+                     ChecksumPolicy policy = ChecksumPolicy::kVerify);
 
 // The largest IP + UDP header build_udp_headers writes.
 inline constexpr std::size_t kMaxHeadersLen = net::kIpv6HeaderLen + net::kUdpHeaderLen;

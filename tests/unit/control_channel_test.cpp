@@ -11,6 +11,7 @@
 #include "dataplane/outer_packet.hpp"
 #include "geneve/codec.hpp"
 #include "geneve/control.hpp"
+#include "net/checksum.hpp"
 
 namespace gn::dataplane {
 namespace {
@@ -110,6 +111,30 @@ TEST(OuterPacket, BuildThenParseRoundTrips) {
       Bytes cut(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(n));
       EXPECT_NE(outer::parse_udp(cut, d), outer::ParseError::kOk) << n;
     }
+  }
+}
+
+// A packet from another namespace of this host with transmit offload on
+// carries only the pseudo-header sum (CHECKSUM_PARTIAL); NFLOG copies it so.
+TEST(OuterPacket, PartialChecksumOnlyWhenAsked) {
+  for (auto [from, to] : {std::pair{E("2001:db8::1", 40000), E("2001:db8::2", 6081)},
+                          std::pair{E("192.0.2.1", 40000), E("192.0.2.2", 6081)}}) {
+    auto p = packet(from, to, geneve::kControlEtherType, true);
+    const std::size_t udp = from.address.is_v4() ? 20 : 40;
+    const auto len = static_cast<std::uint32_t>(p.size() - udp);
+    const std::uint64_t pseudo =
+        from.address.is_v4() ? checksum::pseudo_v4(from.address.v4_bytes(), to.address.v4_bytes(), net::kProtoUdp, len)
+                             : checksum::pseudo_v6(from.address.bytes(), to.address.bytes(), net::kProtoUdp, len);
+    const std::uint16_t partial = checksum::fold(pseudo);
+    p[udp + 6] = static_cast<std::uint8_t>(partial >> 8);
+    p[udp + 7] = static_cast<std::uint8_t>(partial);
+    outer::Datagram d;
+    EXPECT_EQ(outer::parse_udp(p, d), outer::ParseError::kBadChecksum);
+    ASSERT_EQ(outer::parse_udp(p, d, outer::ChecksumPolicy::kVerifyOrPartial), outer::ParseError::kOk);
+    EXPECT_TRUE(d.checksum_partial);
+    // Any other wrong value is still wrong.
+    p[udp + 7] ^= 1;
+    EXPECT_EQ(outer::parse_udp(p, d, outer::ChecksumPolicy::kVerifyOrPartial), outer::ParseError::kBadChecksum);
   }
 }
 
