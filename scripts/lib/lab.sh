@@ -116,6 +116,12 @@ summary() {
 #   capture NODE IF FILE [FILTER...]  tcpdump on IF in NODE into FILE (pcap);
 #                           returns once it listens, its pid in LAST_PID
 #   capture_stop PID        stop a capture, its packets written
+#   ours NODE               what of ours is in NODE: GENEVE links, clsact qdiscs,
+#                           geneve_nat64 nftables tables (one line each)
+#   nothing_of_ours NODE    none of those in NODE
+#   tc_packets NODE DEV DIR CHAIN PREF [HANDLE]  packets counted by the first
+#                           action of the tc filters at PREF (and HANDLE) in
+#                           CHAIN of DEV's DIR (ingress, egress); 0 if none
 
 LAB_CMD="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab"
 
@@ -216,4 +222,29 @@ capture() {
 capture_stop() {
   kill -INT "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
+}
+
+ours() {
+  {
+    on "$1" ip -d link show type geneve 2>/dev/null | grep -E '^[0-9]+:|alias'
+    on "$1" tc qdisc show 2>/dev/null | grep clsact
+    on "$1" nft list tables 2>/dev/null | grep geneve_nat64
+  } || true
+}
+
+nothing_of_ours() { [ -z "$(ours "$1")" ]; }
+
+# The JSON of iproute2 6.1 (`tc -s -j filter show`): one entry per filter
+# with "options": {"handle", "actions": [{"stats": {"packets"}}]} (and a
+# bare entry per pref before them).
+tc_packets() {
+  on "$1" tc -s -j filter show dev "$2" "$3" chain "$4" | /usr/bin/python3 -c '
+import json, sys
+pref, handle = int(sys.argv[1]), (int(sys.argv[2], 0) if len(sys.argv) > 2 else None)
+n = 0
+for f in json.load(sys.stdin):
+    o = f.get("options")
+    if f["pref"] == pref and o and (handle is None or o.get("handle") == handle):
+        n += o["actions"][0]["stats"]["packets"]
+print(n)' "${@:5}"
 }
