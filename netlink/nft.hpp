@@ -60,19 +60,27 @@ void delete_inet_table(MnlSocket& sock, const std::string& table);
 //   table inet NAME  (flags owner; comment = our mark)
 //     chain input  type filter hook input priority filter + 10
 //       udp dport PORT @th,64,8 OPTLEN @th,80,16 0x6558
-//         @th,(128 + 32*OPTLEN + 96),16 0x88b5  limit rate R/second  log group G
+//         @th,(128 + 32*OPTLEN + 96),16 0x88b5  limit rate R/second burst B packets
+//         log group G
 //       ... one rule per GENEVE options length (in 4-byte words) we expect
 //
 // The first GENEVE byte is version (0) and Opt Len: matching it whole checks
 // both. nftables has no offset taken from the packet, so each options
 // length gets its rule; our peers send 0 (no option) or 6 (the routing option).
+// What the capture copies, and how fast (shared with the server's table,
+// nft_server.hpp).
+struct CaptureParams {
+  std::uint16_t group = 0;
+  std::vector<std::uint8_t> option_words = {0, 6};
+  std::uint32_t rate_per_second = 1000;  // a flood is cut here, in the kernel
+  std::uint32_t burst = 5;
+};
+
 struct ControlCaptureRule {
   std::string table;
   std::string comment;
   std::uint16_t port = 6081;
-  std::uint16_t group = 0;
-  std::vector<std::uint8_t> option_words = {0, 6};
-  std::uint32_t rate_per_second = 1000;  // a flood is cut here, in the kernel
+  CaptureParams capture;
 };
 Message build_control_capture_batch(const ControlCaptureRule& rule);
 

@@ -11,8 +11,11 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -124,13 +127,35 @@ constexpr std::uint16_t kCreate = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM
 constexpr std::uint16_t kReplace = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
 constexpr std::uint8_t kNeighborSolicitation = 135;
 
-// ff02::1:ffXX:XXXX, the group a solicitation for `a` is sent to (RFC 4291 2.7.1).
-net::IpAddress solicited_node(const net::IpAddress& a) {
-  std::array<std::uint8_t, 16> b{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
-  b[13] = a.bytes()[13];
-  b[14] = a.bytes()[14];
-  b[15] = a.bytes()[15];
-  return net::IpAddress::v6(b);
+std::uint32_t parent_of(Hook h) {
+  return h == Hook::kEgress ? kEgressParent : kIngressParent;
+}
+
+nlmsghdr* put_filter(MessageBuffer& b, std::uint16_t type, std::uint16_t flags, const FilterId& f, const char* kind) {
+  put_tcmsg(b, type, flags, f.ifindex, parent_of(f.hook), f.handle, filter_info(f.pref, f.protocol));
+  nlmsghdr* nlh = b.header();
+  if (f.chain) mnl_attr_put_u32(nlh, TCA_CHAIN, f.chain);
+  if (kind) mnl_attr_put_strz(nlh, TCA_KIND, kind);
+  return nlh;
+}
+
+void put_action(nlmsghdr* nlh, const FilterAction& a) {
+  switch (a.kind) {
+    case FilterAction::Kind::kAccept: put_gact(nlh, TC_ACT_OK); break;
+    case FilterAction::Kind::kDrop: put_gact(nlh, TC_ACT_SHOT); break;
+    case FilterAction::Kind::kGotoChain:
+      if (a.chain > TC_ACT_EXT_VAL_MASK) throw std::invalid_argument("tc chain number out of range");
+      put_gact(nlh, static_cast<int>(TC_ACT_GOTO_CHAIN | a.chain));
+      break;
+    case FilterAction::Kind::kTunnel:
+      put_tunnel_key(nlh, 1, a.key);
+      put_skbedit_mark(nlh, 2, a.mark);
+      break;
+  }
+}
+
+bool family_matches(const Prefix& p, std::uint16_t protocol) {
+  return protocol == (p.address.is_v4() ? ETH_P_IP : ETH_P_IPV6);
 }
 
 }  // namespace
@@ -181,63 +206,111 @@ Message build_ingress_accept(int ifindex, std::uint32_t vni, const net::IpAddres
   return b.bytes();
 }
 
-Message build_client_egress(const ClientFilter& f, const ClientInnerMatch& match, const TunnelKey& key,
-                            std::uint32_t mark) {
-  const bool v4 = match.address.is_v4();
-  std::uint16_t proto = 0;
-  switch (match.kind) {
-    case ClientInnerMatch::Kind::kDestination: proto = v4 ? ETH_P_IP : ETH_P_IPV6; break;
-    case ClientInnerMatch::Kind::kNeighborSolicitation:
-      if (v4) throw std::invalid_argument("a neighbour solicitation names an IPv6 target");
-      proto = ETH_P_IPV6;
-      break;
-    case ClientInnerMatch::Kind::kArpTarget:
-      if (!v4) throw std::invalid_argument("an ARP target is an IPv4 address");
-      proto = ETH_P_ARP;
-      break;
-  }
+Message build_flower(const FilterId& f, const FlowerMatch& m, const FilterAction& a, bool replace) {
+  for (const auto* p : {&m.src, &m.dst})
+    if (*p && !family_matches(**p, f.protocol))
+      throw std::invalid_argument("flower: an IP prefix of another family than the filter's protocol");
+  for (const auto* p : {&m.arp_sip, &m.arp_tip})
+    if (*p && (f.protocol != ETH_P_ARP || !(*p)->address.is_v4()))
+      throw std::invalid_argument("flower: an ARP address needs protocol arp and IPv4");
   MessageBuffer b;
-  put_tcmsg(b, RTM_NEWTFILTER, kReplace, f.ifindex, kEgressParent, f.handle, filter_info(f.pref, proto));
-  nlmsghdr* nlh = b.header();
-  mnl_attr_put_strz(nlh, TCA_KIND, "flower");
+  nlmsghdr* nlh = put_filter(b, RTM_NEWTFILTER, replace ? kReplace : kCreate, f, "flower");
   nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
   mnl_attr_put_u32(nlh, TCA_FLOWER_FLAGS, TCA_CLS_FLAGS_SKIP_HW);
-  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ETH_TYPE, htons(proto));
-  switch (match.kind) {
-    case ClientInnerMatch::Kind::kDestination:
-      if (v4)
-        put_prefix(nlh, TCA_FLOWER_KEY_IPV4_DST, TCA_FLOWER_KEY_IPV4_DST_MASK, match.address, match.length);
-      else
-        put_prefix(nlh, TCA_FLOWER_KEY_IPV6_DST, TCA_FLOWER_KEY_IPV6_DST_MASK, match.address, match.length);
-      break;
-    case ClientInnerMatch::Kind::kNeighborSolicitation: {
-      mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_IP_PROTO, IPPROTO_ICMPV6);
-      mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE, kNeighborSolicitation);
-      mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE_MASK, 0xff);
-      put_prefix(nlh, TCA_FLOWER_KEY_IPV6_DST, TCA_FLOWER_KEY_IPV6_DST_MASK, solicited_node(match.address), 128);
-      break;
-    }
-    case ClientInnerMatch::Kind::kArpTarget:
-      put_prefix(nlh, TCA_FLOWER_KEY_ARP_TIP, TCA_FLOWER_KEY_ARP_TIP_MASK, match.address, match.length);
-      break;
+  if (f.protocol != ETH_P_ALL) mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ETH_TYPE, htons(f.protocol));
+  if (m.ip_proto) mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_IP_PROTO, *m.ip_proto);
+  if (m.icmp_type) {
+    mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE, *m.icmp_type);
+    mnl_attr_put_u8(nlh, TCA_FLOWER_KEY_ICMPV6_TYPE_MASK, 0xff);
   }
+  const bool v4 = f.protocol == ETH_P_IP;
+  if (m.src)
+    put_prefix(nlh, v4 ? TCA_FLOWER_KEY_IPV4_SRC : TCA_FLOWER_KEY_IPV6_SRC,
+               v4 ? TCA_FLOWER_KEY_IPV4_SRC_MASK : TCA_FLOWER_KEY_IPV6_SRC_MASK, m.src->address, m.src->length);
+  if (m.dst)
+    put_prefix(nlh, v4 ? TCA_FLOWER_KEY_IPV4_DST : TCA_FLOWER_KEY_IPV6_DST,
+               v4 ? TCA_FLOWER_KEY_IPV4_DST_MASK : TCA_FLOWER_KEY_IPV6_DST_MASK, m.dst->address, m.dst->length);
+  if (m.arp_sip)
+    put_prefix(nlh, TCA_FLOWER_KEY_ARP_SIP, TCA_FLOWER_KEY_ARP_SIP_MASK, m.arp_sip->address, m.arp_sip->length);
+  if (m.arp_tip)
+    put_prefix(nlh, TCA_FLOWER_KEY_ARP_TIP, TCA_FLOWER_KEY_ARP_TIP_MASK, m.arp_tip->address, m.arp_tip->length);
   nlattr* acts = mnl_attr_nest_start(nlh, TCA_FLOWER_ACT);
-  put_tunnel_key(nlh, 1, key);
-  put_skbedit_mark(nlh, 2, mark);
+  put_action(nlh, a);
   mnl_attr_nest_end(nlh, acts);
   mnl_attr_nest_end(nlh, options);
   return b.bytes();
 }
 
-Message build_client_ingress(const ClientFilter& f, std::uint32_t vni, const net::Endpoint& from,
-                             const net::Endpoint& to, std::uint32_t chain) {
+Message build_solicitation_target(const FilterId& f, const Prefix& target, const FilterAction& a) {
+  if (f.protocol != ETH_P_IPV6 || !target.address.is_v6())
+    throw std::invalid_argument("a neighbour solicitation target is an IPv6 prefix on a protocol ipv6 filter");
+  // Offsets from the IPv6 header: next header (byte 6), the ICMPv6 type
+  // (40), the target (48..63), as ndisc sends it (no extension headers).
+  std::vector<tc_u32_key> keys;
+  auto key = [&](std::uint32_t mask, std::uint32_t value, int off) {
+    tc_u32_key k{};
+    k.mask = htonl(mask);
+    k.val = htonl(value & mask);
+    k.off = off;
+    keys.push_back(k);
+  };
+  key(0x0000ff00, std::uint32_t{IPPROTO_ICMPV6} << 8, 4);
+  key(0xff000000, std::uint32_t{kNeighborSolicitation} << 24, 40);
+  const net::IpAddress network = net::masked(target.address, target.length);
+  const auto& t = network.bytes();
+  for (int w = 0; w < 4; ++w) {
+    const int bits = std::clamp(target.length - 32 * w, 0, 32);
+    if (bits == 0) break;
+    const std::uint32_t mask = bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
+    const auto i = static_cast<std::size_t>(4 * w);
+    const std::uint32_t v = (std::uint32_t{t[i]} << 24) | (std::uint32_t{t[i + 1]} << 16) |
+                            (std::uint32_t{t[i + 2]} << 8) | std::uint32_t{t[i + 3]};
+    key(mask, v, 48 + 4 * w);
+  }
+  tc_u32_sel sel{};
+  sel.flags = TC_U32_TERMINAL;  // a match ends the walk and runs the actions
+  sel.nkeys = static_cast<unsigned char>(keys.size());
+  // tc_u32_sel ends in a flexible array of its keys.
+  std::vector<std::uint8_t> selector(sizeof sel + keys.size() * sizeof(tc_u32_key));
+  std::memcpy(selector.data(), &sel, sizeof sel);
+  std::memcpy(selector.data() + sizeof sel, keys.data(), keys.size() * sizeof(tc_u32_key));
+  MessageBuffer b;
+  nlmsghdr* nlh = put_filter(b, RTM_NEWTFILTER, kCreate, f, "u32");
+  nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+  mnl_attr_put(nlh, TCA_U32_SEL, selector.size(), selector.data());
+  mnl_attr_put_u32(nlh, TCA_U32_FLAGS, TCA_CLS_FLAGS_SKIP_HW);
+  nlattr* acts = mnl_attr_nest_start(nlh, TCA_U32_ACT);
+  put_action(nlh, a);
+  mnl_attr_nest_end(nlh, acts);
+  mnl_attr_nest_end(nlh, options);
+  return b.bytes();
+}
+
+Message build_matchall_drop(const FilterId& f) {
+  MessageBuffer b;
+  nlmsghdr* nlh = put_filter(b, RTM_NEWTFILTER, kCreate, f, "matchall");
+  nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+  mnl_attr_put_u32(nlh, TCA_MATCHALL_FLAGS, TCA_CLS_FLAGS_SKIP_HW);
+  nlattr* acts = mnl_attr_nest_start(nlh, TCA_MATCHALL_ACT);
+  put_gact(nlh, TC_ACT_SHOT);
+  mnl_attr_nest_end(nlh, acts);
+  mnl_attr_nest_end(nlh, options);
+  return b.bytes();
+}
+
+Message build_delete_filter(const FilterId& f) {
+  MessageBuffer b;
+  put_filter(b, RTM_DELTFILTER, NLM_F_REQUEST | NLM_F_ACK, f, nullptr);
+  return b.bytes();
+}
+
+Message build_client_ingress(const FilterId& f, std::uint32_t vni, const net::Endpoint& from, const net::Endpoint& to,
+                             std::uint32_t chain, bool source_port) {
   if (from.address.family() != to.address.family())
     throw std::invalid_argument("client ingress filter: outer addresses of two families");
   if (chain > TC_ACT_EXT_VAL_MASK) throw std::invalid_argument("tc chain number out of range");
   MessageBuffer b;
-  put_tcmsg(b, RTM_NEWTFILTER, kReplace, f.ifindex, kIngressParent, f.handle, filter_info(f.pref));
-  nlmsghdr* nlh = b.header();
-  mnl_attr_put_strz(nlh, TCA_KIND, "flower");
+  nlmsghdr* nlh = put_filter(b, RTM_NEWTFILTER, kReplace, f, "flower");
   nlattr* options = mnl_attr_nest_start(nlh, TCA_OPTIONS);
   mnl_attr_put_u32(nlh, TCA_FLOWER_FLAGS, TCA_CLS_FLAGS_SKIP_HW);
   mnl_attr_put_u32(nlh, TCA_FLOWER_KEY_ENC_KEY_ID, htonl(vni));
@@ -248,9 +321,10 @@ Message build_client_ingress(const ClientFilter& f, std::uint32_t vni, const net
     put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV6_SRC, TCA_FLOWER_KEY_ENC_IPV6_SRC_MASK, from.address, 128);
     put_prefix(nlh, TCA_FLOWER_KEY_ENC_IPV6_DST, TCA_FLOWER_KEY_ENC_IPV6_DST_MASK, to.address, 128);
   }
-  // The exact NAT mapping: a learned path is an address and a port.
-  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT, htons(from.port));
-  mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT_MASK, 0xffff);
+  if (source_port) {
+    mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT, htons(from.port));
+    mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT_MASK, 0xffff);
+  }
   mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_DST_PORT, htons(to.port));
   mnl_attr_put_u16(nlh, TCA_FLOWER_KEY_ENC_UDP_DST_PORT_MASK, 0xffff);
   nlattr* acts = mnl_attr_nest_start(nlh, TCA_FLOWER_ACT);

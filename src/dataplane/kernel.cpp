@@ -42,18 +42,7 @@ std::optional<std::string> start_time(long pid) {
 }
 
 netlink::GeneveOptionBytes route_option(const KernelTunnelConfig& cfg) {
-  // The codec builds the option exactly as the userspace data plane sends
-  // it; take class, type and data back out of its header.
-  geneve::HeaderBuilder h(cfg.vni);
-  h.add_route(cfg.option_id, *cfg.route);
-  auto bytes = h.bytes();
-  netlink::GeneveOptionBytes out;
-  geneve::for_each_option(bytes.subspan(geneve::kBaseHeaderLen), [&](const geneve::OptionView& o) {
-    out.option_class = o.option_class;
-    out.type = o.type;
-    out.data.assign(o.data.begin(), o.data.end());
-  });
-  return out;
+  return route_option_bytes(cfg.vni, cfg.option_id, *cfg.route);
 }
 
 // Why kernel GENEVE cannot send to `peer` whatever the kernel has, or
@@ -91,6 +80,22 @@ int create_link(netlink::MnlSocket& sock, const KernelTunnelConfig& cfg) {
 }
 
 }  // namespace
+
+netlink::GeneveOptionBytes route_option_bytes(std::uint32_t vni, const geneve::OptionId& id,
+                                              const geneve::Nat64Route& route) {
+  // The codec builds the option exactly as the userspace data plane sends
+  // it; take class, type and data back out of its header.
+  geneve::HeaderBuilder h(vni);
+  h.add_route(id, route);
+  auto bytes = h.bytes();
+  netlink::GeneveOptionBytes out;
+  geneve::for_each_option(bytes.subspan(geneve::kBaseHeaderLen), [&](const geneve::OptionView& o) {
+    out.option_class = o.option_class;
+    out.type = o.type;
+    out.data.assign(o.data.begin(), o.data.end());
+  });
+  return out;
+}
 
 std::string_view to_string(SourcePortMethod m) {
   return m == SourcePortMethod::kKernelRange ? "kernel-port-range" : "nftables";

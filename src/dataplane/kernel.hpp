@@ -45,6 +45,10 @@ struct KernelTunnelConfig {
   std::uint8_t ttl = 64;
 };
 
+// The routing option as tc tunnel_key carries it: the codec's bytes.
+netlink::GeneveOptionBytes route_option_bytes(std::uint32_t vni, const geneve::OptionId& id,
+                                              const geneve::Nat64Route& route);
+
 enum class SourcePortMethod { kKernelRange, kNftables };
 std::string_view to_string(SourcePortMethod m);
 

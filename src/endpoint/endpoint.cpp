@@ -1,5 +1,6 @@
 #include "endpoint/endpoint.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 #include <map>
@@ -22,13 +23,13 @@ constexpr std::chrono::milliseconds kSilence{1500};
 }  // namespace
 
 TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)), started_(Clock::now()) {
+  auto specs = config::peers_of(cfg_);  // a server's --config also sets LOCAL and "interface"
   if (cfg_.dataplane == config::Dataplane::kUserspace) {
     dataplane_reason_ = "requested with --dataplane userspace";
   } else if (auto why = kernel_unsuitable_reason(cfg_); !why.empty()) {
     if (cfg_.dataplane == config::Dataplane::kKernel) throw UsageError("--dataplane kernel: " + why);
     dataplane_reason_ = why;
   }
-  auto specs = config::peers_of(cfg_);  // a server's --config also sets LOCAL
   underlay_ = plan_underlay(cfg_);
 
   dataplane_ =
@@ -37,8 +38,13 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
                    specs.size());
   if (dataplane_reason_.empty()) remove_stale_kernel_objects();
   if (const auto& si = cfg_.shared_interface) {
-    shared_tap_.emplace(make_tap(si->ifname, underlay_.mtu, si->addresses, cfg_.offloads));
-    log::info("{}: one interface for {} clients", shared_tap_->name(), specs.size());
+    if (dataplane_reason_.empty()) kernel_server_ = try_kernel_server(si->ifname, si->addresses, specs.size(), false);
+    if (!kernel_server_) shared_tap_.emplace(make_tap(si->ifname, underlay_.mtu, si->addresses, cfg_.offloads));
+    log::info("{}: one interface for {} clients", shared_ifname(), specs.size());
+  } else if (cfg_.mode == control::Mode::kAuto && dataplane_reason_.empty()) {
+    // Auto mode's one peer on the same device: its candidates are learned
+    // and chosen in userspace, and each choice is one filter replacement.
+    kernel_server_ = try_kernel_server(specs.front().ifname, specs.front().addresses, 1, true);
   }
   // Clients sharing a key file share one read of it.
   std::map<std::string, control::Key> keys;
@@ -79,18 +85,18 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
   // One line per tunnel, except for the clients of a shared interface,
   // which are one tunnel each but would be thousands of lines alike.
   for (const auto& p : peers_) {
-    if (p->device.is_shared()) continue;
+    if (cfg_.shared_interface) continue;
     log::info("{}: {} tunnel VNI {} to {} up: {} {}, source port {}, mtu {} (underlay {}), {} data plane ({})",
               p->ifname(), control::to_string(cfg_.mode), p->spec.vni, p->spec.remote.to_string(),
               path ? "PATH" : "learning the path from the client", path ? path->to_string() : "", cfg_.source_port,
               underlay_.mtu, underlay_.underlay_mtu, p->device.is_kernel() ? "kernel" : "userspace", dataplane_reason_);
   }
-  if (shared_tap_)
+  if (cfg_.shared_interface)
     log::info(
         "{}: {} tunnel for {} clients up: learning each path from its client, source port {}, mtu {} "
-        "(underlay {}), userspace data plane ({})",
-        shared_tap_->name(), control::to_string(cfg_.mode), peers_.size(), cfg_.source_port, underlay_.mtu,
-        underlay_.underlay_mtu, dataplane_reason_);
+        "(underlay {}), {} data plane ({})",
+        shared_ifname(), control::to_string(cfg_.mode), peers_.size(), cfg_.source_port, underlay_.mtu,
+        underlay_.underlay_mtu, kernel_server_ ? "kernel" : "userspace", dataplane_reason_);
 }
 
 TunnelEndpoint::~TunnelEndpoint() = default;
@@ -121,7 +127,77 @@ std::unique_ptr<dataplane::KernelDataplane> TunnelEndpoint::try_kernel(const con
   }
 }
 
+std::unique_ptr<dataplane::KernelServer> TunnelEndpoint::try_kernel_server(const std::string& ifname,
+                                                                           const std::vector<std::string>& addresses,
+                                                                           std::size_t clients, bool point_to_point) {
+  dataplane::KernelServerConfig k;
+  k.port = cfg_.port;
+  k.local = cfg_.local;
+  k.option_id = cfg_.option_id;
+  k.mtu = underlay_.mtu;
+  k.addresses = addresses;
+  k.clients = clients;
+  k.point_to_point = point_to_point;
+  std::optional<std::string> why;
+  if (underlay_.nat64_target && underlay_.nat64_target->address.is_v4())
+    why = "PATH " + underlay_.nat64_target->to_string() +
+          " is IPv4, and the kernel data plane of this mode sends from LOCAL, an IPv6 address";
+  else
+    why = dataplane::KernelServer::unsupported_reason(k);
+  std::unique_ptr<dataplane::KernelServer> server;
+  if (!why) {
+    try {
+      server = with_free_name(ifname, [&](const std::string& name) {
+        k.ifname = name;
+        return std::make_unique<dataplane::KernelServer>(k);
+      });
+    } catch (const netlink::KernelUnsupported& e) {
+      why = e.what();
+    }
+  }
+  if (!server) {
+    if (cfg_.dataplane == config::Dataplane::kKernel) throw UsageError("--dataplane kernel: " + *why);
+    dataplane_reason_ = "the kernel cannot carry this tunnel: " + *why;
+    log::info("{}: using the userspace data plane: {}", ifname, dataplane_reason_);
+    return nullptr;
+  }
+  dataplane_reason_ = fmt::format("the kernel carries {} (source port pinned by {})",
+                                  point_to_point ? "every candidate path" : "every client",
+                                  dataplane::to_string(server->source_port_method()));
+  watch_kernel_server(*server);
+  return server;
+}
+
+void TunnelEndpoint::watch_kernel_server(dataplane::KernelServer& server) {
+  loop_.watch(server.control_fd(), "the NFLOG control channel", [this, &server] {
+    // Copies of control messages, with their outer source: who sent a probe
+    // is told by the message (identity and MAC), as on the userspace plane.
+    for (int i = 0; i < 64; ++i) {
+      bool more = false;
+      try {
+        more = server.receive_control(
+            [this](const net::Endpoint& from, std::uint32_t vni, std::span<const std::uint8_t> frame) {
+              handle_control(nullptr, vni, frame, from);
+            });
+      } catch (const std::exception& e) {
+        log::warn("{}: reading control messages: {}", server.ifname(), e.what());
+        break;
+      }
+      if (!more) break;
+    }
+  });
+}
+
+const std::string& TunnelEndpoint::shared_ifname() const {
+  return kernel_server_ ? kernel_server_->ifname() : shared_tap_->name();
+}
+
 PeerDevice TunnelEndpoint::make_device(const config::PeerSpec& spec) {
+  if (kernel_server_) {
+    const auto index = static_cast<std::uint32_t>(peers_.size() + 1);
+    kernel_server_->add_client(index, {spec.vni, spec.allowed_ips});
+    return PeerDevice(kernel_server_.get(), index);
+  }
   if (shared_tap_) return PeerDevice(&*shared_tap_);
   if (dataplane_reason_.empty())
     if (auto kernel = try_kernel(spec, *underlay_.nat64_target)) return PeerDevice(std::move(kernel));
@@ -156,7 +232,7 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec, const std::optional<
   // deadline comes.
   deadlines_.set(p, p->last_resolve);
   peers_.push_back(std::move(peer));
-  if (p->device.is_kernel())
+  if (p->device.kernel())
     watch_kernel_control(*p);
   else if (!p->device.is_shared())
     dataplane_->add_tunnel(p->tunnel);
@@ -206,7 +282,9 @@ void TunnelEndpoint::apply_path(Peer& peer) {
   table_.accept_from_paths(peer);
   // Where data goes.
   const control::Candidate* c = peer.paths.chosen();
-  if (peer.device.is_kernel()) {
+  if (auto* server = peer.device.kernel_server()) {
+    program_kernel_server(*server, peer, c);
+  } else if (peer.device.is_kernel()) {
     // The device's remote (or tc tunnel key) is the path; nothing to retarget.
   } else if (!c) {
     peer.tunnel.clear_target();
@@ -225,6 +303,28 @@ void TunnelEndpoint::apply_path(Peer& peer) {
   if (!c && peer.paths.candidates().empty()) return;
   log::info("{}: path to {} is {}{} ({})", peer.ifname(), peer.spec.name, peer.paths.label(),
             c ? " via " + c->target.to_string() : std::string(), peer.paths.reason());
+}
+
+void TunnelEndpoint::program_kernel_server(dataplane::KernelServer& server, const Peer& peer,
+                                           const control::Candidate* c) {
+  // What the userspace plane's PeerTable and Tunnel hold, in the kernel. A
+  // failed request leaves the previous state there; the next verified
+  // message tries again.
+  const std::uint32_t index = peer.device.kernel_index();
+  try {
+    server.admit(index, peer.accepted_addresses, peer.accepted_endpoint);
+    std::optional<dataplane::KernelTarget> target;
+    if (c) {
+      target = dataplane::KernelTarget{c->target, std::nullopt};
+      if (c->route_option)
+        target->option = dataplane::route_option_bytes(peer.spec.vni, cfg_.option_id,
+                                                       geneve::Nat64Route{peer.spec.remote.bytes(), cfg_.port});
+    }
+    server.set_target(index, target);
+  } catch (const std::exception& e) {
+    log::error("{}: the kernel cannot carry {} on {}: {}", peer.ifname(), peer.spec.name,
+               c ? c->target.to_string() : std::string("no path"), e.what());
+  }
 }
 
 void TunnelEndpoint::maybe_reresolve(Peer& peer) {
@@ -246,7 +346,7 @@ void TunnelEndpoint::maybe_reresolve(Peer& peer) {
               c->target.address.to_string());
     underlay_.nat64_target = fresh;
     peer.paths.set_nat64(fresh, cfg_.route_option);  // invalidates c
-    if (peer.device.is_kernel()) retarget_kernel_device(peer, fresh);
+    if (peer.device.kernel()) retarget_kernel_device(peer, fresh);
     return;
   }
 }

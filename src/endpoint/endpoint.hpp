@@ -67,6 +67,13 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   // dataplane_reason_). Throws UsageError if --dataplane kernel cannot be had.
   std::unique_ptr<dataplane::KernelDataplane> try_kernel(const config::PeerSpec& spec, const net::Endpoint& peer);
   void watch_kernel_control(Peer& peer);
+  // A server's one kernel device, or nullptr (and why not in
+  // dataplane_reason_). Throws UsageError if --dataplane kernel cannot be had.
+  std::unique_ptr<dataplane::KernelServer> try_kernel_server(const std::string& ifname,
+                                                             const std::vector<std::string>& addresses,
+                                                             std::size_t clients, bool point_to_point);
+  void watch_kernel_server(dataplane::KernelServer& server);
+  const std::string& shared_ifname() const;
   // The control protocol (endpoint_control.cpp).
   void handle_control(Peer* peer, std::uint32_t vni, std::span<const std::uint8_t> frame, const net::Endpoint& from);
   // False (counted as send_error) if the message could not be sent or queued.
@@ -74,6 +81,7 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   void send_probe(Peer& peer, const control::ProbeOut& p);
   // Applies the peer's chosen path: where its data goes, what is accepted.
   void apply_path(Peer& peer);
+  void program_kernel_server(dataplane::KernelServer& server, const Peer& peer, const control::Candidate* chosen);
   void maybe_reresolve(Peer& peer);
   void retarget_kernel_device(Peer& peer, const net::Endpoint& path);
   void check_silence(Peer& peer, Clock::time_point now);
@@ -100,6 +108,8 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   // A server's one interface for all clients, and which client owns which
   // inner prefix on it (config "interface", "allowed_ips").
   std::optional<dataplane::TapDevice> shared_tap_;
+  // ... or the kernel device that carries them all (docs/kernel.md).
+  std::unique_ptr<dataplane::KernelServer> kernel_server_;
   dataplane::AllowedIps allowed_ips_;
   std::vector<std::unique_ptr<Peer>> peers_;
   PeerTable table_;

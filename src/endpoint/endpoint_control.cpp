@@ -75,7 +75,13 @@ bool TunnelEndpoint::send_message(Peer& peer, control::Message m, const net::End
   m.counter = counter_.next();
   auto frame = control::build_frame(m, peer.spec.vni, peer.mac, peer.key ? &*peer.key : nullptr);
   try {
-    if (auto* kernel = peer.device.kernel()) {
+    if (auto* server = peer.device.kernel_server()) {
+      // The kernel owns the port: the datagram is built whole and sent raw.
+      geneve::HeaderBuilder header(peer.spec.vni);
+      if (route_option) header.add_route(cfg_.option_id, geneve::Nat64Route{peer.spec.remote.bytes(), cfg_.port});
+      if (server->send_control(to, header.bytes(), frame)) return true;
+      log::warn("{}: a control message to {} was dropped: no room in the raw socket", peer.ifname(), to.to_string());
+    } else if (auto* kernel = peer.device.kernel()) {
       // The kernel encapsulates it exactly as data (docs/kernel.md).
       if (kernel->control().send_frame(frame)) return true;
       log::warn("{}: a control frame was dropped: the device's queue has no room", peer.ifname());

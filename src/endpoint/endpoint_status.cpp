@@ -9,6 +9,7 @@
 
 #include "endpoint/endpoint.hpp"
 #include "util/json_pieces.hpp"
+#include "util/log.hpp"
 
 namespace gn::endpoint {
 namespace {
@@ -61,9 +62,15 @@ nlohmann::json TunnelEndpoint::offload_status() const {
 
 nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now) const {
   nlohmann::json j = dataplane::to_json(p.tunnel.merged_counters(), now);
-  if (auto* kernel = p.device.kernel()) {
-    // The kernel moves the frames: its interface counters are the truth.
-    auto st = kernel->stats();
+  // The kernel moves the frames: its interface counters are the truth when
+  // the interface is the peer's alone (not a server's, shared by its clients).
+  std::optional<netlink::LinkStats> link;
+  if (auto* kernel = p.device.kernel())
+    link = kernel->stats();
+  else if (auto* server = p.device.kernel_server(); server && !cfg_.shared_interface)
+    link = server->stats();
+  if (link) {
+    const auto& st = *link;
     j["rx_packets"] = st.rx_packets;
     j["rx_bytes"] = st.rx_bytes;
     j["tx_packets"] = st.tx_packets;
@@ -159,11 +166,11 @@ nlohmann::json TunnelEndpoint::status_head(Clock::time_point now) const {
       unattributed[std::string(dataplane::to_string(static_cast<dataplane::Drop>(i)))] = n;
   const bool one = peers_.size() == 1;
   nlohmann::json interface = nullptr;
-  if (shared_tap_)
-    interface = shared_tap_->name();
+  if (cfg_.shared_interface)
+    interface = shared_ifname();
   else if (one)
     interface = peers_.front()->ifname();
-  return {
+  nlohmann::json head = {
       {"name", name_},
       {"interface", interface},
       {"mode", control::to_string(cfg_.mode)},
@@ -188,6 +195,19 @@ nlohmann::json TunnelEndpoint::status_head(Clock::time_point now) const {
       {"uptime_seconds", seconds_since(started_, now)},
       {"peers", nlohmann::json::array()},
   };
+  if (kernel_server_) {
+    // What the kernel server's control channel and port map saw.
+    const auto c = kernel_server_->control_stats();
+    auto& k = head["dataplane"]["kernel"];
+    k = {{"control_copies", c.copies}, {"control_rejected", c.rejected}, {"control_overruns", c.overruns}};
+    try {
+      k["unmapped_drops"] = kernel_server_->unmapped_drops();
+    } catch (const std::exception& e) {
+      k["unmapped_drops"] = nullptr;
+      log::warn("{}: reading the nftables drop counter: {}", name_, e.what());
+    }
+  }
+  return head;
 }
 
 }  // namespace gn::endpoint

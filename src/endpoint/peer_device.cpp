@@ -10,13 +10,6 @@
 #include "util/log.hpp"
 
 namespace gn::endpoint {
-namespace {
-
-// Names tried for a "%d" template before giving up: far more GENEVE
-// devices than one namespace holds in practice.
-constexpr int kMaxNameTries = 1024;
-
-}  // namespace
 
 PeerDevice::PeerDevice(std::unique_ptr<dataplane::KernelDataplane> kernel) : device_(std::move(kernel)) {
   if (!std::get<Kernel>(device_)) throw std::logic_error("PeerDevice without a kernel device");
@@ -26,8 +19,13 @@ PeerDevice::PeerDevice(dataplane::TapDevice* shared) : device_(shared) {
   if (!shared) throw std::logic_error("PeerDevice without a shared TAP");
 }
 
+PeerDevice::PeerDevice(dataplane::KernelServer* shared, std::uint32_t index) : device_(Server{shared, index}) {
+  if (!shared) throw std::logic_error("PeerDevice without a kernel server");
+}
+
 const std::string& PeerDevice::ifname() const {
   if (const auto* k = std::get_if<Kernel>(&device_)) return (*k)->ifname();
+  if (const auto* s = std::get_if<Server>(&device_)) return s->server->ifname();
   return tap()->name();
 }
 
@@ -46,6 +44,16 @@ dataplane::KernelDataplane* PeerDevice::kernel() const {
   return k ? k->get() : nullptr;
 }
 
+dataplane::KernelServer* PeerDevice::kernel_server() const {
+  const auto* s = std::get_if<Server>(&device_);
+  return s ? s->server : nullptr;
+}
+
+std::uint32_t PeerDevice::kernel_index() const {
+  const auto* s = std::get_if<Server>(&device_);
+  return s ? s->index : 0;
+}
+
 dataplane::TapDevice make_tap(const std::string& ifname, std::uint32_t mtu, const std::vector<std::string>& addresses,
                               bool offloads) {
   auto tap = dataplane::TapDevice::create(ifname, dataplane::DeviceMode::kTap, offloads);
@@ -57,38 +65,36 @@ dataplane::TapDevice make_tap(const std::string& ifname, std::uint32_t mtu, cons
 }
 
 std::unique_ptr<dataplane::KernelDataplane> make_kernel_device(dataplane::KernelTunnelConfig k) {
-  const std::string name = k.ifname;
-  const auto pos = name.find("%d");
-  if (pos == std::string::npos) {
-    try {
-      return std::make_unique<dataplane::KernelDataplane>(k);
-    } catch (const netlink::NetlinkError& e) {
-      if (e.code() == EEXIST) throw UsageError("interface " + name + " already exists; choose another --ifname");
-      throw;
-    }
-  }
-  // The kernel expands "%d" for TAPs but names a GENEVE device only by an
-  // exact name: try each number, and let the kernel's NLM_F_EXCL say which
-  // is free, so that two endpoints starting at once cannot take one name.
-  for (int n = 0; n < kMaxNameTries; ++n) {
-    k.ifname = name.substr(0, pos) + std::to_string(n) + name.substr(pos + 2);
-    if (k.ifname.size() > 15) break;
-    try {
-      return std::make_unique<dataplane::KernelDataplane>(k);
-    } catch (const netlink::NetlinkError& e) {
-      if (e.code() != EEXIST) throw;
-    }
-  }
-  throw UsageError("no free interface name of the form " + name + " (tried " + std::to_string(kMaxNameTries) + ")");
+  return with_free_name(k.ifname, [&](const std::string& name) {
+    k.ifname = name;
+    return std::make_unique<dataplane::KernelDataplane>(k);
+  });
 }
+
+namespace detail {
+
+std::string nth_name(const std::string& name, std::size_t pos, int n) {
+  return name.substr(0, pos) + std::to_string(n) + name.substr(pos + 2);
+}
+
+UsageError name_taken(const std::string& name) {
+  return UsageError("interface " + name + " already exists; choose another name");
+}
+
+UsageError no_free_name(const std::string& name) {
+  return UsageError("no free interface name of the form " + name + " (tried " + std::to_string(kMaxNameTries) + ")");
+}
+
+}  // namespace detail
 
 std::string kernel_unsuitable_reason(const config::EndpointConfig& cfg) {
   switch (cfg.mode) {
     case config::Mode::kServer:
-      return "a server learns its clients' paths from the outer source of their packets, which a kernel GENEVE "
-             "device does not show";
+      if (!cfg.shared_interface)
+        return "a server on the kernel needs one interface for all its clients (\"interface\" in --config): a "
+               "kernel GENEVE device that learns paths must be alone on its UDP port";
+      break;
     case config::Mode::kAuto:
-      return "auto mode moves between paths as they live and die; the kernel data plane carries one fixed path";
     case config::Mode::kSymmetric:
     case config::Mode::kClient: break;
   }

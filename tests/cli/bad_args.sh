@@ -68,7 +68,18 @@ check "server: config file missing" expect_usage_error "cannot read config file 
 echo '{"local": "2001:db8:a::1", "clients": [{"vni": 1}]}' >"$LAB_TMP/bad.json"
 check "server: config entry without remote" expect_usage_error "clients[0]: \"remote\"" --config "$LAB_TMP/bad.json"
 check "server: kernel data plane refused, with the reason" expect_usage_error \
-  "--dataplane kernel: a server learns its clients' paths" 42 2001:db8:a::1 2001:db8:a::2 --dataplane kernel
+  "--dataplane kernel: a server on the kernel needs one interface for all its clients" 42 2001:db8:a::1 \
+  2001:db8:a::2 --dataplane kernel
+# With one interface for all clients the kernel could carry it, but this
+# host's kernel has no GENEVE: refused with the kernel's reason, nothing made
+# (no device, no TAP, no nftables table).
+cat >"$LAB_TMP/shared.json" <<JSON
+{"local": "2001:db8:a::1", "interface": {"ifname": "gnsk0", "address": ["fd01::1/48"]},
+ "clients": [{"name": "c1", "vni": 101, "remote": "fd00:c1::1", "allowed_ips": ["fd01:0:0:1::/64"]}]}
+JSON
+check "server: kernel data plane on a kernel without GENEVE" expect_usage_error "--dataplane kernel: this kernel has no GENEVE" \
+  --config "$LAB_TMP/shared.json" --dataplane kernel
+check "server: no nftables table of ours left" bash -c "! ip netns exec $LAB-x nft list tables | grep -q geneve_nat64"
 check "server: --help" bash -c "'$BIN' --help | grep -q '^Usage: geneve-server'"
 
 BIN="$BUILD_DIR/geneve-client"

@@ -49,7 +49,7 @@ int run(const Options& o) {
   // The port's owner: data arriving here is not ours to read.
   auto holder = dataplane::UdpSocket::bind(net::Endpoint{o.local, o.port});
   netlink::NflogListener log(o.group);
-  netlink::ControlCapture capture({"geneve_nat64_ctltest", "control_responder", o.port, o.group, {0, 6}, 1000});
+  netlink::ControlCapture capture({"geneve_nat64_ctltest", "control_responder", o.port, {o.group, {0, 6}, 1000}});
   dataplane::RawSender raw;
   control::CounterSource counter;
   control::ReplayWindow replay;

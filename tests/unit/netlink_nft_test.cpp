@@ -133,7 +133,7 @@ TEST(NetlinkNft, DeleteBatch) {
 }
 
 TEST(NetlinkNft, ControlCaptureOneRulePerOptionsLength) {
-  ControlCaptureRule r{"geneve_nat64_ctl_gns0", "geneve-nat64 pid=1 start=2", 6081, 7, {0, 6}, 500};
+  ControlCaptureRule r{"geneve_nat64_ctl_gns0", "geneve-nat64 pid=1 start=2", 6081, {7, {0, 6}, 500}};
   Bytes m = build_control_capture_batch(r);
   auto msgs = messages(m);
   ASSERT_EQ(msgs.size(), 6u);  // begin, table, chain, two rules, end

@@ -140,21 +140,20 @@ TEST(NetlinkTc, IngressAdmitsOnlyThePeer) {
   EXPECT_EQ(gact.action, TC_ACT_SHOT);
 }
 
-// A server's per-client filters (docs/kernel.md, "The objects").
-TEST(NetlinkTc, ClientEgressByPrefixThenTunnelKeyThenMark) {
-  TunnelKey key = key_v6();
-  key.option.reset();  // a learned path: no routing option
-  ClientInnerMatch match{ClientInnerMatch::Kind::kDestination, *net::IpAddress::parse("fd00:100::9"), 64};
-  Bytes m = build_client_egress({3, 66, 0x101}, match, key, 0x474e0001);
-  const nlmsghdr* nlh = header(m);
+// A server's filters (docs/kernel.md, "The server on the kernel").
+TEST(NetlinkTc, FlowerDestinationToTheClientsChain) {
+  FlowerMatch m;
+  m.dst = Prefix{*net::IpAddress::parse("fd00:100::9"), 64};
+  Bytes msg = build_flower({3, Hook::kEgress, 0, 66, 0x101, ETH_P_IPV6}, m, FilterAction::goto_chain(7), false);
+  const nlmsghdr* nlh = header(msg);
   EXPECT_EQ(nlh->nlmsg_type, RTM_NEWTFILTER);
-  // replace, not exclusive create: a path change is one step
-  EXPECT_TRUE(nlh->nlmsg_flags & NLM_F_REPLACE);
-  EXPECT_FALSE(nlh->nlmsg_flags & NLM_F_EXCL);
-  EXPECT_EQ(tcm(m)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
-  EXPECT_EQ(tcm(m)->tcm_handle, 0x101u);
-  EXPECT_EQ(tcm(m)->tcm_info >> 16, 66u);
-  EXPECT_EQ(tcm(m)->tcm_info & 0xffff, htons(ETH_P_IPV6));
+  EXPECT_TRUE(nlh->nlmsg_flags & NLM_F_EXCL);
+  EXPECT_EQ(tcm(msg)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+  EXPECT_EQ(tcm(msg)->tcm_handle, 0x101u);
+  EXPECT_EQ(tcm(msg)->tcm_info >> 16, 66u);
+  EXPECT_EQ(tcm(msg)->tcm_info & 0xffff, htons(ETH_P_IPV6));
+  // chain 0 is the default: not sent
+  EXPECT_EQ(path(nlh, sizeof(tcmsg), {TCA_CHAIN}), nullptr);
   auto opt = [&](std::uint16_t t) { return path(nlh, sizeof(tcmsg), {TCA_OPTIONS, t}); };
   EXPECT_EQ(mnl_attr_get_u16(opt(TCA_FLOWER_KEY_ETH_TYPE)), htons(ETH_P_IPV6));
   // The network, host bits cleared, and a /64 mask.
@@ -162,6 +161,28 @@ TEST(NetlinkTc, ClientEgressByPrefixThenTunnelKeyThenMark) {
   EXPECT_EQ(payload(opt(TCA_FLOWER_KEY_IPV6_DST_MASK)),
             (Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0}));
   EXPECT_EQ(mnl_attr_get_u32(opt(TCA_FLOWER_FLAGS)), static_cast<std::uint32_t>(TCA_CLS_FLAGS_SKIP_HW));
+  const nlattr* parms = path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_OPTIONS, TCA_GACT_PARMS});
+  ASSERT_NE(parms, nullptr);
+  tc_gact g;
+  std::memcpy(&g, mnl_attr_get_payload(parms), sizeof g);
+  EXPECT_EQ(static_cast<std::uint32_t>(g.action), TC_ACT_GOTO_CHAIN | 7u);
+  // a prefix of the other family is refused
+  FlowerMatch bad;
+  bad.dst = Prefix{*net::IpAddress::parse("10.0.0.0"), 8};
+  EXPECT_THROW(build_flower({3, Hook::kEgress, 0, 66, 1, ETH_P_IPV6}, bad, FilterAction::drop(), false),
+               std::invalid_argument);
+}
+
+TEST(NetlinkTc, FlowerWithoutKeysCarriesThePathAndTheMark) {
+  TunnelKey key = key_v6();
+  key.option.reset();  // a learned path: no routing option
+  Bytes msg = build_flower({3, Hook::kEgress, 7, 1, 1, ETH_P_ALL}, {}, FilterAction::tunnel(key, 0x474e0007), true);
+  const nlmsghdr* nlh = header(msg);
+  // replace, not exclusive create: a path change is one step
+  EXPECT_TRUE(nlh->nlmsg_flags & NLM_F_REPLACE);
+  EXPECT_FALSE(nlh->nlmsg_flags & NLM_F_EXCL);
+  EXPECT_EQ(mnl_attr_get_u32(path(nlh, sizeof(tcmsg), {TCA_CHAIN})), 7u);
+  EXPECT_EQ(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ETH_TYPE}), nullptr);
   EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 1, TCA_ACT_KIND})),
                "tunnel_key");
   EXPECT_EQ(mnl_attr_get_u32(
@@ -172,34 +193,82 @@ TEST(NetlinkTc, ClientEgressByPrefixThenTunnelKeyThenMark) {
   EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 2, TCA_ACT_KIND})), "skbedit");
   EXPECT_EQ(
       mnl_attr_get_u32(path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_ACT, 2, TCA_ACT_OPTIONS, TCA_SKBEDIT_MARK})),
-      0x474e0001u);
+      0x474e0007u);
 }
 
-TEST(NetlinkTc, ClientEgressSolicitationAndArp) {
-  const TunnelKey key = key_v6();
-  Bytes ns = build_client_egress(
-      {3, 1, 0x100}, {ClientInnerMatch::Kind::kNeighborSolicitation, *net::IpAddress::parse("fd00:42::2"), 128}, key,
-      1);
+TEST(NetlinkTc, FlowerArpAndIcmpv6Keys) {
+  FlowerMatch arp;
+  arp.arp_tip = Prefix{*net::IpAddress::parse("10.1.0.2"), 24};
+  Bytes a = build_flower({3, Hook::kEgress, 0, 188, 0x100, ETH_P_ARP}, arp, FilterAction::goto_chain(1), false);
   auto opt = [&](const Bytes& m, std::uint16_t t) { return path(header(m), sizeof(tcmsg), {TCA_OPTIONS, t}); };
-  EXPECT_EQ(mnl_attr_get_u8(opt(ns, TCA_FLOWER_KEY_IP_PROTO)), IPPROTO_ICMPV6);
-  EXPECT_EQ(mnl_attr_get_u8(opt(ns, TCA_FLOWER_KEY_ICMPV6_TYPE)), 135);
-  // ff02::1:ff00:2, the solicited-node group of fd00:42::2
-  EXPECT_EQ(payload(opt(ns, TCA_FLOWER_KEY_IPV6_DST)),
-            (Bytes{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0, 0, 0x02}));
-  Bytes arp = build_client_egress({3, 140, 0x100},
-                                  {ClientInnerMatch::Kind::kArpTarget, *net::IpAddress::parse("10.1.0.2"), 32}, key, 1);
-  EXPECT_EQ(tcm(arp)->tcm_info & 0xffff, htons(ETH_P_ARP));
-  EXPECT_EQ(payload(opt(arp, TCA_FLOWER_KEY_ARP_TIP)), (Bytes{10, 1, 0, 2}));
-  EXPECT_EQ(payload(opt(arp, TCA_FLOWER_KEY_ARP_TIP_MASK)), (Bytes{0xff, 0xff, 0xff, 0xff}));
-  EXPECT_THROW(build_client_egress(
-                   {3, 1, 1}, {ClientInnerMatch::Kind::kArpTarget, *net::IpAddress::parse("fd00::1"), 128}, key, 1),
+  EXPECT_EQ(tcm(a)->tcm_info & 0xffff, htons(ETH_P_ARP));
+  EXPECT_EQ(payload(opt(a, TCA_FLOWER_KEY_ARP_TIP)), (Bytes{10, 1, 0, 0}));
+  EXPECT_EQ(payload(opt(a, TCA_FLOWER_KEY_ARP_TIP_MASK)), (Bytes{0xff, 0xff, 0xff, 0}));
+  FlowerMatch nd;
+  nd.ip_proto = IPPROTO_ICMPV6;
+  nd.icmp_type = 135;
+  nd.src = Prefix{*net::IpAddress::parse("fe80::"), 10};
+  Bytes n = build_flower({3, Hook::kIngress, 65536, 1, 135, ETH_P_IPV6}, nd, FilterAction::accept(), false);
+  EXPECT_EQ(tcm(n)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+  EXPECT_EQ(mnl_attr_get_u32(path(header(n), sizeof(tcmsg), {TCA_CHAIN})), 65536u);
+  EXPECT_EQ(mnl_attr_get_u8(opt(n, TCA_FLOWER_KEY_IP_PROTO)), IPPROTO_ICMPV6);
+  EXPECT_EQ(mnl_attr_get_u8(opt(n, TCA_FLOWER_KEY_ICMPV6_TYPE)), 135);
+  EXPECT_EQ(mnl_attr_get_u8(opt(n, TCA_FLOWER_KEY_ICMPV6_TYPE_MASK)), 0xff);
+  EXPECT_EQ(payload(opt(n, TCA_FLOWER_KEY_IPV6_SRC_MASK)),
+            (Bytes{0xff, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_THROW(build_flower({3, Hook::kEgress, 0, 1, 1, ETH_P_IPV6}, arp, FilterAction::drop(), false),
                std::invalid_argument);
+}
+
+// u32 keys are (mask, value, offset) in network order from the IPv6 header.
+TEST(NetlinkTc, SolicitationTargetInAPrefix) {
+  Bytes m = build_solicitation_target({3, Hook::kEgress, 0, 300, 0, ETH_P_IPV6},
+                                      {*net::IpAddress::parse("fd01:0:0:1::"), 64}, FilterAction::goto_chain(1));
+  const nlmsghdr* nlh = header(m);
+  EXPECT_STREQ(mnl_attr_get_str(path(nlh, sizeof(tcmsg), {TCA_KIND})), "u32");
+  const nlattr* sel = path(nlh, sizeof(tcmsg), {TCA_OPTIONS, TCA_U32_SEL});
+  ASSERT_NE(sel, nullptr);
+  tc_u32_sel s;
+  std::memcpy(&s, mnl_attr_get_payload(sel), sizeof s);
+  EXPECT_EQ(s.flags, TC_U32_TERMINAL);
+  ASSERT_EQ(s.nkeys, 4);  // next header, type, two words of the /64
+  ASSERT_EQ(mnl_attr_get_payload_len(sel), sizeof s + 4 * sizeof(tc_u32_key));
+  std::vector<tc_u32_key> k(4);
+  std::memcpy(k.data(), static_cast<const std::uint8_t*>(mnl_attr_get_payload(sel)) + sizeof s, 4 * sizeof(tc_u32_key));
+  EXPECT_EQ(k[0].off, 4);
+  EXPECT_EQ(ntohl(k[0].mask), 0x0000ff00u);
+  EXPECT_EQ(ntohl(k[0].val), 58u << 8);
+  EXPECT_EQ(k[1].off, 40);
+  EXPECT_EQ(ntohl(k[1].val), 135u << 24);
+  EXPECT_EQ(k[2].off, 48);
+  EXPECT_EQ(ntohl(k[2].val), 0xfd010000u);
+  EXPECT_EQ(ntohl(k[2].mask), 0xffffffffu);
+  EXPECT_EQ(k[3].off, 52);
+  EXPECT_EQ(ntohl(k[3].val), 0x00000001u);
+  Bytes p = build_solicitation_target({3, Hook::kEgress, 0, 300, 0, ETH_P_IPV6}, {*net::IpAddress::parse("fd01::"), 20},
+                                      FilterAction::goto_chain(1));
+  std::memcpy(&s, mnl_attr_get_payload(path(header(p), sizeof(tcmsg), {TCA_OPTIONS, TCA_U32_SEL})), sizeof s);
+  EXPECT_EQ(s.nkeys, 3);
+  EXPECT_THROW(build_solicitation_target({3, Hook::kEgress, 0, 300, 0, ETH_P_IP},
+                                         {*net::IpAddress::parse("10.0.0.0"), 8}, FilterAction::drop()),
+               std::invalid_argument);
+}
+
+TEST(NetlinkTc, MatchallDropAndDelete) {
+  Bytes d = build_matchall_drop({3, Hook::kIngress, 5, 900, 1, 0x88b5});
+  EXPECT_STREQ(mnl_attr_get_str(path(header(d), sizeof(tcmsg), {TCA_KIND})), "matchall");
+  EXPECT_EQ(tcm(d)->tcm_info & 0xffff, htons(0x88b5));
+  EXPECT_EQ(mnl_attr_get_u32(path(header(d), sizeof(tcmsg), {TCA_CHAIN})), 5u);
+  Bytes x = build_delete_filter({3, Hook::kEgress, 0, 66, 0x101, ETH_P_IPV6});
+  EXPECT_EQ(header(x)->nlmsg_type, RTM_DELTFILTER);
+  EXPECT_EQ(tcm(x)->tcm_handle, 0x101u);
+  EXPECT_EQ(tcm(x)->tcm_info >> 16, 66u);
 }
 
 TEST(NetlinkTc, ClientIngressByExactOuterPathToItsChain) {
   net::Endpoint from{*net::IpAddress::parse("2001:db8:64:5::cb00:7102"), 40001};
   net::Endpoint to{*net::IpAddress::parse("2001:db8:5::1"), 6081};
-  Bytes m = build_client_ingress({3, 10, 1}, 42, from, to, 1);
+  Bytes m = build_client_ingress({3, Hook::kIngress, 0, 10, 1}, 42, from, to, 1, true);
   const nlmsghdr* nlh = header(m);
   EXPECT_EQ(tcm(m)->tcm_parent, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
   auto opt = [&](std::uint16_t t) { return path(nlh, sizeof(tcmsg), {TCA_OPTIONS, t}); };
@@ -214,8 +283,13 @@ TEST(NetlinkTc, ClientIngressByExactOuterPathToItsChain) {
   tc_gact g;
   std::memcpy(&g, mnl_attr_get_payload(parms), sizeof g);
   EXPECT_EQ(static_cast<std::uint32_t>(g.action), TC_ACT_GOTO_CHAIN | 1u);
-  EXPECT_THROW(build_client_ingress({3, 10, 1}, 42, from, net::Endpoint{*net::IpAddress::parse("192.0.2.1"), 6081}, 1),
+  EXPECT_THROW(build_client_ingress({3, Hook::kIngress, 0, 10, 1}, 42, from,
+                                    net::Endpoint{*net::IpAddress::parse("192.0.2.1"), 6081}, 1, true),
                std::invalid_argument);
+  // An address, any port (direct, PATH)
+  Bytes a = build_client_ingress({3, Hook::kIngress, 0, 12, 4}, 42, from, to, 1, false);
+  EXPECT_EQ(path(header(a), sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_UDP_SRC_PORT}), nullptr);
+  EXPECT_NE(path(header(a), sizeof(tcmsg), {TCA_OPTIONS, TCA_FLOWER_KEY_ENC_IPV6_SRC}), nullptr);
 }
 
 }  // namespace
