@@ -9,6 +9,7 @@
 set -uo pipefail
 dir="$(cd "$(dirname "$0")" && pwd)"
 S="${SERVER_KERNEL_ARGS:---dataplane kernel}"
+export UP_WAIT=40
 rc=0
 echo "-- server ($S), every client on the kernel"
 SERVER_ARGS="$S" CLIENT_ARGS="--dataplane kernel" "$dir/../lab/one_interface.sh" || rc=1
