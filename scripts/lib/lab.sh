@@ -119,6 +119,13 @@ summary() {
 #   ours NODE               what of ours is in NODE: GENEVE links, clsact qdiscs,
 #                           geneve_nat64 nftables tables (one line each)
 #   nothing_of_ours NODE    none of those in NODE
+#   server_for_client4 LOG RUN-DIR ARGS...  geneve-server in node server for
+#                           client4 (VNI 42, fd00:c4::1) on gns with
+#                           fd00:42::1/64, in the background ($LAST_PID);
+#                           with ONE_INTERFACE set, from a --config whose
+#                           one interface is gns and the client's
+#                           allowed_ips fd00:42::2/128 (what a server on
+#                           kernel GENEVE needs), status socket still gns
 #   tc_packets NODE DEV DIR CHAIN PREF [HANDLE]  packets counted by the first
 #                           action of the tc filters at PREF (and HANDLE) in
 #                           CHAIN of DEV's DIR (ingress, egress); 0 if none
@@ -247,4 +254,19 @@ for f in json.load(sys.stdin):
     if f["pref"] == pref and o and (handle is None or o.get("handle") == handle):
         n += o["actions"][0]["stats"]["packets"]
 print(n)' "${@:5}"
+}
+
+server_for_client4() {
+  local log="$1" run="$2"
+  shift 2
+  if [ -z "${ONE_INTERFACE:-}" ]; then
+    daemon server "$log" "$BUILD_DIR/geneve-server" 42 2001:db8:5::1 fd00:c4::1 --ifname gns \
+      --address fd00:42::1/64 --run-dir "$run" "$@"
+    return
+  fi
+  cat >"$run.json" <<EOF
+{"local": "2001:db8:5::1", "interface": {"ifname": "gns", "address": ["fd00:42::1/64"]},
+ "clients": [{"name": "c4", "vni": 42, "remote": "fd00:c4::1", "allowed_ips": ["fd00:42::2/128"]}]}
+EOF
+  daemon server "$log" "$BUILD_DIR/geneve-server" --config "$run.json" --name gns --run-dir "$run" "$@"
 }
