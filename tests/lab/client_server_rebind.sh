@@ -17,8 +17,10 @@
 #                             (gns, fd00:42::1/64) and the client's
 #                             allowed_ips fd00:42::2/128: the layout a server
 #                             on kernel GENEVE needs (issue 11)
-#   MAX_GAP_MS                the longest outage allowed (default 10000;
-#                             issue 11 asks 3000 of the kernel server)
+#   MAX_GAP_MS                the longest outage (a) may cause (default
+#                             10000; issue 11 asks 3000 of the kernel
+#                             server); (b) is bounded by gw's restart (9 s
+#                             in the VM) and keeps 10000
 #   UP_WAIT                   seconds for the tunnel to come up (default 10)
 # With --dataplane kernel in SERVER_ARGS the kernel must follow too: the
 # nftables port map holds exactly one element for the client, at the new
@@ -30,6 +32,7 @@ lab_topology client-server
 BIN="$BUILD_DIR"
 SERVER=2001:db8:5::1
 MAX_GAP_MS=${MAX_GAP_MS:-10000}
+REBOOT_MAX_GAP_MS=10000
 read -ra S_ARGS <<<"${SERVER_ARGS:-}"
 read -ra C_ARGS <<<"${CLIENT_ARGS:-}"
 KERNEL=""
@@ -140,8 +143,8 @@ last=$(last_reply_ms "$log")
 after=$(learned_target)
 echo "    gw: kill -9 at +0 ms, back at +$((t_up - t_kill)) ms; largest gap between echo replies $gap ms"
 echo "    gw: $(grep -E 'packets transmitted' "$log")"
-check "gw rebooted: traffic resumed, gap $gap ms < $MAX_GAP_MS ms" \
-  test "$gap" -gt 0 -a "$gap" -lt $MAX_GAP_MS -a "$last" -gt "$t_up"
+check "gw rebooted: traffic resumed, gap $gap ms < $REBOOT_MAX_GAP_MS ms" \
+  test "$gap" -gt 0 -a "$gap" -lt $REBOOT_MAX_GAP_MS -a "$last" -gt "$t_up"
 check "gw rebooted: the server's path is unchanged ($before -> $after)" test "$before" = "$after"
 [ -z "$KERNEL" ] || check "the kernel still carries it" kernel_follows "$after"
 check "gw rebuilt the server's binding on pool:6081" binding_is gw $SERVER any

@@ -5,12 +5,17 @@
 # nftables table or NFLOG binding; after SIGKILL the owner-flagged table and
 # the NFLOG binding go with the process and the device stays, and the next
 # start removes it (a foreign GENEVE device untouched), carries the client
-# again, and after its own SIGTERM leaves nothing either.
+# again, and after its own SIGTERM leaves nothing either. Last, the client's
+# veth leaves its checksums to offload (the default, as for a container on
+# the same host): the server must learn it all the same.
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lib/lab.sh"
 lab_init skc
 . "$(dirname "$0")/kernel_lib.sh"
 underlay
+# The client's checksums computed in software until the last part: a
+# partial checksum (offload) is that part's subject.
+on b ethtool -K vb tx off >/dev/null
 "$BUILD_DIR/geneve-ctl" genkey >"$LAB_TMP/key" && chmod 600 "$LAB_TMP/key"
 cat >"$LAB_TMP/server.json" <<JSON
 {"local": "$A6", "interface": {"ifname": "gns0", "address": ["fd01::1/48"]},
@@ -37,6 +42,10 @@ nothing_at_all() {
 }
 carried() { on b ping -q -c 1 -W 2 fd01::1 >/dev/null; }
 learned_and_carried() { learned && carried; }
+kernel_counters() {
+  on a "$BUILD_DIR/geneve-ctl" show --json --run-dir "$LAB_TMP/run-a" 2>/dev/null |
+    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["dataplane"].get("kernel"))'
+}
 learned() {
   on a "$BUILD_DIR/geneve-ctl" show --json --run-dir "$LAB_TMP/run-a" 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
@@ -82,6 +91,15 @@ stop $PS
 rc=$?
 check "SIGTERM after the restart: exit 0" test "$rc" -eq 0
 check "and nothing of ours left" nothing_at_all
+
+on b ethtool -K vb tx on >/dev/null
+server "$LAB_TMP/s4.log"
+PS=$LAST_PID
+check "the client's veth with transmit checksum offload: the server learns it and carries it" \
+  wait_until 60 learned_and_carried
+echo "    the server's control channel: $(kernel_counters)"
+stop $PS
+check "and nothing of ours left after SIGTERM" nothing_at_all
 kill -TERM $PC
 wait $PC
 on a ip link del gforeign
