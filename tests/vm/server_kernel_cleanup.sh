@@ -70,7 +70,7 @@ stop $PS
 rc=$?
 check "SIGTERM: exit 0" test "$rc" -eq 0
 check "SIGTERM: no link, qdisc, filter, action, table or NFLOG group of ours" nothing_at_all
-check "SIGTERM: the foreign device kept" on a ip link show gforeign
+check "SIGTERM: the foreign device kept" bash -c "ip -n $LAB-a link show gforeign >/dev/null"
 
 server "$LAB_TMP/s2.log"
 PS=$LAST_PID
@@ -86,7 +86,7 @@ PS=$LAST_PID
 check "the next start removes what the killed one left" wait_until 60 grep -q "left by a process that is gone" "$LAB_TMP/s3.log"
 grep "left by a process" "$LAB_TMP/s3.log" | sed 's/^/    /'
 check "and carries the client again" wait_until 60 learned_and_carried
-check "the foreign device is still there" on a ip link show gforeign
+check "the foreign device is still there" bash -c "ip -n $LAB-a link show gforeign >/dev/null"
 stop $PS
 rc=$?
 check "SIGTERM after the restart: exit 0" test "$rc" -eq 0
