@@ -116,6 +116,19 @@ summary() {
 #   capture NODE IF FILE [FILTER...]  tcpdump on IF in NODE into FILE (pcap);
 #                           returns once it listens, its pid in LAST_PID
 #   capture_stop PID        stop a capture, its packets written
+#   ours NODE               what of ours is in NODE: GENEVE links, clsact qdiscs,
+#                           geneve_nat64 nftables tables (one line each)
+#   nothing_of_ours NODE    none of those in NODE
+#   server_for_client4 LOG RUN-DIR ARGS...  geneve-server in node server for
+#                           client4 (VNI 42, fd00:c4::1) on gns with
+#                           fd00:42::1/64, in the background ($LAST_PID);
+#                           with ONE_INTERFACE set, from a --config whose
+#                           one interface is gns and the client's
+#                           allowed_ips fd00:42::2/128 (what a server on
+#                           kernel GENEVE needs), status socket still gns
+#   tc_packets NODE DEV DIR CHAIN PREF [HANDLE]  packets counted by the first
+#                           action of the tc filters at PREF (and HANDLE) in
+#                           CHAIN of DEV's DIR (ingress, egress); 0 if none
 
 LAB_CMD="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab"
 
@@ -216,4 +229,44 @@ capture() {
 capture_stop() {
   kill -INT "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
+}
+
+ours() {
+  {
+    on "$1" ip -d link show type geneve 2>/dev/null | grep -E '^[0-9]+:|alias'
+    on "$1" tc qdisc show 2>/dev/null | grep clsact
+    on "$1" nft list tables 2>/dev/null | grep geneve_nat64
+  } || true
+}
+
+nothing_of_ours() { [ -z "$(ours "$1")" ]; }
+
+# The JSON of iproute2 6.1 (`tc -s -j filter show`): one entry per filter
+# with "options": {"handle", "actions": [{"stats": {"packets"}}]} (and a
+# bare entry per pref before them).
+tc_packets() {
+  on "$1" tc -s -j filter show dev "$2" "$3" chain "$4" | /usr/bin/python3 -c '
+import json, sys
+pref, handle = int(sys.argv[1]), (int(sys.argv[2], 0) if len(sys.argv) > 2 else None)
+n = 0
+for f in json.load(sys.stdin):
+    o = f.get("options")
+    if f["pref"] == pref and o and (handle is None or o.get("handle") == handle):
+        n += o["actions"][0]["stats"]["packets"]
+print(n)' "${@:5}"
+}
+
+server_for_client4() {
+  local log="$1" run="$2"
+  shift 2
+  if [ -z "${ONE_INTERFACE:-}" ]; then
+    daemon server "$log" "$BUILD_DIR/geneve-server" 42 2001:db8:5::1 fd00:c4::1 --ifname gns \
+      --address fd00:42::1/64 --run-dir "$run" "$@"
+    return
+  fi
+  cat >"$run.json" <<EOF
+{"local": "2001:db8:5::1", "interface": {"ifname": "gns", "address": ["fd00:42::1/64"]},
+ "clients": [{"name": "c4", "vni": 42, "remote": "fd00:c4::1", "allowed_ips": ["fd00:42::2/128"]}]}
+EOF
+  daemon server "$log" "$BUILD_DIR/geneve-server" --config "$run.json" --name gns --run-dir "$run" "$@"
 }

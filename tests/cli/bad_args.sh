@@ -80,6 +80,33 @@ JSON
 check "server: kernel data plane on a kernel without GENEVE" expect_usage_error "--dataplane kernel: this kernel has no GENEVE" \
   --config "$LAB_TMP/shared.json" --dataplane kernel
 check "server: no nftables table of ours left" bash -c "! ip netns exec $LAB-x nft list tables | grep -q geneve_nat64"
+check "server: nothing of ours at all (GENEVE link, clsact, nftables table)" nothing_of_ours x
+# --dataplane auto with the same config: it runs, on the userspace plane,
+# and says why (the kernel's reason) in its log and in each peer's status.
+if ! host_has_geneve x; then
+  daemon x "$LAB_TMP/auto.log" "$BIN" --config "$LAB_TMP/shared.json" --dataplane auto --run-dir "$LAB_TMP/run-auto"
+  PID_AUTO=$LAST_PID
+  # (Before the server's socket exists, show lists no endpoint: "[]".)
+  auto_status() {
+    on x "$BUILD_DIR/geneve-ctl" show --json --run-dir "$LAB_TMP/run-auto" >"$LAB_TMP/auto.json" 2>/dev/null &&
+      grep -q '"peers"' "$LAB_TMP/auto.json"
+  }
+  wait_until 10 auto_status || true
+  reason=$(/usr/bin/python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))[0]["peers"][0]["dataplane"]
+print(p["reason"] if p["kind"] == "userspace" else "")' "$LAB_TMP/auto.json" 2>/dev/null)
+  echo "    auto: userspace because: ${reason:-(no status, or not userspace)}"
+  [ -n "$reason" ] || head -c 300 "$LAB_TMP/auto.json" "$LAB_TMP/auto.log"
+  check "server --dataplane auto, kernel without GENEVE: the peer is on userspace, the reason names the kernel" \
+    bash -c "[[ '$reason' == *kernel* ]]"
+  check "and the log says the userspace data plane carries it, with the same reason" \
+    grep -qF "userspace data plane ($reason)" "$LAB_TMP/auto.log"
+  check "and its interface is a TAP (not GENEVE)" bash -c "ip -n $LAB-x -d link show gnsk0 | grep -qw tun"
+  kill -TERM "$PID_AUTO"
+  wait "$PID_AUTO"
+  check "SIGTERM: exit 0, gnsk0 gone" bash -c "[ $? -eq 0 ] && ! ip -n $LAB-x link show gnsk0 2>/dev/null"
+fi
 check "server: --help" bash -c "'$BIN' --help | grep -q '^Usage: geneve-server'"
 
 BIN="$BUILD_DIR/geneve-client"

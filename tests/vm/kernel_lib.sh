@@ -12,7 +12,7 @@
 #                                 vni(hex) opt-class opt-type opt-len opt-data ipv4-src ipv4-df
 #   xfer FROM ADDR TO FILE        transfer_file with a time limit (it waits forever
 #                                 for a connection that never comes)
-#   ours NS                       what of ours is in NS: geneve links, clsact qdiscs, geneve_nat64 tables
+# (ours and nothing_of_ours come from lab.sh.)
 
 KT="$BUILD_DIR/tests/kernel_tunnel"
 LAB_SH="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib" && pwd)/lab.sh"
@@ -103,13 +103,3 @@ xfer() {
   LAB="$LAB" BUILD_DIR="$BUILD_DIR" timeout -k 5 "${XFER_TIMEOUT:-150}" \
     bash -c '. "$0"; transfer_file "$@"' "$LAB_SH" "$@"
 }
-
-ours() {
-  {
-    on "$1" ip -d link show type geneve 2>/dev/null | grep -E '^[0-9]+:|alias'
-    on "$1" tc qdisc show 2>/dev/null | grep clsact
-    on "$1" nft list tables 2>/dev/null | grep geneve_nat64
-  } || true
-}
-
-nothing_of_ours() { [ -z "$(ours "$1")" ]; }
