@@ -217,7 +217,7 @@ void KernelServer::install_client_filters(std::uint32_t index, Client& c) {
         netlink::build_flower({ifx, Hook::kIngress, index, 1, 1, ETH_P_ALL}, {}, FilterAction::accept(), false));
     m.push_back(netlink::build_matchall_drop({ifx, Hook::kEgress, index, kPrefDrop, 1, ETH_P_ALL}));
     m.push_back(netlink::build_flower({ifx, Hook::kEgress, 0, 1, index, ETH_P_ALL}, {}, to_client, false));
-    request(concat(std::move(m)), fmt::format("adding the peer's filters"));
+    request(concat(std::move(m)), "adding the peer's filters");
     c.classified = true;
     return;
   }
