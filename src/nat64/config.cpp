@@ -34,6 +34,8 @@ constexpr Setting kSettings[] = {
     {"udp_timeout", "S", "UDP session timeout once traffic went both ways (default 120)"},
     {"udp_initial_timeout", "S", "UDP session timeout before that (default 30)"},
     {"icmp_timeout", "S", "ICMP query session timeout (default 60)"},
+    {"tcp_timeout", "S", "TCP established session timeout (default 7440, RFC 6146's minimum)"},
+    {"tcp_trans_timeout", "S", "TCP transitory session timeout: opening, closing, reset (default 240)"},
     {"geneve_port", "N", "GENEVE UDP port for the extension (default 6081)"},
     {"allow", "PREFIX", "IPv6 prefix the routing option may deliver to (repeatable; none: the extension is off)"},
     {"rate", "PPS", "routing-option state creations per second per IPv4 source (default 10)"},
@@ -85,8 +87,11 @@ TranslatorConfig GatewayConfig::translator_config() const {
       .burst = static_cast<double>(burst),
       .mtu = mtu,
       .max_sessions = max_sessions,
-      .timeouts = Timeouts{std::chrono::seconds(udp_timeout), std::chrono::seconds(udp_initial_timeout),
-                           std::chrono::seconds(icmp_timeout)},
+      .timeouts = Timeouts{.udp = std::chrono::seconds(udp_timeout),
+                           .udp_initial = std::chrono::seconds(udp_initial_timeout),
+                           .icmp = std::chrono::seconds(icmp_timeout),
+                           .tcp_established = std::chrono::seconds(tcp_timeout),
+                           .tcp_transitory = std::chrono::seconds(tcp_trans_timeout)},
   };
 }
 
@@ -121,6 +126,10 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
     c.udp_initial_timeout = parse_uint("UDP initial timeout", v, 1, kMaxTimeout);
   } else if (key == "icmp_timeout") {
     c.icmp_timeout = parse_uint("ICMP timeout", v, 1, kMaxTimeout);
+  } else if (key == "tcp_timeout") {
+    c.tcp_timeout = parse_uint("TCP timeout", v, 1, kMaxTimeout);
+  } else if (key == "tcp_trans_timeout") {
+    c.tcp_trans_timeout = parse_uint("TCP transitory timeout", v, 1, kMaxTimeout);
   } else if (key == "option_class") {
     c.option_id.option_class = config::parse_option_class(v);
   } else if (key == "option_type") {

@@ -31,6 +31,8 @@ struct GatewayConfig {
   std::uint32_t udp_timeout = 120;
   std::uint32_t udp_initial_timeout = 30;
   std::uint32_t icmp_timeout = 60;
+  std::uint32_t tcp_timeout = 7440;
+  std::uint32_t tcp_trans_timeout = 240;
   geneve::OptionId option_id;
   std::string run_dir = "/run/geneve-nat64";
   log::Level log_level = log::Level::kInfo;

@@ -27,7 +27,7 @@ namespace gn::nat64 {
   X(malformed, "truncated packet or a length field that does not match the data")                                 \
   X(bad_checksum, "IPv4 header, ICMP or UDP checksum wrong (or IPv6 UDP checksum zero)")                          \
   X(fragment, "IPv4 fragment or IPv6 Fragment header: not translated")                                            \
-  X(unsupported_protocol, "neither UDP nor ICMP (TCP and others are not translated)")                             \
+  X(unsupported_protocol, "neither TCP, UDP nor ICMP")                                                            \
   X(unsupported_extension_header, "IPv6 routing header with segments left, or an unknown header")                 \
   X(icmp_untranslatable, "ICMP type/code RFC 7915 does not translate, or an error about an error")                \
   X(icmp_error_no_session, "ICMP error whose embedded packet matches no session")                                 \
@@ -37,6 +37,7 @@ namespace gn::nat64 {
   X(bad_destination, "embedded IPv4 destination that must not be translated to (multicast, 0/8, ...)")            \
   X(hairpin, "IPv6 host sent to the pool address through the prefix (hairpinning is not supported)")              \
   X(no_session, "inbound IPv4 packet with no session and no address-dependent permission")                        \
+  X(tcp_not_syn, "IPv6 TCP segment other than SYN with no session (only a SYN creates TCP state)")                \
   X(table_full, "a new session was needed but --max-sessions are live")                                           \
   X(ports_exhausted, "a new binding was needed but no pool port (ICMP identifier) is free")                       \
   X(too_big_no_df, "IPv4 packet without DF too big for the IPv6 MTU (no IPv6 fragmentation)")                     \

@@ -18,7 +18,9 @@ using net::kIpv4HeaderLen;
 using net::kIpv6HeaderLen;
 using net::kProtoIcmp;
 using net::kProtoIcmp6;
+using net::kProtoTcp;
 using net::kProtoUdp;
+using net::kTcpHeaderLen;
 using net::kUdpHeaderLen;
 
 enum class ParseStatus { kOk, kMalformed, kBadChecksum };

@@ -7,18 +7,47 @@ namespace gn::nat64 {
 namespace {
 
 using gn::random_seed;
-std::uint64_t mix(std::uint64_t x) { return mix64(x); }
+std::uint64_t mix(std::uint64_t x) {
+  return mix64(x);
+}
 
-std::size_t proto_index(Proto p) { return p == Proto::kUdp ? 0 : 1; }
+std::size_t proto_index(Proto p) {
+  switch (p) {
+    case Proto::kUdp: return 0;
+    case Proto::kIcmp: return 1;
+    case Proto::kTcp: return 2;
+  }
+  return 0;
+}
 
 constexpr std::uint8_t kUdpInitial = 0;
 constexpr std::uint8_t kUdpEstablished = 1;
 constexpr std::uint8_t kIcmp = 2;
+constexpr std::uint8_t kTcpTransitory = 3;
+constexpr std::uint8_t kTcpEstablished = 4;
+constexpr std::uint8_t kTcpIncomingSyn = 5;
+
+std::uint8_t tcp_class(TcpLifetime l) {
+  switch (l) {
+    case TcpLifetime::kEstablished: return kTcpEstablished;
+    case TcpLifetime::kIncomingSyn: return kTcpIncomingSyn;
+    default: return kTcpTransitory;
+  }
+}
 
 }  // namespace
 
-const char* to_string(Proto p) { return p == Proto::kUdp ? "udp" : "icmp"; }
-const char* to_string(CreatedBy c) { return c == CreatedBy::kOutbound ? "outbound" : "extension"; }
+const char* to_string(Proto p) {
+  switch (p) {
+    case Proto::kUdp: return "udp";
+    case Proto::kIcmp: return "icmp";
+    case Proto::kTcp: return "tcp";
+  }
+  return "?";
+}
+const char* to_string(CreatedBy c) {
+  return c == CreatedBy::kOutbound ? "outbound" : "extension";
+}
 
 net::IpAddress Session::remote_address() const {
   std::array<std::uint8_t, 4> b;
@@ -34,8 +63,9 @@ std::size_t StateTable::Hasher::operator()(const PoolKey& k) const {
   return mix(seed ^ (static_cast<std::uint64_t>(k.port) << 8) ^ static_cast<std::uint64_t>(k.proto));
 }
 std::size_t StateTable::Hasher::operator()(const SessionKey& k) const {
-  return mix(seed ^ (static_cast<std::uint64_t>(k.remote_v4) << 32) ^ (static_cast<std::uint64_t>(k.remote_port) << 16) ^
-             k.pool_port ^ (static_cast<std::uint64_t>(k.proto) << 48));
+  return mix(seed ^ (static_cast<std::uint64_t>(k.remote_v4) << 32) ^
+             (static_cast<std::uint64_t>(k.remote_port) << 16) ^ k.pool_port ^
+             (static_cast<std::uint64_t>(k.proto) << 48));
 }
 std::size_t StateTable::Hasher::operator()(const RemoteKey& k) const {
   return mix(seed ^ (static_cast<std::uint64_t>(k.remote_v4) << 24) ^ k.pool_port ^
@@ -93,8 +123,8 @@ std::optional<std::uint16_t> StateTable::allocate_port(Proto proto, std::uint16_
   return std::nullopt;
 }
 
-Binding* StateTable::create_binding(Proto proto, const net::IpAddress& v6, std::uint16_t port,
-                                    std::uint16_t pool_port, CreatedBy by, TimePoint now) {
+Binding* StateTable::create_binding(Proto proto, const net::IpAddress& v6, std::uint16_t port, std::uint16_t pool_port,
+                                    CreatedBy by, TimePoint now) {
   auto owned = std::make_unique<Binding>(Binding{proto, v6, port, pool_port, by, now, 0});
   Binding* b = owned.get();
   by_v6_.emplace(V6Key{v6.bytes(), port, proto}, std::move(owned));
@@ -104,6 +134,7 @@ Binding* StateTable::create_binding(Proto proto, const net::IpAddress& v6, std::
 
 std::uint8_t StateTable::timeout_class_of(const Session& s) const {
   if (s.binding->proto == Proto::kIcmp) return kIcmp;
+  if (s.binding->proto == Proto::kTcp) return s.timeout_class;  // set by the state machine in touch()
   return (s.seen_inbound && s.seen_outbound) ? kUdpEstablished : kUdpInitial;
 }
 
@@ -111,7 +142,10 @@ std::chrono::seconds StateTable::timeout_of(std::uint8_t cls) const {
   switch (cls) {
     case kUdpInitial: return timeouts_.udp_initial;
     case kUdpEstablished: return timeouts_.udp;
-    default: return timeouts_.icmp;
+    case kIcmp: return timeouts_.icmp;
+    case kTcpEstablished: return timeouts_.tcp_established;
+    case kTcpIncomingSyn: return timeouts_.tcp_incoming_syn;
+    default: return timeouts_.tcp_transitory;
   }
 }
 
@@ -119,7 +153,7 @@ StateResult StateTable::create_session(Binding& binding, std::uint32_t remote_v4
                                        TimePoint now) {
   // Refuse rather than evict: see docs/gateway.md "When the table is full".
   if (session_index_.size() >= limits_.max_sessions) return {StateError::kTableFull, nullptr, false};
-  Session s{&binding, remote_v4, remote_port, now, now, false, false, 0};
+  Session s{&binding, remote_v4, remote_port, now, now, false, false, kTcpTransitory};
   s.timeout_class = timeout_class_of(s);
   s.expires = now + timeout_of(s.timeout_class);
   SessionList& list = expiry_lists_[s.timeout_class];
@@ -131,10 +165,19 @@ StateResult StateTable::create_session(Binding& binding, std::uint32_t remote_v4
   return {StateError::kOk, &*it, false, true};
 }
 
-void StateTable::touch(Session& session, Direction dir, TimePoint now) {
+void StateTable::touch(Session& session, Direction dir, TimePoint now, TcpFlags tcp) {
   (dir == Direction::kOutbound ? session.seen_outbound : session.seen_inbound) = true;
+  if (session.binding->proto == Proto::kTcp) {
+    TcpStep step = tcp_step(session.tcp, dir, tcp);
+    session.tcp = step.next;
+    if (step.lifetime != TcpLifetime::kKeep) reschedule(session, tcp_class(step.lifetime), now);
+    return;
+  }
+  reschedule(session, timeout_class_of(session), now);
+}
+
+void StateTable::reschedule(Session& session, std::uint8_t cls, TimePoint now) {
   std::uint8_t old_cls = session.timeout_class;
-  std::uint8_t cls = timeout_class_of(session);
   session.expires = now + timeout_of(cls);
   session.timeout_class = cls;
   // Move to the tail of its class list: lists stay ordered by expiry because
@@ -145,15 +188,17 @@ void StateTable::touch(Session& session, Direction dir, TimePoint now) {
 }
 
 StateResult StateTable::outbound(Proto proto, const net::IpAddress& v6, std::uint16_t port, std::uint32_t remote_v4,
-                                 std::uint16_t remote_port, TimePoint now, bool may_reserve) {
+                                 std::uint16_t remote_port, TimePoint now, bool may_reserve, TcpFlags tcp) {
   Binding* b = find_binding_v6(proto, v6, port);
   bool created = false;
   if (b) {
     if (Session* s = find_session(proto, b->pool_port, remote_v4, remote_port)) {
-      touch(*s, Direction::kOutbound, now);
+      touch(*s, Direction::kOutbound, now, tcp);
       return {StateError::kOk, s, false};
     }
-  } else {
+  }
+  if (proto == Proto::kTcp && !tcp.syn) return {StateError::kNotSyn, nullptr, false};
+  if (!b) {
     // Check capacity before taking a port, so a refused packet leaves nothing.
     if (session_index_.size() >= limits_.max_sessions) return {StateError::kTableFull, nullptr, false};
     auto pool_port = allocate_port(proto, port, may_reserve);
@@ -163,15 +208,16 @@ StateResult StateTable::outbound(Proto proto, const net::IpAddress& v6, std::uin
   }
   StateResult r = create_session(*b, remote_v4, remote_port, now);
   if (r.error != StateError::kOk) return r;
-  touch(*r.session, Direction::kOutbound, now);
+  touch(*r.session, Direction::kOutbound, now, tcp);
   r.binding_created = created;
   return r;
 }
 
 StateResult StateTable::add_inbound_session(Binding& binding, std::uint32_t remote_v4, std::uint16_t remote_port,
-                                            TimePoint now) {
+                                            TimePoint now, TcpFlags tcp) {
+  if (binding.proto == Proto::kTcp && !tcp.syn) return {StateError::kNotSyn, nullptr, false};
   StateResult r = create_session(binding, remote_v4, remote_port, now);
-  if (r.error == StateError::kOk) touch(*r.session, Direction::kInbound, now);
+  if (r.error == StateError::kOk) touch(*r.session, Direction::kInbound, now, tcp);
   return r;
 }
 
@@ -217,6 +263,14 @@ std::size_t StateTable::expire(TimePoint now) {
   for (std::uint8_t cls = 0; cls < kTimeoutClasses; ++cls) {
     SessionList& list = expiry_lists_[cls];
     while (!list.empty() && list.front().expires <= now) {
+      Session& due = list.front();
+      if (due.binding->proto == Proto::kTcp && tcp_on_expiry(due.tcp) == TcpState::kTransitory) {
+        // Quiet, not necessarily gone: TRANS gives it 4 more minutes, and
+        // its next segment brings it back to ESTABLISHED.
+        due.tcp = TcpState::kTransitory;
+        reschedule(due, kTcpTransitory, now);
+        continue;
+      }
       erase_session(list.begin(), cls);
       ++removed;
     }

@@ -1,5 +1,5 @@
 #pragma once
-// RFC 6146 state for UDP and ICMP query traffic: the binding table (BIB:
+// RFC 6146 state for TCP, UDP and ICMP query traffic: the binding table (BIB:
 // IPv6 endpoint <-> pool port, endpoint-independent) and the session table
 // (binding + remote IPv4 endpoint). Pure: no clock of its own (callers pass
 // `now`), no I/O.
@@ -17,6 +17,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "nat64/tcp_state.hpp"
 #include "net/address.hpp"
 
 namespace gn::nat64 {
@@ -25,15 +26,20 @@ using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
 // The "port" of an ICMP query session is its identifier (RFC 6146 3.5.3).
-enum class Proto : std::uint8_t { kIcmp = 1, kUdp = 17 };
+enum class Proto : std::uint8_t { kIcmp = 1, kTcp = 6, kUdp = 17 };
 enum class CreatedBy : std::uint8_t { kOutbound, kExtension };
 const char* to_string(Proto p);
 const char* to_string(CreatedBy c);
 
 struct Timeouts {
-  std::chrono::seconds udp{120};          // after traffic in both directions
-  std::chrono::seconds udp_initial{30};   // before that
+  std::chrono::seconds udp{120};         // after traffic in both directions
+  std::chrono::seconds udp_initial{30};  // before that
   std::chrono::seconds icmp{60};
+  // RFC 6146 4: TCP_EST at least 2 h 4 min, TCP_TRANS at least 4 min,
+  // TCP_INCOMING_SYN 6 s.
+  std::chrono::seconds tcp_established{7440};
+  std::chrono::seconds tcp_transitory{240};
+  std::chrono::seconds tcp_incoming_syn{6};
 };
 
 struct TableLimits {
@@ -56,21 +62,22 @@ struct Binding {
   std::size_t sessions = 0;
 };
 
-enum class Direction : std::uint8_t { kOutbound, kInbound };
-
 struct Session {
   Binding* binding;
-  std::uint32_t remote_v4;  // host order
+  std::uint32_t remote_v4;    // host order
   std::uint16_t remote_port;  // 0 for ICMP
   TimePoint created;
   TimePoint expires;
   bool seen_outbound = false;
   bool seen_inbound = false;
-  std::uint8_t timeout_class = 0;  // index into the expiry lists
+  std::uint8_t timeout_class = 0;    // index into the expiry lists
+  TcpState tcp = TcpState::kClosed;  // TCP sessions only
   net::IpAddress remote_address() const;
 };
 
-enum class StateError : std::uint8_t { kOk, kTableFull, kPortsExhausted, kBindingConflict };
+// kNotSyn: a TCP segment other than SYN where no session exists; only a
+// SYN creates TCP state (RFC 6146 3.5.2.2).
+enum class StateError : std::uint8_t { kOk, kTableFull, kPortsExhausted, kBindingConflict, kNotSyn };
 
 struct StateResult {
   StateError error = StateError::kOk;
@@ -97,23 +104,28 @@ class StateTable {
   // sending from the reserved (GENEVE) port gets pool:reserved port, the
   // binding the extension would create for it, only if `may_reserve`
   // (the translator passes: the endpoint is one the extension may deliver
-  // to); otherwise it gets a dynamic port like any other.
+  // to); otherwise it gets a dynamic port like any other. For TCP, `tcp`
+  // are the segment's flags: they drive the session's state, and only a
+  // SYN creates state (kNotSyn otherwise).
   StateResult outbound(Proto proto, const net::IpAddress& v6, std::uint16_t port, std::uint32_t remote_v4,
-                       std::uint16_t remote_port, TimePoint now, bool may_reserve = true);
+                       std::uint16_t remote_port, TimePoint now, bool may_reserve = true, TcpFlags tcp = {});
   // Inbound packet allowed by address-dependent filtering: adds a session to
-  // an existing binding, then refreshes it.
-  StateResult add_inbound_session(Binding& binding, std::uint32_t remote_v4, std::uint16_t remote_port,
-                                  TimePoint now);
+  // an existing binding, then refreshes it (TCP: only for a SYN).
+  StateResult add_inbound_session(Binding& binding, std::uint32_t remote_v4, std::uint16_t remote_port, TimePoint now,
+                                  TcpFlags tcp = {});
   // The extension (docs/protocol.md 3.3): a UDP binding [v6]:port <->
   // pool_port and a session to the remote, as if the IPv6 endpoint had sent
   // first. kBindingConflict if pool_port is held by another IPv6 endpoint or
   // the endpoint already holds another pool port.
-  StateResult extension(const net::IpAddress& v6, std::uint16_t port, std::uint16_t pool_port,
-                        std::uint32_t remote_v4, std::uint16_t remote_port, TimePoint now);
+  StateResult extension(const net::IpAddress& v6, std::uint16_t port, std::uint16_t pool_port, std::uint32_t remote_v4,
+                        std::uint16_t remote_port, TimePoint now);
 
-  // Marks traffic in `dir` and moves the session's expiry forward.
-  void touch(Session& session, Direction dir, TimePoint now);
-  // Removes every session due at `now` and bindings left without sessions.
+  // Marks traffic in `dir` and moves the session's expiry forward; a TCP
+  // session's state follows the segment's flags and decides the expiry
+  // (tcp_state.hpp: some segments do not prolong it).
+  void touch(Session& session, Direction dir, TimePoint now, TcpFlags tcp = {});
+  // Removes every session due at `now` and bindings left without sessions;
+  // a TCP session due in ESTABLISHED or a FIN state moves to TRANS instead.
   // Returns the number of sessions removed.
   std::size_t expire(TimePoint now);
 
@@ -168,7 +180,9 @@ class StateTable {
     std::size_t operator()(const RemoteKey& k) const;
   };
   using SessionList = std::list<Session>;
-  static constexpr std::size_t kTimeoutClasses = 3;  // UDP initial, UDP established, ICMP
+  // UDP initial, UDP established, ICMP, TCP transitory, TCP established,
+  // TCP incoming SYN: every member of one list has the same timeout.
+  static constexpr std::size_t kTimeoutClasses = 6;
 
   std::optional<std::uint16_t> allocate_port(Proto proto, std::uint16_t wanted, bool may_reserve);
   Binding* create_binding(Proto proto, const net::IpAddress& v6, std::uint16_t port, std::uint16_t pool_port,
@@ -177,6 +191,9 @@ class StateTable {
   std::uint8_t timeout_class_of(const Session& s) const;
   std::chrono::seconds timeout_of(std::uint8_t cls) const;
   void erase_session(SessionList::iterator it, std::uint8_t cls);
+  // Gives `session` class `cls`, expiring `now` plus its timeout: moves it
+  // to the tail of that class's list.
+  void reschedule(Session& session, std::uint8_t cls, TimePoint now);
 
   TableLimits limits_;
   Timeouts timeouts_;
@@ -188,7 +205,7 @@ class StateTable {
   std::array<SessionList, kTimeoutClasses> expiry_lists_;
   std::unordered_map<SessionKey, SessionList::iterator, Hasher> session_index_;
   std::unordered_map<RemoteKey, std::uint32_t, Hasher> remote_refs_;
-  std::array<std::uint16_t, 2> next_port_{};  // allocation cursor per protocol
+  std::array<std::uint16_t, 3> next_port_{};  // allocation cursor per protocol
 };
 
 }  // namespace gn::nat64

@@ -7,9 +7,13 @@
 namespace gn::nat64 {
 namespace {
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
-std::string hex(unsigned value, int width) { return fmt::format("0x{:0{}x}", value, width); }
+std::string hex(unsigned value, int width) {
+  return fmt::format("0x{:0{}x}", value, width);
+}
 
 std::string v6_endpoint(const Binding& b) {
   return "[" + b.v6_address.to_string() + "]:" + std::to_string(b.v6_port);
@@ -23,6 +27,17 @@ void render_non_zero(const nlohmann::json& counters, std::string& out) {
     any = true;
   }
   if (!any) out += "  (all zero)\n";
+}
+
+// TCP sessions show their RFC 6146 state; UDP ones whether both
+// directions have been seen (which decides their timeout).
+const char* state_name(const Session& s) {
+  switch (s.binding->proto) {
+    case Proto::kIcmp: return "query";
+    case Proto::kTcp: return to_string(s.tcp);
+    case Proto::kUdp: break;
+  }
+  return s.seen_inbound && s.seen_outbound ? "established" : "initial";
 }
 
 }  // namespace
@@ -42,9 +57,9 @@ nlohmann::json status_document(const Translator& translator, const StatusInfo& i
     ++listed;
     bool icmp = s.binding->proto == Proto::kIcmp;
     sessions_of[s.binding].push_back({
-        {"remote", icmp ? s.remote_address().to_string()
-                        : s.remote_address().to_string() + ":" + std::to_string(s.remote_port)},
-        {"state", icmp ? "query" : (s.seen_inbound && s.seen_outbound ? "established" : "initial")},
+        {"remote",
+         icmp ? s.remote_address().to_string() : s.remote_address().to_string() + ":" + std::to_string(s.remote_port)},
+        {"state", state_name(s)},
         {"age_seconds", seconds(now - s.created)},
         {"expires_in_seconds", seconds(s.expires - now)},
     });
@@ -77,9 +92,12 @@ nlohmann::json status_document(const Translator& translator, const StatusInfo& i
       {"pool", c.pool.to_string()},
       {"ipv6_address", t.ipv6_address().to_string()},
       {"mtu", c.mtu},
-      {"timeouts", {{"udp", c.timeouts.udp.count()},
-                    {"udp_initial", c.timeouts.udp_initial.count()},
-                    {"icmp", c.timeouts.icmp.count()}}},
+      {"timeouts",
+       {{"udp", c.timeouts.udp.count()},
+        {"udp_initial", c.timeouts.udp_initial.count()},
+        {"icmp", c.timeouts.icmp.count()},
+        {"tcp", c.timeouts.tcp_established.count()},
+        {"tcp_trans", c.timeouts.tcp_transitory.count()}}},
       {"extension",
        {{"enabled", t.extension_enabled()},
         {"geneve_port", c.geneve_port},
@@ -103,9 +121,9 @@ std::string render_status(const nlohmann::json& d) {
   std::string out;
   const auto& ext = d.at("extension");
   out += fmt::format("{}: NAT64 {} <-> pool {} (gateway {}), mtu {}, up {:.0f} s, pid {}\n",
-                     d.at("tun").get<std::string>(), d.at("prefix").get<std::string>(),
-                     d.at("pool").get<std::string>(), d.at("ipv6_address").get<std::string>(),
-                     d.at("mtu").get<unsigned>(), d.at("uptime_seconds").get<double>(), d.at("pid").get<long>());
+                     d.at("tun").get<std::string>(), d.at("prefix").get<std::string>(), d.at("pool").get<std::string>(),
+                     d.at("ipv6_address").get<std::string>(), d.at("mtu").get<unsigned>(),
+                     d.at("uptime_seconds").get<double>(), d.at("pid").get<long>());
   if (ext.at("enabled").get<bool>()) {
     std::string allow;
     for (const auto& a : ext.at("allow")) allow += (allow.empty() ? "" : ", ") + a.get<std::string>();

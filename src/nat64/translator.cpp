@@ -41,6 +41,16 @@ bool checksum_ok(std::uint64_t sum) {
   return fold(sum) == 0xffff;
 }
 
+// A TCP segment's header length from its data offset, if the segment holds
+// it; 0 if it does not.
+std::size_t tcp_header_length(std::span<const std::uint8_t> segment) {
+  if (segment.size() < kTcpHeaderLen) return 0;
+  std::size_t length = static_cast<std::size_t>(segment[12] >> 4) * 4;
+  return length >= kTcpHeaderLen && length <= segment.size() ? length : 0;
+}
+constexpr std::size_t kTcpFlagsOffset = 13;
+constexpr std::size_t kTcpChecksumOffset = 16;
+
 void write_ipv6_header(std::uint8_t* p, std::uint8_t traffic_class, std::size_t payload_length,
                        std::uint8_t next_header, std::uint8_t hop_limit, const Bytes16& src, const Bytes16& dst) {
   // Flow label 0: RFC 7915 4.1 (the IPv4 side has none to copy).
@@ -135,6 +145,11 @@ Verdict Translator::from_ipv6(std::span<const std::uint8_t> in, std::vector<std:
       if (auto v = check_size_6to4(ip, in, out_size, out)) return *v;
       return udp_6to4(ip, out);
     }
+    case kProtoTcp: {
+      std::size_t out_size = kIpv4HeaderLen + ip.payload.size();
+      if (auto v = check_size_6to4(ip, in, out_size, out)) return *v;
+      return tcp_6to4(ip, out);
+    }
     case kProtoIcmp6:
       if (ip.payload.size() < kIcmpHeaderLen) return drop(Counter::malformed);
       // RFC 7915 5.2: errors are translated, and so are echo messages;
@@ -200,6 +215,34 @@ Verdict Translator::udp_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
   return forward(Counter::translated_6to4);
 }
 
+Verdict Translator::tcp_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
+  const auto& segment = ip.payload;
+  if (tcp_header_length(segment) == 0) return drop(Counter::malformed);
+  std::uint16_t src_port = load16(segment.data());
+  std::uint16_t dst_port = load16(segment.data() + 2);
+  std::uint16_t checksum = load16(segment.data() + kTcpChecksumOffset);
+  Bytes4 dst4 = config_.prefix.extract(net::IpAddress::v6(ip.dst))->v4_bytes();
+  StateResult r = table_.outbound(Proto::kTcp, net::IpAddress::v6(ip.src), src_port, as_u32(dst4), dst_port, clock_(),
+                                  true, TcpFlags::from_byte(segment[kTcpFlagsOffset]));
+  if (r.error != StateError::kOk) return count_state_error(r.error);
+  count_created(r, CreatedBy::kOutbound);
+  std::uint16_t pool_port = r.session->binding->pool_port;
+
+  out.resize(kIpv4HeaderLen + segment.size());
+  std::uint8_t* p = out.data();
+  write_ipv4_header(p, ip.traffic_class, out.size(), static_cast<std::uint8_t>(ip.hop_limit - 1), kProtoTcp, pool_v4_,
+                    dst4);
+  std::uint8_t* tcp = p + kIpv4HeaderLen;
+  std::copy(segment.begin(), segment.end(), tcp);
+  store16(tcp, pool_port);
+  // As for UDP: addresses and the source port change, so the checksum is
+  // adjusted, and a segment damaged before us stays detectably damaged.
+  std::uint64_t removed = sum_bytes(ip.src) + sum_bytes(ip.dst) + src_port;
+  std::uint64_t added = sum_bytes(pool_v4_) + sum_bytes(dst4) + pool_port;
+  store16(tcp + kTcpChecksumOffset, adjust(checksum, removed, added));
+  return forward(Counter::translated_6to4);
+}
+
 Verdict Translator::echo_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
   const auto& icmp = ip.payload;
   if (!checksum_ok(pseudo_v6(ip.src, ip.dst, kProtoIcmp6, static_cast<std::uint32_t>(icmp.size())) + sum_bytes(icmp)))
@@ -249,9 +292,9 @@ Verdict Translator::error_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
   std::uint8_t inner_proto;
   std::uint16_t host_port;    // the IPv6 host's port or identifier
   std::uint16_t remote_port;  // 0 for ICMP
-  if (inner.next_header == kProtoUdp) {
-    proto = Proto::kUdp;
-    inner_proto = kProtoUdp;
+  if (inner.next_header == kProtoUdp || inner.next_header == kProtoTcp) {
+    proto = inner.next_header == kProtoUdp ? Proto::kUdp : Proto::kTcp;
+    inner_proto = inner.next_header;
     remote_port = load16(t);
     host_port = load16(t + 2);
   } else if (inner.next_header == kProtoIcmp6 && t[0] == kIcmp6EchoReply) {
@@ -303,6 +346,15 @@ Verdict Translator::error_6to4(const V6& ip, std::vector<std::uint8_t>& out) {
       std::uint64_t added = sum_bytes(remote4) + sum_bytes(pool_v4_) + b->pool_port;
       store16(it + 6, udp_wire_checksum(adjust(c, removed, added)));
     }
+  } else if (proto == Proto::kTcp) {
+    // Hosts match the error to a connection by addresses and ports; the
+    // checksum is adjusted when the quote reaches it.
+    store16(it + 2, b->pool_port);
+    if (inner_data >= kTcpChecksumOffset + 2) {
+      std::uint64_t removed = sum_bytes(inner.src) + sum_bytes(inner.dst) + host_port;
+      std::uint64_t added = sum_bytes(remote4) + sum_bytes(pool_v4_) + b->pool_port;
+      store16(it + kTcpChecksumOffset, adjust(load16(it + kTcpChecksumOffset), removed, added));
+    }
   } else {
     // ICMPv6 checksums cover a pseudo-header, ICMPv4 ones do not.
     std::uint64_t removed = pseudo_v6(inner.src, inner.dst, kProtoIcmp6, inner.upper_length) + load16(it) + host_port;
@@ -338,6 +390,7 @@ Verdict Translator::from_ipv4(std::span<const std::uint8_t> in, std::vector<std:
   }
   switch (ip.proto) {
     case kProtoUdp: return udp_4to6(ip, in, out);
+    case kProtoTcp: return tcp_4to6(ip, in, out);
     case kProtoIcmp:
       if (ip.payload.size() < kIcmpHeaderLen) return drop(Counter::malformed);
       if (!checksum_ok(sum_bytes(ip.payload))) return drop(Counter::bad_checksum);
@@ -419,6 +472,52 @@ Verdict Translator::udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std
   return forward(by_extension ? Counter::extension_delivered : Counter::translated_4to6);
 }
 
+Verdict Translator::tcp_4to6(const V4& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out) {
+  const auto& segment = ip.payload;
+  if (tcp_header_length(segment) == 0) return drop(Counter::malformed);
+  if (auto v = check_size_4to6(ip, in, kIpv6HeaderLen + segment.size(), out)) return *v;
+  std::uint16_t src_port = load16(segment.data());
+  std::uint16_t dst_port = load16(segment.data() + 2);
+  std::uint16_t checksum = load16(segment.data() + kTcpChecksumOffset);
+  TcpFlags flags = TcpFlags::from_byte(segment[kTcpFlagsOffset]);
+  std::uint32_t remote = as_u32(ip.src);
+  TimePoint now = clock_();
+
+  Session* session = nullptr;
+  if (Binding* b = table_.find_binding_pool(Proto::kTcp, dst_port)) {
+    session = table_.find_session(Proto::kTcp, dst_port, remote, src_port);
+    if (session) {
+      table_.touch(*session, Direction::kInbound, now, flags);
+    } else if (flags.syn && table_.remote_address_known(Proto::kTcp, dst_port, remote)) {
+      // Simultaneous open from a remote the host already talks to: RFC 6146
+      // would hold the SYN until the host's own SYN; address-dependent
+      // filtering already admits this remote, so it is passed on, and the
+      // session lives 6 s unless the host answers (V4 INIT).
+      StateResult r = table_.add_inbound_session(*b, remote, src_port, now, flags);
+      if (r.error != StateError::kOk) return count_state_error(r.error);
+      count_created(r, CreatedBy::kOutbound);
+      session = r.session;
+    }
+  }
+  // No IPv4-initiated connections: nothing listens behind a NAT64 unless
+  // the host opened the way (RFC 6146 leaves the ICMP error optional).
+  if (!session) return drop(Counter::no_session);
+  const Binding& b = *session->binding;
+  Bytes16 src6 = config_.prefix.embed(net::IpAddress::v4(ip.src)).bytes();
+  const Bytes16& dst6 = b.v6_address.bytes();
+
+  out.resize(kIpv6HeaderLen + segment.size());
+  std::uint8_t* p = out.data();
+  write_ipv6_header(p, ip.tos, segment.size(), kProtoTcp, static_cast<std::uint8_t>(ip.ttl - 1), src6, dst6);
+  std::uint8_t* tcp = p + kIpv6HeaderLen;
+  std::copy(segment.begin(), segment.end(), tcp);
+  store16(tcp + 2, b.v6_port);
+  std::uint64_t removed = sum_bytes(ip.src) + sum_bytes(pool_v4_) + dst_port;
+  std::uint64_t added = sum_bytes(src6) + sum_bytes(dst6) + b.v6_port;
+  store16(tcp + kTcpChecksumOffset, adjust(checksum, removed, added));
+  return forward(Counter::translated_4to6);
+}
+
 bool Translator::route_allowed(const net::IpAddress& v6) const {
   // Never into the NAT64 prefix (that would loop back through us) and only
   // to unicast addresses, whatever the allow list says.
@@ -491,9 +590,9 @@ Verdict Translator::error_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
   std::uint8_t inner_proto;
   std::uint16_t pool_port;
   std::uint16_t remote_port;
-  if (inner.proto == kProtoUdp) {
-    proto = Proto::kUdp;
-    inner_proto = kProtoUdp;
+  if (inner.proto == kProtoUdp || inner.proto == kProtoTcp) {
+    proto = inner.proto == kProtoUdp ? Proto::kUdp : Proto::kTcp;
+    inner_proto = inner.proto;
     pool_port = load16(t);
     remote_port = load16(t + 2);
   } else if (inner.proto == kProtoIcmp && t[0] == kIcmp4EchoRequest) {
@@ -539,6 +638,13 @@ Verdict Translator::error_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
       std::uint64_t added = sum_bytes(host) + sum_bytes(remote6) + b.v6_port;
       store16(it + 6, udp_wire_checksum(adjust(c, removed, added)));
     }
+  } else if (proto == Proto::kTcp) {
+    store16(it, b.v6_port);
+    if (inner_data >= kTcpChecksumOffset + 2) {
+      std::uint64_t removed = sum_bytes(pool_v4_) + sum_bytes(inner.dst) + pool_port;
+      std::uint64_t added = sum_bytes(host) + sum_bytes(remote6) + b.v6_port;
+      store16(it + kTcpChecksumOffset, adjust(load16(it + kTcpChecksumOffset), removed, added));
+    }
   } else {
     std::uint64_t removed = load16(it) + pool_port;
     it[0] = kIcmp6EchoRequest;
@@ -559,6 +665,7 @@ Verdict Translator::count_state_error(StateError e) {
     case StateError::kTableFull: return drop(Counter::table_full);
     case StateError::kPortsExhausted: return drop(Counter::ports_exhausted);
     case StateError::kBindingConflict: return drop(Counter::binding_conflict);
+    case StateError::kNotSyn: return drop(Counter::tcp_not_syn);
     case StateError::kOk: break;
   }
   return drop(Counter::malformed);  // unreachable: callers pass errors only

@@ -1,5 +1,5 @@
 #pragma once
-// The stateful NAT64 (RFC 6146 + RFC 7915) for UDP and ICMP, with the GENEVE
+// The stateful NAT64 (RFC 6146 + RFC 7915) for TCP, UDP and ICMP, with the GENEVE
 // routing-option extension (docs/protocol.md 3.3). Pure: packets in, packets
 // out, time from an injected clock; the TUN device and the event loop live
 // in gateway.cpp.
@@ -25,7 +25,7 @@ struct TranslatorConfig {
   geneve::OptionId option_id;
   // IPv6 prefixes the routing option may name; empty: extension off.
   std::vector<net::IpPrefix> allow;
-  double rate = 10;   // routing-option state creations per second per IPv4 source
+  double rate = 10;  // routing-option state creations per second per IPv4 source
   double burst = 20;
   std::uint32_t mtu = 1500;  // of the TUN device: both our IPv6 and IPv4 next hop
   std::size_t max_sessions = 65536;
@@ -96,9 +96,11 @@ class Translator {
   Verdict from_ipv6(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict from_ipv4(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict udp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
+  Verdict tcp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
   Verdict echo_6to4(const V6& ip, std::vector<std::uint8_t>& out);
   Verdict error_6to4(const V6& ip, std::vector<std::uint8_t>& out);
   Verdict udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
+  Verdict tcp_4to6(const V4& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict echo_4to6(const V4& ip, std::vector<std::uint8_t>& out);
   Verdict error_4to6(const V4& ip, std::vector<std::uint8_t>& out);
   // The extension: state for an unsolicited datagram to the GENEVE port.

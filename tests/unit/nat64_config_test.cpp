@@ -40,6 +40,9 @@ TEST(Nat64Config, Defaults) {
   EXPECT_EQ(c.udp_timeout, 120u);
   EXPECT_EQ(c.udp_initial_timeout, 30u);
   EXPECT_EQ(c.icmp_timeout, 60u);
+  EXPECT_EQ(c.tcp_timeout, 7440u);
+  EXPECT_EQ(c.tcp_trans_timeout, 240u);
+  EXPECT_EQ(c.translator_config().timeouts.tcp_established, std::chrono::seconds(7440));
   EXPECT_TRUE(c.allow.empty());
   EXPECT_EQ(c.run_dir, "/run/geneve-nat64");
   EXPECT_EQ(c.translator_config().prefix.to_string(), "2001:db8:64::/96");
@@ -74,8 +77,15 @@ TEST(Nat64Config, AllFlags) {
                                        "--run-dir",
                                        "/tmp/x",
                                        "--log-level",
-                                       "debug"}))
+                                       "debug",
+                                       "--tcp-timeout",
+                                       "600",
+                                       "--tcp-trans-timeout",
+                                       "50"}))
                .config;
+  EXPECT_EQ(c.tcp_timeout, 600u);
+  EXPECT_EQ(c.tcp_trans_timeout, 50u);
+  EXPECT_EQ(c.translator_config().timeouts.tcp_transitory, std::chrono::seconds(50));
   EXPECT_EQ(c.tun, "gw0");
   EXPECT_EQ(c.geneve_port, 7000);
   ASSERT_EQ(c.allow.size(), 2u);

@@ -32,16 +32,24 @@ std::uint16_t ref_sum(const Bytes& data) {
   }
   return static_cast<std::uint16_t>(sum);
 }
-std::uint16_t ref_checksum(const Bytes& data) { return static_cast<std::uint16_t>(~ref_sum(data)); }
+std::uint16_t ref_checksum(const Bytes& data) {
+  return static_cast<std::uint16_t>(~ref_sum(data));
+}
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
 }
-Bytes be16(unsigned v) { return {static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)}; }
-Bytes be32(unsigned v) { return cat({be16(v >> 16), be16(v & 0xffff)}); }
-unsigned get16(const Bytes& b, std::size_t off) { return (b.at(off) << 8) | b.at(off + 1); }
+Bytes be16(unsigned v) {
+  return {static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+}
+Bytes be32(unsigned v) {
+  return cat({be16(v >> 16), be16(v & 0xffff)});
+}
+unsigned get16(const Bytes& b, std::size_t off) {
+  return (b.at(off) << 8) | b.at(off + 1);
+}
 void put16(Bytes& b, std::size_t off, unsigned v) {
   b.at(off) = static_cast<std::uint8_t>(v >> 8);
   b.at(off + 1) = static_cast<std::uint8_t>(v);
@@ -69,14 +77,23 @@ Bytes pseudo4(const Bytes& src, const Bytes& dst, unsigned length, unsigned prot
 Bytes ipv6(const Bytes& src, const Bytes& dst, unsigned next, const Bytes& payload, unsigned hop = 64,
            unsigned tclass = 0) {
   Bytes h = {static_cast<std::uint8_t>(0x60 | (tclass >> 4)), static_cast<std::uint8_t>(tclass << 4), 0, 0};
-  return cat({h, be16(static_cast<unsigned>(payload.size())), {static_cast<std::uint8_t>(next), static_cast<std::uint8_t>(hop)},
-              src, dst, payload});
+  return cat({h,
+              be16(static_cast<unsigned>(payload.size())),
+              {static_cast<std::uint8_t>(next), static_cast<std::uint8_t>(hop)},
+              src,
+              dst,
+              payload});
 }
-Bytes ipv4(const Bytes& src, const Bytes& dst, unsigned proto, const Bytes& payload, unsigned ttl = 64,
-           bool df = false, unsigned tos = 0, unsigned flags_offset = 0) {
-  Bytes h = cat({{0x45, static_cast<std::uint8_t>(tos)}, be16(20 + static_cast<unsigned>(payload.size())), be16(0x1234),
-                 be16((df ? 0x4000 : 0) | flags_offset), {static_cast<std::uint8_t>(ttl), static_cast<std::uint8_t>(proto)},
-                 be16(0), src, dst});
+Bytes ipv4(const Bytes& src, const Bytes& dst, unsigned proto, const Bytes& payload, unsigned ttl = 64, bool df = false,
+           unsigned tos = 0, unsigned flags_offset = 0) {
+  Bytes h = cat({{0x45, static_cast<std::uint8_t>(tos)},
+                 be16(20 + static_cast<unsigned>(payload.size())),
+                 be16(0x1234),
+                 be16((df ? 0x4000 : 0) | flags_offset),
+                 {static_cast<std::uint8_t>(ttl), static_cast<std::uint8_t>(proto)},
+                 be16(0),
+                 src,
+                 dst});
   put16(h, 10, ref_checksum(h));
   return cat({h, payload});
 }
@@ -108,10 +125,37 @@ Bytes icmp4(const Bytes& src, const Bytes& dst, unsigned type, unsigned code, un
   return ipv4(src, dst, 1, m, ttl);
 }
 
+// TCP flags, as in byte 13 of the header.
+constexpr unsigned kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+Bytes tcp_segment(unsigned sport, unsigned dport, unsigned flags, const Bytes& data) {
+  return cat({be16(sport),
+              be16(dport),
+              be32(1000),
+              be32(flags & kAck ? 2000 : 0),
+              {0x50, static_cast<std::uint8_t>(flags)},
+              be16(65535),
+              be16(0),
+              be16(0),
+              data});
+}
+Bytes tcp6(const Bytes& src, unsigned sport, const Bytes& dst, unsigned dport, unsigned flags, const Bytes& data = {}) {
+  Bytes seg = tcp_segment(sport, dport, flags, data);
+  put16(seg, 16, ref_checksum(cat({pseudo6(src, dst, static_cast<unsigned>(seg.size()), 6), seg})));
+  return ipv6(src, dst, 6, seg);
+}
+Bytes tcp4(const Bytes& src, unsigned sport, const Bytes& dst, unsigned dport, unsigned flags, const Bytes& data = {},
+           bool df = true) {
+  Bytes seg = tcp_segment(sport, dport, flags, data);
+  put16(seg, 16, ref_checksum(cat({pseudo4(src, dst, static_cast<unsigned>(seg.size()), 6), seg})));
+  return ipv4(src, dst, 6, seg, 64, df);
+}
+
 Bytes sub(const Bytes& b, std::size_t off, std::size_t len) {
   return Bytes(b.begin() + static_cast<long>(off), b.begin() + static_cast<long>(off + len));
 }
-Bytes tail(const Bytes& b, std::size_t off) { return Bytes(b.begin() + static_cast<long>(off), b.end()); }
+Bytes tail(const Bytes& b, std::size_t off) {
+  return Bytes(b.begin() + static_cast<long>(off), b.end());
+}
 
 // Checks every checksum of an emitted IPv4 packet with the reference code.
 void expect_valid_v4(const Bytes& p) {
@@ -129,6 +173,9 @@ void expect_valid_v4(const Bytes& p) {
     }
   } else if (p[9] == 1) {
     EXPECT_EQ(ref_sum(l4), 0xffff) << "ICMPv4 checksum";
+  } else if (p[9] == 6) {
+    EXPECT_EQ(ref_sum(cat({pseudo4(sub(p, 12, 4), sub(p, 16, 4), static_cast<unsigned>(l4.size()), 6), l4})), 0xffff)
+        << "TCP checksum";
   }
 }
 void expect_valid_v6(const Bytes& p) {
@@ -139,7 +186,7 @@ void expect_valid_v6(const Bytes& p) {
   if (p[6] == 17) {
     EXPECT_NE(get16(l4, 6), 0u) << "UDP checksum zero over IPv6";
   }
-  if (p[6] == 17 || p[6] == 58) {
+  if (p[6] == 17 || p[6] == 58 || p[6] == 6) {
     EXPECT_EQ(ref_sum(cat({pseudo6(sub(p, 8, 16), sub(p, 24, 16), static_cast<unsigned>(l4.size()), p[6]), l4})),
               0xffff)
         << "transport checksum";
@@ -153,9 +200,9 @@ const Bytes kHost2 = a6("2001:db8:1::3");
 const Bytes kPool = a4("198.51.100.7");
 const Bytes kRemote = a4("203.0.113.10");
 const Bytes kRemote2 = a4("203.0.113.20");
-const Bytes kRemote6 = a6("2001:db8:64::cb00:710a");    // 203.0.113.10 in the /96
-const Bytes kRemote26 = a6("2001:db8:64::cb00:7114");   // 203.0.113.20
-const Bytes kGateway6 = a6("2001:db8:64::c633:6407");   // 198.51.100.7: the gateway itself
+const Bytes kRemote6 = a6("2001:db8:64::cb00:710a");   // 203.0.113.10 in the /96
+const Bytes kRemote26 = a6("2001:db8:64::cb00:7114");  // 203.0.113.20
+const Bytes kGateway6 = a6("2001:db8:64::c633:6407");  // 198.51.100.7: the gateway itself
 const Bytes kRouter = a4("192.0.2.254");
 
 TranslatorConfig base_config() {
@@ -267,7 +314,7 @@ TEST_F(Nat64Test, Udp4to6ReplyAndTrafficClass) {
   expect_valid_v6(out);
   EXPECT_EQ(sub(out, 8, 16), kRemote6);
   EXPECT_EQ(sub(out, 24, 16), kHost);
-  EXPECT_EQ(out[7], 39);                                  // hop limit = TTL - 1
+  EXPECT_EQ(out[7], 39);                                    // hop limit = TTL - 1
   EXPECT_EQ(((out[0] & 0x0f) << 4) | (out[1] >> 4), 0xb8);  // traffic class copied
   EXPECT_EQ(get16(out, 40), 7000u);
   EXPECT_EQ(get16(out, 42), 5000u);
@@ -419,8 +466,8 @@ TEST_F(Nat64Test, FragmentationNeededBecomesPacketTooBigForTheRightHost) {
   EXPECT_EQ(sub(out, 8, 16), a6("2001:db8:64::c000:2fe"));  // router inside the prefix
   EXPECT_EQ(sub(out, 24, 16), kHost);
   EXPECT_EQ(out[7], 59);
-  EXPECT_EQ(out[40], 2);                                      // packet too big
-  EXPECT_EQ(get16(out, 44) << 16 | get16(out, 46), 1420u);    // 1400 + 20
+  EXPECT_EQ(out[40], 2);                                    // packet too big
+  EXPECT_EQ(get16(out, 44) << 16 | get16(out, 46), 1420u);  // 1400 + 20
   // The embedded packet is translated back to what the host sent.
   Bytes inner = tail(out, 48);
   ASSERT_EQ(inner.size(), 40u + 9u);
@@ -493,7 +540,7 @@ TEST_F(Nat64Test, PacketTooBigFromIpv6SideBecomesFragmentationNeeded) {
   expect_valid_v4(out);
   EXPECT_EQ(out[20], 3);
   EXPECT_EQ(out[21], 4);
-  EXPECT_EQ(get16(out, 26), 1380u);  // 1400 - 20
+  EXPECT_EQ(get16(out, 26), 1380u);   // 1400 - 20
   EXPECT_EQ(sub(out, 12, 4), kPool);  // a router on the IPv6 side appears as the pool address
 }
 
@@ -674,8 +721,8 @@ TEST_F(Nat64Test, ExtensionRateLimitPerSource) {
   expect_drop(attempt(src), Counter::rate_limited);
   // Options that are rejected earlier never spend tokens.
   now += 10s;
-  for (int i = 0; i < 5; ++i) expect_drop(udp4(src, 5555, kPool, 6081, geneve(route_to(a6("2001:db8:9::1")))),
-                                          Counter::route_not_allowed);
+  for (int i = 0; i < 5; ++i)
+    expect_drop(udp4(src, 5555, kPool, 6081, geneve(route_to(a6("2001:db8:9::1")))), Counter::route_not_allowed);
   expect_drop(attempt(src), Counter::binding_conflict);
 }
 
@@ -714,8 +761,8 @@ TEST_F(Nat64Test, EachDropReasonIsCounted) {
   expect_drop(ipv4(kRemote, kPool, 17, Bytes(16, 0), 64, false, 0, 0x2000), Counter::fragment);
   expect_drop(ipv4(kRemote, kPool, 17, Bytes(16, 0), 64, false, 0, 0x0010), Counter::fragment);
   expect_drop(ipv6(kHost, kRemote6, 44, Bytes(16, 0)), Counter::fragment);
-  expect_drop(ipv6(kHost, kRemote6, 6, Bytes(20, 0)), Counter::unsupported_protocol);
-  expect_drop(ipv4(kRemote, kPool, 6, Bytes(20, 0)), Counter::unsupported_protocol);
+  expect_drop(ipv6(kHost, kRemote6, 132, Bytes(20, 0)), Counter::unsupported_protocol);
+  expect_drop(ipv4(kRemote, kPool, 132, Bytes(20, 0)), Counter::unsupported_protocol);
   // Routing header with segments left = 1.
   expect_drop(ipv6(kHost, kRemote6, 43, {17, 0, 0, 1, 0, 0, 0, 0}), Counter::unsupported_extension_header);
   expect_drop(udp6(kHost, 1, a6("2001:db8:65::1"), 2, {'a'}), Counter::not_in_prefix);
@@ -766,14 +813,13 @@ TEST_P(Nat64PrefixTest, TranslatesWithEmbeddedAddress) {
   EXPECT_EQ(t->ipv6_address(), c.prefix.embed(*net::IpAddress::parse("198.51.100.7")));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Rfc6052, Nat64PrefixTest,
-    ::testing::Values(std::make_pair("3fff:64::/32", "3fff:64:cb00:710a::"),
-                      std::make_pair("2001:db8:100::/40", "2001:db8:1cb:71:a::"),
-                      std::make_pair("2001:db8:122::/48", "2001:db8:122:cb00:71:a00::"),
-                      std::make_pair("2001:db8:122:300::/56", "2001:db8:122:3cb:0:710a::"),
-                      std::make_pair("2001:db8:122:344::/64", "2001:db8:122:344:cb:71:a00:0"),
-                      std::make_pair("64:ff9b:1::/96", "64:ff9b:1::cb00:710a")));
+INSTANTIATE_TEST_SUITE_P(Rfc6052, Nat64PrefixTest,
+                         ::testing::Values(std::make_pair("3fff:64::/32", "3fff:64:cb00:710a::"),
+                                           std::make_pair("2001:db8:100::/40", "2001:db8:1cb:71:a::"),
+                                           std::make_pair("2001:db8:122::/48", "2001:db8:122:cb00:71:a00::"),
+                                           std::make_pair("2001:db8:122:300::/56", "2001:db8:122:3cb:0:710a::"),
+                                           std::make_pair("2001:db8:122:344::/64", "2001:db8:122:344:cb:71:a00:0"),
+                                           std::make_pair("64:ff9b:1::/96", "64:ff9b:1::cb00:710a")));
 
 // Symmetric mode: both endpoints send from 6081 to the peer gateway's
 // pool:6081. The endpoint's own first packet must take pool:6081, so the
@@ -884,6 +930,210 @@ TEST_F(Nat64Test, StatusShowsFatesAndEventsApart) {
   std::string text = render_status(d);
   EXPECT_NE(text.find("packets read 3"), std::string::npos) << text;
   EXPECT_NE(text.find("sessions_created"), std::string::npos) << text;
+}
+
+// ---- TCP (RFC 6146 3.5.2) ------------------------------------------------------
+
+class Nat64TcpTest : public Nat64Test {
+ protected:
+  // The one TCP session's state, as status shows it.
+  std::string state() {
+    std::string s;
+    t->table().for_each_session([&](const Session& x) {
+      if (x.binding->proto == Proto::kTcp) s = to_string(x.tcp);
+    });
+    return s;
+  }
+  std::chrono::seconds expires_in() {
+    std::chrono::seconds left{-1};
+    t->table().for_each_session([&](const Session& x) {
+      if (x.binding->proto == Proto::kTcp) left = std::chrono::duration_cast<std::chrono::seconds>(x.expires - now);
+    });
+    return left;
+  }
+  void forward(const Bytes& in) {
+    Verdict v = run(in);
+    ASSERT_EQ(v.fate, Fate::kForward) << counter_name(v.counter);
+  }
+  // Host 5000 -> remote 80: SYN, SYN-ACK, ACK.
+  void handshake() {
+    forward(tcp6(kHost, 5000, kRemote6, 80, kSyn));
+    forward(tcp4(kRemote, 80, kPool, 5000, kSyn | kAck));
+    forward(tcp6(kHost, 5000, kRemote6, 80, kAck));
+  }
+};
+
+TEST_F(Nat64TcpTest, HandshakeTranslatesHeadersAndChecksums) {
+  Bytes syn = tcp6(kHost, 5000, kRemote6, 80, kSyn, {'h', 'i'});
+  forward(syn);
+  expect_valid_v4(out);
+  EXPECT_EQ(out[9], 6);
+  EXPECT_EQ(sub(out, 12, 4), kPool);
+  EXPECT_EQ(sub(out, 16, 4), kRemote);
+  EXPECT_EQ(get16(out, 20), 5000u);  // port kept: free and in range
+  EXPECT_EQ(get16(out, 22), 80u);
+  EXPECT_EQ(tail(out, 40), (Bytes{'h', 'i'}));
+  EXPECT_EQ(state(), "v6_init");
+  EXPECT_EQ(expires_in(), 240s);
+
+  forward(tcp4(kRemote, 80, kPool, 5000, kSyn | kAck, {'o', 'k'}));
+  expect_valid_v6(out);
+  EXPECT_EQ(sub(out, 8, 16), kRemote6);
+  EXPECT_EQ(sub(out, 24, 16), kHost);
+  EXPECT_EQ(get16(out, 40), 80u);
+  EXPECT_EQ(get16(out, 42), 5000u);
+  EXPECT_EQ(state(), "established");
+  EXPECT_EQ(expires_in(), 7440s);
+  EXPECT_EQ(count(Counter::translated_6to4), 1u);
+  EXPECT_EQ(count(Counter::translated_4to6), 1u);
+}
+
+TEST_F(Nat64TcpTest, CorruptSegmentStaysCorrupt) {
+  Bytes in = tcp6(kHost, 5000, kRemote6, 80, kSyn, {'a', 'b'});
+  in.back() ^= 0x01;
+  forward(in);
+  EXPECT_NE(ref_sum(cat({pseudo4(kPool, kRemote, 22, 6), tail(out, 20)})), 0xffff);
+}
+
+TEST_F(Nat64TcpTest, OnlyASynCreatesState) {
+  expect_drop(tcp6(kHost, 5000, kRemote6, 80, kAck), Counter::tcp_not_syn);
+  expect_drop(tcp6(kHost, 5000, kRemote6, 80, kFin | kAck), Counter::tcp_not_syn);
+  expect_drop(tcp6(kHost, 5000, kRemote6, 80, kRst), Counter::tcp_not_syn);
+  EXPECT_EQ(t->table().binding_count(), 0u);
+  // Nothing from IPv4 opens a binding.
+  expect_drop(tcp4(kRemote, 80, kPool, 5000, kSyn), Counter::no_session);
+  EXPECT_EQ(t->table().session_count(), 0u);
+}
+
+TEST_F(Nat64TcpTest, InboundSynNeedsAnAddressTheHostTalksTo) {
+  forward(tcp6(kHost, 5000, kRemote6, 80, kSyn));
+  // Another remote, to the same binding: filtered.
+  expect_drop(tcp4(kRemote2, 80, kPool, 5000, kSyn), Counter::no_session);
+  // The same remote from another port (simultaneous open): admitted, V4 INIT
+  // for 6 s.
+  forward(tcp4(kRemote, 81, kPool, 5000, kSyn));
+  expect_valid_v6(out);
+  EXPECT_EQ(t->table().session_count(), 2u);
+  // A non-SYN from a third port is not a way in.
+  expect_drop(tcp4(kRemote, 82, kPool, 5000, kAck), Counter::no_session);
+  // The host's SYN to it establishes it; without it, it would be gone in 6 s.
+  forward(tcp6(kHost, 5000, kRemote6, 81, kSyn | kAck));
+  now += 7s;
+  t->on_timer();
+  EXPECT_EQ(t->table().session_count(), 2u);
+}
+
+TEST_F(Nat64TcpTest, UnansweredInboundSynExpiresInSixSeconds) {
+  forward(tcp6(kHost, 5000, kRemote6, 80, kSyn));
+  forward(tcp4(kRemote, 81, kPool, 5000, kSyn));
+  now += 5s;
+  forward(tcp4(kRemote, 81, kPool, 5000, kSyn));  // a retry does not prolong it
+  now += 2s;
+  t->on_timer();
+  EXPECT_EQ(t->table().session_count(), 1u);
+  expect_drop(tcp4(kRemote, 81, kPool, 5000, kAck), Counter::no_session);
+}
+
+TEST_F(Nat64TcpTest, CloseFromBothSidesEndsInTransitory) {
+  handshake();
+  forward(tcp6(kHost, 5000, kRemote6, 80, kFin | kAck));
+  EXPECT_EQ(state(), "v6_fin_rcv");
+  forward(tcp4(kRemote, 80, kPool, 5000, kAck, {'x'}));  // data still flows
+  EXPECT_EQ(expires_in(), 7440s);
+  forward(tcp4(kRemote, 80, kPool, 5000, kFin | kAck));
+  EXPECT_EQ(state(), "v4_fin_v6_fin_rcv");
+  EXPECT_EQ(expires_in(), 240s);
+  now += 100s;
+  forward(tcp6(kHost, 5000, kRemote6, 80, kAck));  // the last ACK does not prolong it
+  EXPECT_EQ(expires_in(), 140s);
+  now += 141s;
+  t->on_timer();
+  EXPECT_EQ(t->table().session_count(), 0u);
+  EXPECT_EQ(t->table().binding_count(), 0u);
+  EXPECT_EQ(count(Counter::sessions_expired), 1u);
+}
+
+TEST_F(Nat64TcpTest, ResetMovesToTransitoryAndTrafficRevivesIt) {
+  handshake();
+  forward(tcp4(kRemote, 80, kPool, 5000, kRst));
+  EXPECT_EQ(state(), "trans");
+  EXPECT_EQ(expires_in(), 240s);
+  now += 10s;
+  forward(tcp6(kHost, 5000, kRemote6, 80, kRst));  // another RST: no longer
+  EXPECT_EQ(expires_in(), 230s);
+  forward(tcp6(kHost, 5000, kRemote6, 80, kAck));  // not a RST: alive after all
+  EXPECT_EQ(state(), "established");
+  EXPECT_EQ(expires_in(), 7440s);
+}
+
+TEST_F(Nat64TcpTest, IdleEstablishedGoesTransitoryThenAway) {
+  handshake();
+  now += 7440s;
+  t->on_timer();
+  EXPECT_EQ(state(), "trans");
+  EXPECT_EQ(t->table().session_count(), 1u);
+  EXPECT_EQ(count(Counter::sessions_expired), 0u);
+  now += 240s;
+  t->on_timer();
+  EXPECT_EQ(t->table().session_count(), 0u);
+  EXPECT_EQ(count(Counter::sessions_expired), 1u);
+}
+
+TEST_F(Nat64TcpTest, TimeoutsComeFromTheConfiguration) {
+  TranslatorConfig c = default_config();
+  c.timeouts.tcp_established = 300s;
+  c.timeouts.tcp_transitory = 60s;
+  build(c);
+  forward(tcp6(kHost, 5000, kRemote6, 80, kSyn));
+  EXPECT_EQ(expires_in(), 60s);
+  forward(tcp4(kRemote, 80, kPool, 5000, kSyn | kAck));
+  EXPECT_EQ(expires_in(), 300s);
+}
+
+TEST_F(Nat64TcpTest, PathMtuDiscoveryForTcp) {
+  handshake();
+  Bytes big(1300, 0x5a);
+  forward(tcp6(kHost, 5000, kRemote6, 80, kAck, big));
+  Bytes sent = out;
+  EXPECT_EQ(get16(sent, 6) & 0x4000, 0x4000);  // DF: over 1260 bytes
+  // A router on the IPv4 side can carry only 1300 and quotes our segment.
+  forward(icmp4(kRouter, kPool, 3, 4, 1300, sent, 60));
+  expect_valid_v6(out);
+  EXPECT_EQ(sub(out, 24, 16), kHost);
+  EXPECT_EQ(out[40], 2);                                    // packet too big
+  EXPECT_EQ(get16(out, 44) << 16 | get16(out, 46), 1320u);  // 1300 + 20
+  Bytes inner = tail(out, 48);
+  EXPECT_EQ(inner[6], 6);
+  EXPECT_EQ(sub(inner, 8, 16), kHost);
+  EXPECT_EQ(sub(inner, 24, 16), kRemote6);
+  EXPECT_EQ(get16(inner, 40), 5000u);
+  EXPECT_EQ(get16(inner, 42), 80u);
+  // The quoted segment's checksum is right again for the IPv6 header.
+  unsigned quoted = static_cast<unsigned>(inner.size() - 40);
+  if (quoted == 20 + big.size())
+    EXPECT_EQ(ref_sum(cat({pseudo6(kHost, kRemote6, quoted, 6), tail(inner, 40)})), 0xffff);
+  // And from the IPv6 side: a PTB about a segment we delivered.
+  forward(tcp4(kRemote, 80, kPool, 5000, kAck, {'d'}));
+  Bytes delivered = out;
+  forward(icmp6(kHost, kRemote6, 2, 0, 1400, delivered));
+  expect_valid_v4(out);
+  EXPECT_EQ(out[20], 3);
+  EXPECT_EQ(out[21], 4);
+  Bytes quoted4 = tail(out, 28);
+  EXPECT_EQ(quoted4[9], 6);
+  EXPECT_EQ(get16(quoted4, 20), 80u);
+  EXPECT_EQ(get16(quoted4, 22), 5000u);
+}
+
+TEST_F(Nat64TcpTest, MalformedSegmentsAreDropped) {
+  Bytes short_header = tcp6(kHost, 5000, kRemote6, 80, kSyn);
+  short_header[40 + 12] = 0x40;  // data offset 4 words: shorter than a header
+  expect_drop(short_header, Counter::malformed);
+  Bytes past_end = tcp6(kHost, 5000, kRemote6, 80, kSyn);
+  past_end[40 + 12] = 0xf0;  // 60 bytes of header in a 20-byte segment
+  expect_drop(past_end, Counter::malformed);
+  expect_drop(ipv6(kHost, kRemote6, 6, Bytes(12, 0)), Counter::malformed);
+  expect_drop(ipv4(kRemote, kPool, 6, Bytes(12, 0)), Counter::malformed);
 }
 
 }  // namespace
