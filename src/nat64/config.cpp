@@ -36,6 +36,8 @@ constexpr Setting kSettings[] = {
     {"icmp_timeout", "S", "ICMP query session timeout (default 60)"},
     {"tcp_timeout", "S", "TCP established session timeout (default 7440, RFC 6146's minimum)"},
     {"tcp_trans_timeout", "S", "TCP transitory session timeout: opening, closing, reset (default 240)"},
+    {"prefix_rate", "MBIT", "bandwidth per IPv6 /32, Mbit/s both ways together (default 0: no limit)"},
+    {"usage_log_interval", "S", "seconds between usage log lines per /32 and /24 (default 300, 0: none)"},
     {"geneve_port", "N", "GENEVE UDP port for the extension (default 6081)"},
     {"allow", "PREFIX", "IPv6 prefix the routing option may deliver to (repeatable; none: the extension is off)"},
     {"rate", "PPS", "routing-option state creations per second per IPv4 source (default 10)"},
@@ -92,6 +94,7 @@ TranslatorConfig GatewayConfig::translator_config() const {
                            .icmp = std::chrono::seconds(icmp_timeout),
                            .tcp_established = std::chrono::seconds(tcp_timeout),
                            .tcp_transitory = std::chrono::seconds(tcp_trans_timeout)},
+      .prefix_rate = static_cast<double>(prefix_rate) * 125000.0,
   };
 }
 
@@ -128,6 +131,10 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
     c.icmp_timeout = parse_uint("ICMP timeout", v, 1, kMaxTimeout);
   } else if (key == "tcp_timeout") {
     c.tcp_timeout = parse_uint("TCP timeout", v, 1, kMaxTimeout);
+  } else if (key == "prefix_rate") {
+    c.prefix_rate = parse_uint("prefix rate", v, 0, 1000000);
+  } else if (key == "usage_log_interval") {
+    c.usage_log_interval = parse_uint("usage log interval", v, 0, kMaxTimeout);
   } else if (key == "tcp_trans_timeout") {
     c.tcp_trans_timeout = parse_uint("TCP transitory timeout", v, 1, kMaxTimeout);
   } else if (key == "option_class") {

@@ -46,6 +46,7 @@ namespace gn::nat64 {
   X(route_duplicate, "more than one NAT64 routing option")                                                        \
   X(route_not_allowed, "routing option names an address outside every --allow prefix")                            \
   X(rate_limited, "routing option from an IPv4 source over its --rate/--burst")                                   \
+  X(prefix_rate_limited, "translation to or from an IPv6 /32 over its --prefix-rate")                             \
   X(binding_conflict, "routing option needs the GENEVE port, held by another IPv6 endpoint")                      \
   X(hop_limit_exceeded, "ICMP error whose hop limit/TTL ran out: dropped, never answered")
 

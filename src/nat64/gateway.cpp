@@ -4,6 +4,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "nat64/status.hpp"
@@ -39,9 +40,11 @@ Gateway::Gateway(const GatewayConfig& config)
   netlink::set_link_mtu_up(nl, tun_->ifindex(), tun_->name(), config_.mtu);
 
   translator_.set_extension_hook([this](const Binding& b, const Session& s) {
-    log::info("{}: routing option from {}:{} created binding [{}]:{} <-> {}:{}", tun_->name(),
-              s.remote_address().to_string(), s.remote_port, b.v6_address.to_string(), b.v6_port,
-              translator_.config().pool.to_string(), b.pool_port);
+    // Debug only: at info the log holds aggregates, never who talked to
+    // whom (docs/gateway.md, "Usage accounting and privacy").
+    log::debug("{}: routing option from {}:{} created binding [{}]:{} <-> {}:{}", tun_->name(),
+               s.remote_address().to_string(), s.remote_port, b.v6_address.to_string(), b.v6_port,
+               translator_.config().pool.to_string(), b.pool_port);
   });
 
   timer_fd_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
@@ -102,6 +105,14 @@ void Gateway::on_timer() {
   if (::read(timer_fd_.get(), &expirations, sizeof expirations) < 0 && errno != EAGAIN)
     throw_errno("reading the expiry timerfd");
   translator_.on_timer();
+  // The usage log: aggregates per /32 and /24 only, never a connection.
+  // `expirations` counts the seconds since the last wake-up (more than one
+  // if the loop was busy).
+  std::uint64_t before = ticks_;
+  ticks_ += std::max<std::uint64_t>(expirations, 1);
+  if (config_.usage_log_interval > 0 && ticks_ / config_.usage_log_interval != before / config_.usage_log_interval)
+    for (const std::string& line : usage_log_lines(translator_.take_usage_interval()))
+      log::info("{}: {}", tun_->name(), line);
 }
 
 std::string Gateway::status_json() const {

@@ -37,6 +37,7 @@ class Gateway {
   std::unique_ptr<control::StatusServer> status_server_;
   std::optional<dataplane::TapDevice> tun_;
   Fd timer_fd_;
+  std::uint64_t ticks_ = 0;  // of the one-second timer
   std::chrono::steady_clock::time_point started_;
   std::vector<std::uint8_t> in_buf_;
   std::vector<std::uint8_t> out_buf_;

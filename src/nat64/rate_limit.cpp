@@ -16,21 +16,23 @@ double RateLimiter::refill(Bucket& b, TimePoint now) const {
   return b.tokens;
 }
 
-bool RateLimiter::allow(std::uint32_t source, TimePoint now) {
+bool RateLimiter::allow(std::uint32_t source, TimePoint now, double cost) {
   auto it = buckets_.find(source);
   if (it == buckets_.end()) {
     if (buckets_.size() >= max_sources_) return false;
     it = buckets_.emplace(source, Bucket{burst_, now}).first;
   }
-  if (refill(it->second, now) < 1.0) return false;
-  it->second.tokens -= 1.0;
+  if (refill(it->second, now) < cost) return false;
+  it->second.tokens -= cost;
   return true;
 }
 
 void RateLimiter::prune(TimePoint now) {
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    if (refill(it->second, now) >= burst_) it = buckets_.erase(it);
-    else ++it;
+    if (refill(it->second, now) >= burst_)
+      it = buckets_.erase(it);
+    else
+      ++it;
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Per-source token buckets for the extension: each IPv4 source may create
-// state through the routing option at `rate` per second with bursts of
-// `burst`. Pure (callers pass `now`).
+// Token buckets per 32-bit key: for the extension, each IPv4 source may
+// create state through the routing option at `rate` per second with bursts
+// of `burst`; for the bandwidth limit, each IPv6 /32 may move `rate` bytes
+// per second. Pure (callers pass `now`).
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
@@ -18,8 +19,8 @@ class RateLimiter {
   // extension for others by at most one prune interval, never grow memory.
   RateLimiter(double rate_per_second, double burst, std::size_t max_sources);
 
-  // Takes one token from `source`'s bucket; false if it has none.
-  bool allow(std::uint32_t source, TimePoint now);
+  // Takes `cost` tokens from `source`'s bucket; false if it has fewer.
+  bool allow(std::uint32_t source, TimePoint now, double cost = 1.0);
   // Forgets sources whose bucket has refilled (they behave as new sources).
   void prune(TimePoint now);
   std::size_t tracked() const { return buckets_.size(); }

@@ -40,7 +40,57 @@ const char* state_name(const Session& s) {
   return s.seen_inbound && s.seen_outbound ? "established" : "initial";
 }
 
+// At most `max` rows of a usage table (busiest first) as JSON.
+nlohmann::json usage_rows(const UsageTable& table, std::string (*name)(std::uint32_t), bool with_to, std::size_t max) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : table.totals()) {
+    if (rows.size() >= max) break;
+    nlohmann::json row = {{"prefix", name(r.key)}, {"packets", r.count.packets_from}, {"bytes", r.count.bytes_from}};
+    if (with_to) {
+      row = {{"prefix", name(r.key)},
+             {"packets_from", r.count.packets_from},
+             {"bytes_from", r.count.bytes_from},
+             {"packets_to", r.count.packets_to},
+             {"bytes_to", r.count.bytes_to}};
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+nlohmann::json usage_count(const UsageCount& c) {
+  return {{"packets_from", c.packets_from},
+          {"bytes_from", c.bytes_from},
+          {"packets_to", c.packets_to},
+          {"bytes_to", c.bytes_to}};
+}
+
 }  // namespace
+
+std::vector<std::string> usage_log_lines(const Translator::UsageInterval& interval, std::size_t max_lines) {
+  std::vector<std::string> lines;
+  auto add = [&](const UsageTable::Interval& part, std::string (*name)(std::uint32_t), const char* what) {
+    UsageCount rest = part.other;
+    std::size_t rest_prefixes = 0;
+    for (const auto& r : part.rows) {
+      if (lines.size() < max_lines) {
+        const UsageCount& c = r.count;
+        lines.push_back(fmt::format("usage {} {}: {} packets ({} bytes) from it, {} packets ({} bytes) to it", what,
+                                    name(r.key), c.packets_from, c.bytes_from, c.packets_to, c.bytes_to));
+      } else {
+        rest.add(r.count);
+        ++rest_prefixes;
+      }
+    }
+    if (!rest.empty())
+      lines.push_back(fmt::format("usage {}: {} more prefixes or beyond the table: {} packets from, {} packets to",
+                                  what, rest_prefixes, rest.packets_from, rest.packets_to));
+  };
+  add(interval.v6, v6_slash32, "ipv6");
+  max_lines += lines.size();
+  add(interval.unmapped_v4, v4_slash24, "unmapped ipv4");
+  return lines;
+}
 
 nlohmann::json status_document(const Translator& translator, const StatusInfo& info, std::size_t max_sessions_listed) {
   const Translator& t = translator;
@@ -106,6 +156,12 @@ nlohmann::json status_document(const Translator& translator, const StatusInfo& i
         {"allow", allow},
         {"rate", c.rate},
         {"burst", c.burst}}},
+      {"usage",
+       {{"ipv6_per_32", usage_rows(t.usage_v6(), v6_slash32, true, max_sessions_listed)},
+        {"ipv6_other", usage_count(t.usage_v6().other())},
+        {"unmapped_ipv4_per_24", usage_rows(t.unmapped_v4(), v4_slash24, false, max_sessions_listed)},
+        {"unmapped_ipv4_other", usage_count(t.unmapped_v4().other())},
+        {"prefix_rate_bytes_per_second", c.prefix_rate}}},
       {"max_sessions", c.max_sessions},
       {"binding_count", t.table().binding_count()},
       {"session_count", t.table().session_count()},

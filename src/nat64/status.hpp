@@ -3,6 +3,7 @@
 // human-readable rendering for `geneve-nat64-gateway status`. Pure.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,5 +25,10 @@ struct StatusInfo {
 nlohmann::json status_document(const Translator& translator, const StatusInfo& info,
                                std::size_t max_sessions_listed = kMaxListedSessions);
 std::string render_status(const nlohmann::json& document);
+
+// The periodic usage log (seed 001): one line per IPv6 /32 and per
+// unmapped IPv4 /24 active in the interval, busiest first, at most
+// `max_lines` of each, then one line for the rest. Empty if nothing moved.
+std::vector<std::string> usage_log_lines(const Translator::UsageInterval& interval, std::size_t max_lines = 100);
 
 }  // namespace gn::nat64

@@ -72,6 +72,9 @@ Translator::Translator(TranslatorConfig config, ClockFn clock)
       clock_(std::move(clock)),
       table_(TableLimits{config_.max_sessions, 1024, 65535, config_.geneve_port}, config_.timeouts),
       rate_limiter_(config_.rate, config_.burst, kMaxRateLimitedSources),
+      prefix_limiter_(config_.prefix_rate, config_.prefix_rate / 10, config_.max_usage_prefixes),
+      usage_v6_(config_.max_usage_prefixes),
+      unmapped_v4_(config_.max_usage_prefixes),
       own_v6_(config_.prefix.embed(config_.pool)),
       pool_v4_(config_.pool.v4_bytes()) {}
 
@@ -84,6 +87,32 @@ void Translator::on_timer() {
   TimePoint now = clock_();
   counters_.add(Counter::sessions_expired, table_.expire(now));
   rate_limiter_.prune(now);
+  if (config_.prefix_rate > 0) prefix_limiter_.prune(now);
+}
+
+Verdict Translator::account(std::span<const std::uint8_t> in, const std::vector<std::uint8_t>& out, Verdict v) {
+  bool forward = v.fate == Fate::kForward;
+  std::optional<std::uint32_t> prefix32;  // whose bandwidth a translation spends
+  // Malformed packets and the kernel's link-local chatter on the TUN
+  // device (not_in_prefix) are nobody's use of the service.
+  bool counted = v.counter != Counter::malformed && v.counter != Counter::not_in_prefix;
+  if (!counted) return v;
+  if (in[0] >> 4 == 6 && in.size() >= kIpv6HeaderLen) {
+    usage_v6_.count_from(load32(in.data() + 8), in.size());
+    if (forward && v.counter == Counter::translated_6to4) prefix32 = load32(in.data() + 8);
+  } else if (in[0] >> 4 == 4 && in.size() >= kIpv4HeaderLen) {
+    bool delivered = forward && (v.counter == Counter::translated_4to6 || v.counter == Counter::extension_delivered);
+    if (delivered && out.size() >= kIpv6HeaderLen) {
+      usage_v6_.count_to(load32(out.data() + 24), out.size());
+      prefix32 = load32(out.data() + 24);
+    } else {
+      unmapped_v4_.count_from(load32(in.data() + 12) & 0xffffff00u, in.size());
+    }
+  }
+  if (prefix32 && config_.prefix_rate > 0 &&
+      !prefix_limiter_.allow(*prefix32, clock_(), static_cast<double>(in.size())))
+    return drop(Counter::prefix_rate_limited);
+  return v;
 }
 
 Verdict Translator::process(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out) {

@@ -14,6 +14,7 @@
 #include "nat64/packet.hpp"
 #include "nat64/rate_limit.hpp"
 #include "nat64/state.hpp"
+#include "nat64/usage.hpp"
 #include "net/address.hpp"
 
 namespace gn::nat64 {
@@ -30,6 +31,11 @@ struct TranslatorConfig {
   std::uint32_t mtu = 1500;  // of the TUN device: both our IPv6 and IPv4 next hop
   std::size_t max_sessions = 65536;
   Timeouts timeouts;
+  // Bandwidth per IPv6 /32, bytes per second both ways together (0: no
+  // limit), with a burst of a tenth of a second's worth.
+  double prefix_rate = 0;
+  // Bound on the /32s and /24s the usage accounting tracks (usage.hpp).
+  std::size_t max_usage_prefixes = 65536;
 };
 
 enum class Fate : std::uint8_t {
@@ -61,8 +67,8 @@ class Translator {
   // calls this once per packet read; `write` is its only I/O.
   template <typename WriteFn>
   Verdict handle(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out, WriteFn&& write) {
-    Verdict v = process(packet, out);
-    if (v.fate == Fate::kDrop) return v;  // counted by process()
+    Verdict v = account(packet, out, process(packet, out));
+    if (v.fate == Fate::kDrop) return v;  // counted by process() or account()
     if (!write(std::span<const std::uint8_t>(out))) v = {Fate::kDrop, Counter::tun_write_failed};
     counters_.add(v.counter);
     return v;
@@ -77,6 +83,16 @@ class Translator {
   // Expires sessions and forgets idle rate-limit buckets (call about once a
   // second).
   void on_timer();
+
+  // Usage since the last call, for the periodic log; totals are in
+  // usage_v6()/unmapped_v4().
+  struct UsageInterval {
+    UsageTable::Interval v6;
+    UsageTable::Interval unmapped_v4;
+  };
+  UsageInterval take_usage_interval() { return {usage_v6_.take_interval(), unmapped_v4_.take_interval()}; }
+  const UsageTable& usage_v6() const { return usage_v6_; }
+  const UsageTable& unmapped_v4() const { return unmapped_v4_; }
 
   void set_extension_hook(ExtensionHook hook) { extension_hook_ = std::move(hook); }
   bool extension_enabled() const { return !config_.allow.empty(); }
@@ -93,6 +109,11 @@ class Translator {
  private:
   using V4 = Ipv4Header;
   using V6 = Ipv6Header;
+  // After process(): counts the packet against its IPv6 /32 (the source of
+  // an IPv6 packet, the destination of a translated IPv4 one) or, for an
+  // IPv4 packet that reaches no IPv6 address, its source /24; and turns a
+  // translation over its /32's bandwidth into a counted drop.
+  Verdict account(std::span<const std::uint8_t> in, const std::vector<std::uint8_t>& out, Verdict v);
   Verdict from_ipv6(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict from_ipv4(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict udp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
@@ -133,6 +154,9 @@ class Translator {
   ClockFn clock_;
   StateTable table_;
   RateLimiter rate_limiter_;
+  RateLimiter prefix_limiter_;
+  UsageTable usage_v6_;
+  UsageTable unmapped_v4_;
   Counters counters_;
   ExtensionHook extension_hook_;
   net::IpAddress own_v6_;

@@ -6,6 +6,8 @@
 # gateway's status; an IPv4-initiated connection refused.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/lab.sh"
+# A usage log line every 2 s (the default is 300), to see it here.
+export GATEWAY_ARGS="--usage-log-interval 2"
 lab_topology symmetric
 HOST4=192.0.2.1                 # inet's "Internet host" (lo)
 HOST6=2001:db8:64:a::192.0.2.1  # the same, inside ga's prefix
@@ -83,4 +85,17 @@ route=$(on a ip -6 route get $HOST6)
 echo "    a: $route"
 check "a learned the path MTU 1320 from the translated Packet Too Big" grep -q 'mtu 1320' <<<"$route"
 check "the gateway dropped nothing as malformed or bad checksum" test "$(fate malformed)$(fate bad_checksum)" = 00
+
+# The operator's accounting: per IPv6 /32 in status and the log, nothing
+# finer (seed 001's privacy stance: no connection is ever logged).
+check "ga's status counts a's traffic under 2001:db8::/32, and nothing finer" python3 -c '
+import json, sys
+u = json.loads(sys.argv[1])["usage"]
+rows = {r["prefix"]: r for r in u["ipv6_per_32"]}
+r = rows["2001:db8::/32"]
+assert r["bytes_from"] > 55e6 and r["bytes_to"] > 50e6, r
+assert "2001:db8:a::1" not in json.dumps(u), u
+' "$(gw_status ga)"
+check "ga logs its usage per /32 (--usage-log-interval 2)" wait_until 5 grep -q 'usage ipv6 2001:db8::/32: [1-9]' "$LAB_STATE/logs/ga.log"
+check "ga's log names no connection: no IPv6 address of site a in it" bash -c "! grep -q '2001:db8:a::1' '$LAB_STATE/logs/ga.log'"
 summary

@@ -932,6 +932,79 @@ TEST_F(Nat64Test, StatusShowsFatesAndEventsApart) {
   EXPECT_NE(text.find("sessions_created"), std::string::npos) << text;
 }
 
+// ---- usage per /32 and /24, bandwidth per /32 (seed 001) -------------------------
+
+TEST_F(Nat64Test, UsageIsCountedPerIpv6Slash32AndUnmappedIpv4PerSlash24) {
+  open(kHost, 5000, kRemote6, 7000);  // 2001:db8:1::2 -> 2001:db8::/32
+  Bytes other_site = a6("2001:db9:7::1");
+  Verdict v = run(udp6(other_site, 5000, kRemote6, 7000, {'x', 'y'}));
+  ASSERT_EQ(v.fate, Fate::kForward);
+  ASSERT_EQ(run(udp4(kRemote, 7000, kPool, 5000, {'r'})).fate, Fate::kForward);
+  expect_drop(udp4(kRemote2, 7000, kPool, 5000, {'s'}), Counter::no_session);  // maps to no IPv6 address
+  expect_drop(udp4(a4("203.0.113.99"), 7000, kPool, 5001, {'t'}), Counter::no_session);
+
+  auto rows = t->usage_v6().totals();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(v6_slash32(rows[0].key), "2001:db8::/32");  // busiest first
+  EXPECT_EQ(rows[0].count.packets_from, 1u);
+  EXPECT_EQ(rows[0].count.packets_to, 1u);
+  EXPECT_EQ(rows[0].count.bytes_from, 49u);  // 40 + 8 + 1
+  EXPECT_EQ(rows[0].count.bytes_to, 49u);
+  EXPECT_EQ(v6_slash32(rows[1].key), "2001:db9::/32");
+  EXPECT_EQ(rows[1].count.packets_from, 1u);
+  auto unmapped = t->unmapped_v4().totals();
+  ASSERT_EQ(unmapped.size(), 1u);
+  EXPECT_EQ(v4_slash24(unmapped[0].key), "203.0.113.0/24");
+  EXPECT_EQ(unmapped[0].count.packets_from, 2u);
+
+  // The log reports the interval, then starts a new one; totals stay.
+  auto lines = usage_log_lines(t->take_usage_interval());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "usage ipv6 2001:db8::/32: 1 packets (49 bytes) from it, 1 packets (49 bytes) to it");
+  EXPECT_EQ(lines[2], "usage unmapped ipv4 203.0.113.0/24: 2 packets (58 bytes) from it, 0 packets (0 bytes) to it");
+  EXPECT_TRUE(usage_log_lines(t->take_usage_interval()).empty());
+  EXPECT_EQ(t->usage_v6().totals().size(), 2u);
+
+  // Status shows the totals, and nothing finer than a /32.
+  nlohmann::json d = status_document(*t, StatusInfo{"nat64", 1, 1});
+  const auto& u = d.at("usage");
+  EXPECT_EQ(u.at("ipv6_per_32").size(), 2u);
+  EXPECT_EQ(u.at("ipv6_per_32")[0].at("prefix"), "2001:db8::/32");
+  EXPECT_EQ(u.at("unmapped_ipv4_per_24")[0].at("packets"), 2u);
+  EXPECT_EQ(u.dump().find("2001:db8:1::2"), std::string::npos);
+}
+
+TEST_F(Nat64Test, UsageTableIsBounded) {
+  TranslatorConfig c = default_config();
+  c.max_usage_prefixes = 2;
+  build(c);
+  for (const char* src : {"2001:db8:1::2", "2001:db9::1", "2001:dba::1", "2001:dbb::1"})
+    ASSERT_EQ(run(udp6(a6(src), 5000, kRemote6, 7000, {'x'})).fate, Fate::kForward);
+  EXPECT_EQ(t->usage_v6().size(), 2u);
+  EXPECT_EQ(t->usage_v6().other().packets_from, 2u);
+  auto lines = usage_log_lines(t->take_usage_interval());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[2].find("2 packets from"), std::string::npos) << lines[2];
+}
+
+TEST_F(Nat64Test, BandwidthIsLimitedPerSlash32) {
+  TranslatorConfig c = default_config();
+  c.prefix_rate = 10000;  // bytes/s: a burst of 1000 bytes
+  build(c);
+  Bytes data(400, 'd');  // 448-byte packets
+  ASSERT_EQ(run(udp6(kHost, 5000, kRemote6, 7000, data)).fate, Fate::kForward);
+  ASSERT_EQ(run(udp6(kHost, 5000, kRemote6, 7000, data)).fate, Fate::kForward);
+  expect_drop(udp6(kHost, 5000, kRemote6, 7000, data), Counter::prefix_rate_limited);
+  // Replies to the /32 spend the same bucket.
+  expect_drop(udp4(kRemote, 7000, kPool, 5000, data), Counter::prefix_rate_limited);
+  // Another /32 has its own.
+  ASSERT_EQ(run(udp6(a6("2001:db9::1"), 5000, kRemote6, 7000, data)).fate, Fate::kForward);
+  now += 100ms;  // 1000 bytes more
+  ASSERT_EQ(run(udp4(kRemote, 7000, kPool, 5000, data)).fate, Fate::kForward);
+  // Drops are still usage of the service.
+  EXPECT_EQ(t->usage_v6().totals()[0].count.packets_from, 3u);
+}
+
 // ---- TCP (RFC 6146 3.5.2) ------------------------------------------------------
 
 class Nat64TcpTest : public Nat64Test {
