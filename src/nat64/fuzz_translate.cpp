@@ -32,22 +32,29 @@ gn::nat64::TranslatorConfig config() {
       .burst = 1000,
       .mtu = 1500,
       .max_sessions = 4096,
-      .timeouts = {},
+      // Within reach of the 255-second steps: every TCP state expires too.
+      .timeouts = {.tcp_established = std::chrono::seconds(300)},
+      // Small, so that the limit and the table's overflow are reached.
+      .prefix_rate = 20000,
+      .max_usage_prefixes = 8,
   };
 }
 
+// Through handle(), as the gateway does: the usage accounting and the
+// bandwidth limit run too.
 void feed(gn::nat64::Translator& t, std::span<const std::uint8_t> packet) {
   std::vector<std::uint8_t> in(packet.begin(), packet.end());
   std::vector<std::uint8_t> out;
-  t.process(in, out);
+  auto take = [](std::span<const std::uint8_t>) { return true; };
+  t.handle(in, out, take);
   // Translations of translations, errors about errors.
   if (!out.empty()) {
     std::vector<std::uint8_t> again = out;
-    t.process(again, out);
+    t.handle(again, out, take);
   }
   if (!in.empty()) {
     in[0] = static_cast<std::uint8_t>((in[0] & 0x0f) | ((in[0] >> 4) == 6 ? 0x40 : 0x60));
-    t.process(in, out);
+    t.handle(in, out, take);
   }
 }
 
@@ -58,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   gn::nat64::Translator t(config(), [&now] { return now; });
   std::span<const std::uint8_t> rest(data, size);
   while (rest.size() >= 3) {
+    if ((rest[0] & 0x80) != 0) (void)t.take_usage_interval();
     now += std::chrono::seconds(rest[0]);
     t.on_timer();
     const std::size_t len = std::min<std::size_t>((std::size_t{rest[1]} << 8) | rest[2], rest.size() - 3);
