@@ -37,6 +37,8 @@ constexpr Setting kSettings[] = {
     {"tcp_timeout", "S", "TCP established session timeout (default 7440, RFC 6146's minimum)"},
     {"tcp_trans_timeout", "S", "TCP transitory session timeout: opening, closing, reset (default 240)"},
     {"prefix_rate", "MBIT", "bandwidth per IPv6 /32, Mbit/s both ways together (default 0: no limit)"},
+    {"max_fragment_datagrams", "N", "fragmented datagrams reassembled at once (default 1024, 0: fragments dropped)"},
+    {"fragment_timeout", "S", "seconds a fragmented datagram may take to arrive whole (default 5)"},
     {"usage_log_interval", "S", "seconds between usage log lines per /32 and /24 (default 300, 0: none)"},
     {"geneve_port", "N", "GENEVE UDP port for the extension (default 6081)"},
     {"allow", "PREFIX", "IPv6 prefix the routing option may deliver to (repeatable; none: the extension is off)"},
@@ -95,6 +97,12 @@ TranslatorConfig GatewayConfig::translator_config() const {
                            .tcp_established = std::chrono::seconds(tcp_timeout),
                            .tcp_transitory = std::chrono::seconds(tcp_trans_timeout)},
       .prefix_rate = static_cast<double>(prefix_rate) * 125000.0,
+      .max_usage_prefixes = 65536,  // usage.hpp
+      .reassembly = ReassemblyLimits{.max_datagrams = max_fragment_datagrams,
+                                     // Room for every datagram at its largest, up to 8 MiB.
+                                     .max_bytes = std::min<std::size_t>(std::size_t{max_fragment_datagrams} * 65535,
+                                                                        ReassemblyLimits{}.max_bytes),
+                                     .timeout = std::chrono::seconds(fragment_timeout)},
   };
 }
 
@@ -133,6 +141,10 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
     c.tcp_timeout = parse_uint("TCP timeout", v, 1, kMaxTimeout);
   } else if (key == "prefix_rate") {
     c.prefix_rate = parse_uint("prefix rate", v, 0, 1000000);
+  } else if (key == "max_fragment_datagrams") {
+    c.max_fragment_datagrams = parse_uint("max fragment datagrams", v, 0, 65536);
+  } else if (key == "fragment_timeout") {
+    c.fragment_timeout = parse_uint("fragment timeout", v, 1, 60);
   } else if (key == "usage_log_interval") {
     c.usage_log_interval = parse_uint("usage log interval", v, 0, kMaxTimeout);
   } else if (key == "tcp_trans_timeout") {

@@ -26,7 +26,11 @@ namespace gn::nat64 {
   /* dropped */                                                                                                   \
   X(malformed, "truncated packet or a length field that does not match the data")                                 \
   X(bad_checksum, "IPv4 header, ICMP or UDP checksum wrong (or IPv6 UDP checksum zero)")                          \
-  X(fragment, "IPv4 fragment or IPv6 Fragment header: not translated")                                            \
+  X(fragment, "fragment not reassembled: reassembly off (--max-fragment-datagrams 0)")                            \
+  X(fragment_held, "fragment held for reassembly (its datagram's fate is counted on the one that completes it)")  \
+  X(fragment_overlap, "fragment overlapping another of its datagram differently: the datagram is dropped")        \
+  X(fragment_invalid, "fragment past 65535 bytes, or lengths that disagree: the datagram is dropped")             \
+  X(fragment_buffer_full, "fragment of a new datagram while --max-fragment-datagrams or the byte bound are held") \
   X(unsupported_protocol, "neither TCP, UDP nor ICMP")                                                            \
   X(unsupported_extension_header, "IPv6 routing header with segments left, or an unknown header")                 \
   X(icmp_untranslatable, "ICMP type/code RFC 7915 does not translate, or an error about an error")                \
@@ -40,7 +44,6 @@ namespace gn::nat64 {
   X(tcp_not_syn, "IPv6 TCP segment other than SYN with no session (only a SYN creates TCP state)")                \
   X(table_full, "a new session was needed but --max-sessions are live")                                           \
   X(ports_exhausted, "a new binding was needed but no pool port (ICMP identifier) is free")                       \
-  X(too_big_no_df, "IPv4 packet without DF too big for the IPv6 MTU (no IPv6 fragmentation)")                     \
   X(geneve_invalid, "unsolicited datagram to the GENEVE port that is not valid GENEVE")                           \
   X(route_malformed, "NAT64 routing option shorter than 5 words, or port 0")                                      \
   X(route_duplicate, "more than one NAT64 routing option")                                                        \
@@ -50,11 +53,13 @@ namespace gn::nat64 {
   X(binding_conflict, "routing option needs the GENEVE port, held by another IPv6 endpoint")                      \
   X(hop_limit_exceeded, "ICMP error whose hop limit/TTL ran out: dropped, never answered")
 
-#define GN_NAT64_EVENTS(X)                                                \
-  X(bindings_created, "bindings created by outbound traffic")             \
-  X(bindings_created_extension, "bindings created by the routing option") \
-  X(sessions_created, "sessions created")                                 \
-  X(sessions_expired, "sessions removed by their timeout")
+#define GN_NAT64_EVENTS(X)                                                      \
+  X(bindings_created, "bindings created by outbound traffic")                   \
+  X(bindings_created_extension, "bindings created by the routing option")       \
+  X(sessions_created, "sessions created")                                       \
+  X(sessions_expired, "sessions removed by their timeout")                      \
+  X(fragments_expired, "datagrams dropped incomplete after --fragment-timeout") \
+  X(fragments_written, "extra packets written by fragmenting a translation")
 
 #define GN_NAT64_COUNTERS(X) GN_NAT64_FATES(X) GN_NAT64_EVENTS(X)
 

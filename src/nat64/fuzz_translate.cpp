@@ -37,6 +37,8 @@ gn::nat64::TranslatorConfig config() {
       // Small, so that the limit and the table's overflow are reached.
       .prefix_rate = 20000,
       .max_usage_prefixes = 8,
+      // Few and small, so that the bounds are reached.
+      .reassembly = {.max_datagrams = 4, .max_bytes = 100000, .timeout = std::chrono::seconds(5)},
   };
 }
 

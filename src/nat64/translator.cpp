@@ -18,6 +18,7 @@ constexpr std::size_t kMaxIcmp6Error = 1280;
 // so that IPv4 links with an MTU below 1280 can still fragment them.
 constexpr std::size_t kDfThreshold = 1260;
 constexpr std::uint8_t kOriginatedHopLimit = 64;
+constexpr std::size_t kFragmentHeaderLen = 8;
 // Bound on IPv4 sources the extension's rate limiter tracks at once.
 constexpr std::size_t kMaxRateLimitedSources = 65536;
 
@@ -75,6 +76,7 @@ Translator::Translator(TranslatorConfig config, ClockFn clock)
       prefix_limiter_(config_.prefix_rate, config_.prefix_rate / 10, config_.max_usage_prefixes),
       usage_v6_(config_.max_usage_prefixes),
       unmapped_v4_(config_.max_usage_prefixes),
+      reassembler_(config_.reassembly),
       own_v6_(config_.prefix.embed(config_.pool)),
       pool_v4_(config_.pool.v4_bytes()) {}
 
@@ -88,6 +90,7 @@ void Translator::on_timer() {
   counters_.add(Counter::sessions_expired, table_.expire(now));
   rate_limiter_.prune(now);
   if (config_.prefix_rate > 0) prefix_limiter_.prune(now);
+  counters_.add(Counter::fragments_expired, reassembler_.expire(now));
 }
 
 Verdict Translator::account(std::span<const std::uint8_t> in, const std::vector<std::uint8_t>& out, Verdict v) {
@@ -95,10 +98,13 @@ Verdict Translator::account(std::span<const std::uint8_t> in, const std::vector<
   std::optional<std::uint32_t> prefix32;  // whose bandwidth a translation spends
   // Malformed packets and the kernel's link-local chatter on the TUN
   // device (not_in_prefix) are nobody's use of the service.
-  bool counted = v.counter != Counter::malformed && v.counter != Counter::not_in_prefix;
+  // A held fragment is counted with its datagram, when that completes.
+  bool counted =
+      v.counter != Counter::malformed && v.counter != Counter::not_in_prefix && v.counter != Counter::fragment_held;
   if (!counted) return v;
+  const std::size_t size = reassembled_size_ != 0 ? reassembled_size_ : in.size();
   if (in[0] >> 4 == 6 && in.size() >= kIpv6HeaderLen) {
-    usage_v6_.count_from(load32(in.data() + 8), in.size());
+    usage_v6_.count_from(load32(in.data() + 8), size);
     if (forward && v.counter == Counter::translated_6to4) prefix32 = load32(in.data() + 8);
   } else if (in[0] >> 4 == 4 && in.size() >= kIpv4HeaderLen) {
     bool delivered = forward && (v.counter == Counter::translated_4to6 || v.counter == Counter::extension_delivered);
@@ -106,16 +112,18 @@ Verdict Translator::account(std::span<const std::uint8_t> in, const std::vector<
       usage_v6_.count_to(load32(out.data() + 24), out.size());
       prefix32 = load32(out.data() + 24);
     } else {
-      unmapped_v4_.count_from(load32(in.data() + 12) & 0xffffff00u, in.size());
+      unmapped_v4_.count_from(load32(in.data() + 12) & 0xffffff00u, size);
     }
   }
-  if (prefix32 && config_.prefix_rate > 0 &&
-      !prefix_limiter_.allow(*prefix32, clock_(), static_cast<double>(in.size())))
+  if (prefix32 && config_.prefix_rate > 0 && !prefix_limiter_.allow(*prefix32, clock_(), static_cast<double>(size)))
     return drop(Counter::prefix_rate_limited);
   return v;
 }
 
 Verdict Translator::process(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out) {
+  reassembled_size_ = 0;
+  from_fragments_ = false;
+  fragment_to_ = 0;
   if (packet.empty()) return drop(Counter::malformed);
   switch (packet[0] >> 4) {
     case 6: return from_ipv6(packet, out);
@@ -132,7 +140,8 @@ void Translator::write_ipv4_header(std::uint8_t* p, std::uint8_t tos, std::size_
   // RFC 6864: the Identification must be unique for packets that may be
   // fragmented; a running counter is, within any reassembly timeout.
   store16(p + 4, next_ip_id_++);
-  store16(p + 6, total_length > kDfThreshold ? 0x4000 : 0);
+  // Reassembled from IPv6 fragments: the sender allowed fragmentation.
+  store16(p + 6, total_length > kDfThreshold && !from_fragments_ ? 0x4000 : 0);
   p[8] = ttl;
   p[9] = proto;
   store16(p + 10, 0);
@@ -147,7 +156,6 @@ void Translator::write_ipv4_header(std::uint8_t* p, std::uint8_t tos, std::size_
 Verdict Translator::from_ipv6(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out) {
   V6 ip;
   if (parse_ipv6(in, Completeness::kComplete, ip) != ParseStatus::kOk) return drop(Counter::malformed);
-  if (ip.fragment) return drop(Counter::fragment);
   if (ip.routing) return drop(Counter::unsupported_extension_header);
   auto src = net::IpAddress::v6(ip.src);
   auto dst = net::IpAddress::v6(ip.dst);
@@ -156,6 +164,7 @@ Verdict Translator::from_ipv6(std::span<const std::uint8_t> in, std::vector<std:
   if (!v6_unicast(ip.src) || config_.prefix.contains(src)) return drop(Counter::bad_source);
   auto dst4 = config_.prefix.extract(dst);
   if (!dst4) return drop(Counter::not_in_prefix);
+  if (ip.fragment) return reassemble_ipv6(ip, in, out);
   bool is_icmp = ip.next_header == kProtoIcmp6 && ip.payload.size() >= kIcmpHeaderLen;
   if (*dst4 == config_.pool) {
     // The pool address seen through the prefix is the gateway itself: it
@@ -201,6 +210,11 @@ std::optional<Verdict> Translator::check_size_6to4(const V6& ip, std::span<const
   // fires if the device and configuration disagree; but never emit more than
   // we promised.
   if (out_size <= config_.mtu) return std::nullopt;
+  // The sender fragmented it: IPv4 fragments are as good (RFC 7915 5.1).
+  if (from_fragments_) {
+    fragment_to_ = config_.mtu;
+    return std::nullopt;
+  }
   return icmp6_error_reply(ip, in, kIcmp6PacketTooBig, 0, config_.mtu + 20, Counter::too_big_sent, out);
 }
 
@@ -406,9 +420,9 @@ Verdict Translator::from_ipv4(std::span<const std::uint8_t> in, std::vector<std:
     case ParseStatus::kBadChecksum: return drop(Counter::bad_checksum);
     case ParseStatus::kMalformed: return drop(Counter::malformed);
   }
-  if (ip.is_fragment()) return drop(Counter::fragment);
   if (ip.dst != pool_v4_) return drop(Counter::not_pool);
   if (!v4_unicast(ip.src) || ip.src == pool_v4_) return drop(Counter::bad_source);
+  if (ip.is_fragment()) return reassemble_ipv4(ip, out);
   bool is_icmp = ip.proto == kProtoIcmp && ip.payload.size() >= kIcmpHeaderLen;
   // The pool address is the gateway's: it answers pings itself (nothing is
   // configured on a host interface to do it).
@@ -436,11 +450,15 @@ Verdict Translator::from_ipv4(std::span<const std::uint8_t> in, std::vector<std:
 
 std::optional<Verdict> Translator::check_size_4to6(const V4& ip, std::span<const std::uint8_t> in, std::size_t out_size,
                                                    std::vector<std::uint8_t>& out) {
+  // RFC 7915 4: without DF, anything over 1280 bytes of IPv6 leaves in
+  // fragments of at most 1280 (the IPv6 path MTU is unknown); with DF the
+  // sender learns the MTU that fits after the header grows by 20.
+  if (!ip.df) {
+    std::size_t limit = std::min<std::size_t>(config_.mtu, kIpv6MinMtu);
+    if (out_size > limit) fragment_to_ = limit;
+    return std::nullopt;
+  }
   if (out_size <= config_.mtu) return std::nullopt;
-  // RFC 7915 4: with DF the sender learns the MTU that fits after the
-  // header grows by 20; without DF we would have to fragment into IPv6
-  // fragments, which this gateway does not do.
-  if (!ip.df) return drop(Counter::too_big_no_df);
   return icmp4_error_reply(ip, in, kIcmp4DestUnreachable, kIcmp4FragNeededCode, config_.mtu - 20, Counter::too_big_sent,
                            out);
 }
@@ -545,6 +563,84 @@ Verdict Translator::tcp_4to6(const V4& ip, std::span<const std::uint8_t> in, std
   std::uint64_t added = sum_bytes(src6) + sum_bytes(dst6) + b.v6_port;
   store16(tcp + kTcpChecksumOffset, adjust(checksum, removed, added));
   return forward(Counter::translated_4to6);
+}
+
+// ---------------------------------------------------------------------------
+// Fragments
+
+Verdict Translator::reassembly_verdict(ReassemblyResult r) {
+  switch (r) {
+    case ReassemblyResult::kHeld: return drop(Counter::fragment_held);
+    case ReassemblyResult::kOverlap: return drop(Counter::fragment_overlap);
+    case ReassemblyResult::kTooBig: return drop(Counter::fragment_invalid);
+    case ReassemblyResult::kFull: return drop(Counter::fragment_buffer_full);
+    case ReassemblyResult::kComplete: break;
+  }
+  return drop(Counter::malformed);  // unreachable: callers pass the others
+}
+
+Verdict Translator::reassemble_ipv4(const V4& ip, std::vector<std::uint8_t>& out) {
+  if (config_.reassembly.max_datagrams == 0) return drop(Counter::fragment);
+  FragmentKey key;
+  std::copy(ip.src.begin(), ip.src.end(), key.src.begin());
+  std::copy(ip.dst.begin(), ip.dst.end(), key.dst.begin());
+  key.id = load16(ip.header.data() + 4);
+  key.proto = ip.proto;
+  key.version = 4;
+  std::vector<std::uint8_t> header;
+  std::vector<std::uint8_t> payload;
+  ReassemblyResult r = reassembler_.add(key, std::size_t{ip.fragment_offset} * 8, ip.more_fragments, ip.payload,
+                                        ip.header, clock_(), header, payload);
+  if (r != ReassemblyResult::kComplete) return reassembly_verdict(r);
+  if (header.size() + payload.size() > 65535) return drop(Counter::fragment_invalid);
+  // The first fragment's header (options and all) over the whole payload,
+  // no longer a fragment.
+  whole_ = std::move(header);
+  whole_.insert(whole_.end(), payload.begin(), payload.end());
+  store16(whole_.data() + 2, static_cast<std::uint16_t>(whole_.size()));
+  store16(whole_.data() + 6, 0);
+  store16(whole_.data() + 10, 0);
+  store16(whole_.data() + 10, finish(sum_bytes({whole_.data(), static_cast<std::size_t>(whole_[0] & 0x0f) * 4})));
+  reassembled_size_ = whole_.size();
+  return from_ipv4(whole_, out);
+}
+
+Verdict Translator::reassemble_ipv6(const V6& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out) {
+  // parse_ipv6 stopped at the Fragment header: the payload starts with it.
+  if (ip.payload.size() < kFragmentHeaderLen) return drop(Counter::malformed);
+  const std::uint8_t* f = ip.payload.data();
+  std::uint8_t next = f[0];
+  std::size_t offset = load16(f + 2) & 0xfff8u;
+  bool more = (load16(f + 2) & 1) != 0;
+  auto data = ip.payload.subspan(kFragmentHeaderLen);
+  // The datagram's header: the packet's own, now naming the upper layer
+  // (the extension headers before the Fragment header are not kept; the
+  // translation would drop them anyway).
+  std::array<std::uint8_t, kIpv6HeaderLen> first{};
+  std::copy_n(in.begin(), kIpv6HeaderLen, first.begin());
+  first[6] = next;
+  std::vector<std::uint8_t> header;
+  std::vector<std::uint8_t> payload;
+  if (offset == 0 && !more) {
+    // An atomic fragment (RFC 6946): a whole packet.
+    payload.assign(data.begin(), data.end());
+    header.assign(first.begin(), first.end());
+  } else {
+    if (config_.reassembly.max_datagrams == 0) return drop(Counter::fragment);
+    FragmentKey key;
+    key.src = ip.src;
+    key.dst = ip.dst;
+    key.id = load32(f + 4);
+    key.version = 6;
+    ReassemblyResult r = reassembler_.add(key, offset, more, data, first, clock_(), header, payload);
+    if (r != ReassemblyResult::kComplete) return reassembly_verdict(r);
+  }
+  whole_ = std::move(header);
+  whole_.insert(whole_.end(), payload.begin(), payload.end());
+  store16(whole_.data() + 4, static_cast<std::uint16_t>(payload.size()));
+  reassembled_size_ = whole_.size();
+  from_fragments_ = true;
+  return from_ipv6(whole_, out);
 }
 
 bool Translator::route_allowed(const net::IpAddress& v6) const {

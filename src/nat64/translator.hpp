@@ -11,8 +11,10 @@
 
 #include "geneve/codec.hpp"
 #include "nat64/counters.hpp"
+#include "nat64/fragmenter.hpp"
 #include "nat64/packet.hpp"
 #include "nat64/rate_limit.hpp"
+#include "nat64/reassembly.hpp"
 #include "nat64/state.hpp"
 #include "nat64/usage.hpp"
 #include "net/address.hpp"
@@ -36,6 +38,8 @@ struct TranslatorConfig {
   double prefix_rate = 0;
   // Bound on the /32s and /24s the usage accounting tracks (usage.hpp).
   std::size_t max_usage_prefixes = 65536;
+  // Fragments are reassembled (reassembly.hpp); max_datagrams 0: dropped.
+  ReassemblyLimits reassembly;
 };
 
 enum class Fate : std::uint8_t {
@@ -69,7 +73,20 @@ class Translator {
   Verdict handle(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out, WriteFn&& write) {
     Verdict v = account(packet, out, process(packet, out));
     if (v.fate == Fate::kDrop) return v;  // counted by process() or account()
-    if (!write(std::span<const std::uint8_t>(out))) v = {Fate::kDrop, Counter::tun_write_failed};
+    bool written = true;
+    if (fragment_to_ == 0) {
+      written = write(std::span<const std::uint8_t>(out));
+    } else {
+      // Too big for the other side and allowed to be fragmented (RFC 7915):
+      // one fate for the packet, the pieces beyond the first as an event.
+      if ((out[0] >> 4) == 6)
+        fragment_ipv6(out, fragment_to_, next_fragment_id_++, pieces_);
+      else
+        fragment_ipv4(out, fragment_to_, pieces_);
+      for (const auto& piece : pieces_) written = write(std::span<const std::uint8_t>(piece)) && written;
+      counters_.add(Counter::fragments_written, pieces_.size() - 1);
+    }
+    if (!written) v = {Fate::kDrop, Counter::tun_write_failed};
     counters_.add(v.counter);
     return v;
   }
@@ -104,6 +121,7 @@ class Translator {
   const StateTable& table() const { return table_; }
   Counters& counters() { return counters_; }
   const Counters& counters() const { return counters_; }
+  const Reassembler& reassembly() const { return reassembler_; }
   TimePoint now() const { return clock_(); }
 
  private:
@@ -115,6 +133,10 @@ class Translator {
   // translation over its /32's bandwidth into a counted drop.
   Verdict account(std::span<const std::uint8_t> in, const std::vector<std::uint8_t>& out, Verdict v);
   Verdict from_ipv6(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
+  // A fragment: held, or its datagram completed and translated whole.
+  Verdict reassemble_ipv6(const V6& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
+  Verdict reassemble_ipv4(const V4& ip, std::vector<std::uint8_t>& out);
+  Verdict reassembly_verdict(ReassemblyResult r);
   Verdict from_ipv4(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict udp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
   Verdict tcp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
@@ -157,6 +179,17 @@ class Translator {
   RateLimiter prefix_limiter_;
   UsageTable usage_v6_;
   UsageTable unmapped_v4_;
+  Reassembler reassembler_;
+  // Per packet (reset by process()): the datagram reassembled from it, its
+  // size for the accounting, whether it came from IPv6 fragments (its IPv4
+  // translation then leaves with DF clear) and the size to fragment the
+  // output to (0: none).
+  std::vector<std::uint8_t> whole_;
+  std::size_t reassembled_size_ = 0;
+  bool from_fragments_ = false;
+  std::size_t fragment_to_ = 0;
+  std::vector<std::vector<std::uint8_t>> pieces_;
+  std::uint32_t next_fragment_id_ = 1;
   Counters counters_;
   ExtensionHook extension_hook_;
   net::IpAddress own_v6_;

@@ -3,7 +3,8 @@
 # (IPv6 only) opens TCP connections through ga to the IPv4 host on inet:
 # 50 MB up and 50 MB down with sha256 checks; path MTU discovery through an
 # IPv4 hop smaller than the IPv6 side; the sessions' RFC 6146 states in the
-# gateway's status; an IPv4-initiated connection refused.
+# gateway's status; an IPv4-initiated connection refused; a UDP datagram
+# too big for either side, in fragments both ways.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/lab.sh"
 # A usage log line every 2 s (the default is 300), to see it here.
@@ -84,6 +85,40 @@ check "$MB MB upload after a 1300-byte IPv4 hop: PMTU discovery through the gate
 route=$(on a ip -6 route get $HOST6)
 echo "    a: $route"
 check "a learned the path MTU 1320 from the translated Packet Too Big" grep -q 'mtu 1320' <<<"$route"
+# Fragments (RFC 7915 4 and 5.1, RFC 6146 3.4): a 3000-byte UDP datagram
+# leaves a in IPv6 fragments; ga reassembles it, translates it whole and
+# sends IPv4 fragments (DF clear) that inet reassembles. inet's echo comes
+# back in IPv4 fragments without DF, which ga reassembles and sends on as
+# IPv6 fragments of at most 1280 bytes.
+on inet python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9000))
+s.settimeout(20)
+d, peer = s.recvfrom(65535)
+s.sendto(d, peer)
+' $HOST4 &
+echo_srv=$!
+wait_until 5 on inet sh -c "ss -lunH 'sport = :9000' | grep -q ."
+ga_events() { gw_status ga | python3 -c "import json,sys; print(json.load(sys.stdin)['events']['$1'])"; }
+held_before=$(fate fragment_held)
+written_before=$(ga_events fragments_written)
+udp_echo() {
+  on a python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(5)
+d = os.urandom(3000)
+s.sendto(d, (sys.argv[1], 9000))
+back, _ = s.recvfrom(65535)
+print("    3000-byte datagram a -> inet, echoed back: %d bytes" % len(back))
+sys.exit(0 if back == d else 1)
+' $HOST6
+}
+check "a 3000-byte UDP datagram a -> inet and back, in fragments both ways" udp_echo
+wait "$echo_srv" || true
+check "ga held fragments to reassemble them" test "$(fate fragment_held)" -gt "$held_before"
+check "ga wrote its translations as fragments" test "$(ga_events fragments_written)" -gt "$written_before"
 check "the gateway dropped nothing as malformed or bad checksum" test "$(fate malformed)$(fate bad_checksum)" = 00
 
 # The operator's accounting: per IPv6 /32 in status and the log, nothing

@@ -42,6 +42,8 @@ TEST(Nat64Config, Defaults) {
   EXPECT_EQ(c.icmp_timeout, 60u);
   EXPECT_EQ(c.tcp_timeout, 7440u);
   EXPECT_EQ(c.tcp_trans_timeout, 240u);
+  EXPECT_EQ(c.translator_config().reassembly.max_datagrams, 1024u);
+  EXPECT_EQ(c.translator_config().reassembly.max_bytes, 8u << 20);
   EXPECT_EQ(c.translator_config().timeouts.tcp_established, std::chrono::seconds(7440));
   EXPECT_TRUE(c.allow.empty());
   EXPECT_EQ(c.run_dir, "/run/geneve-nat64");
@@ -81,8 +83,15 @@ TEST(Nat64Config, AllFlags) {
                                        "--tcp-timeout",
                                        "600",
                                        "--tcp-trans-timeout",
-                                       "50"}))
+                                       "50",
+                                       "--max-fragment-datagrams",
+                                       "10",
+                                       "--fragment-timeout",
+                                       "2"}))
                .config;
+  EXPECT_EQ(c.translator_config().reassembly.max_datagrams, 10u);
+  EXPECT_EQ(c.translator_config().reassembly.max_bytes, 10u * 65535u) << "room for each at its largest";
+  EXPECT_EQ(c.translator_config().reassembly.timeout, std::chrono::seconds(2));
   EXPECT_EQ(c.tcp_timeout, 600u);
   EXPECT_EQ(c.tcp_trans_timeout, 50u);
   EXPECT_EQ(c.translator_config().timeouts.tcp_transitory, std::chrono::seconds(50));

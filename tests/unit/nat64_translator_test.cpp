@@ -215,7 +215,8 @@ TranslatorConfig base_config() {
                           .burst = 20,
                           .mtu = 1500,
                           .max_sessions = 65536,
-                          .timeouts = {}};
+                          .timeouts = {},
+                          .reassembly = {}};
 }
 
 class Nat64Test : public ::testing::Test {
@@ -237,10 +238,12 @@ class Nat64Test : public ::testing::Test {
   // Through handle(), as the gateway does; the "TUN device" takes the
   // packet unless tun_refuses.
   Verdict run(const Bytes& in) {
+    all_written.clear();
     return t->handle(in, out, [this](std::span<const std::uint8_t> p) {
       ++writes;
       if (tun_refuses) return false;
       written.assign(p.begin(), p.end());
+      all_written.push_back(written);
       return true;
     });
   }
@@ -280,6 +283,7 @@ class Nat64Test : public ::testing::Test {
   bool tun_refuses = false;
   int writes = 0;
   Bytes written;
+  std::vector<Bytes> all_written;  // by the last run(): more than one if fragmented
 };
 
 // ---- header and checksum translation ------------------------------------------
@@ -433,8 +437,11 @@ TEST_F(Nat64Test, DfPacketTooBigForIpv6GetsFragmentationNeeded) {
   EXPECT_EQ(sub(out, 28, 20), sub(in, 0, 20));
   EXPECT_LE(out.size(), 576u);
   EXPECT_EQ(count(Counter::too_big_sent), 1u);
-  // Without DF we cannot fragment into IPv6 fragments: dropped.
-  expect_drop(udp4(kRemote, 7000, kPool, 5000, Bytes(1262, 1), 64, false), Counter::too_big_no_df);
+  // Without DF: IPv6 fragments of at most 1280 bytes (RFC 7915 4).
+  ASSERT_EQ(run(udp4(kRemote, 7000, kPool, 5000, Bytes(1262, 1), 64, false)).fate, Fate::kForward);
+  ASSERT_EQ(all_written.size(), 2u);
+  EXPECT_EQ(all_written[0].size(), 1280u - (1280u - 48u) % 8u);
+  EXPECT_EQ(all_written[0][6], 44);
   // 1280 of IPv6 fits.
   EXPECT_EQ(run(udp4(kRemote, 7000, kPool, 5000, Bytes(1252, 1), 64, true)).fate, Fate::kForward);
   EXPECT_EQ(out.size(), 1300u);
@@ -758,9 +765,10 @@ TEST_F(Nat64Test, EachDropReasonIsCounted) {
   Bytes badsum = udp4(kRemote, 1, kPool, 2, {'a'});
   badsum[10] ^= 0xff;
   expect_drop(badsum, Counter::bad_checksum);
-  expect_drop(ipv4(kRemote, kPool, 17, Bytes(16, 0), 64, false, 0, 0x2000), Counter::fragment);
-  expect_drop(ipv4(kRemote, kPool, 17, Bytes(16, 0), 64, false, 0, 0x0010), Counter::fragment);
-  expect_drop(ipv6(kHost, kRemote6, 44, Bytes(16, 0)), Counter::fragment);
+  expect_drop(ipv4(kRemote, kPool, 17, Bytes(16, 0), 64, false, 0, 0x2000), Counter::fragment_held);
+  expect_drop(ipv4(kRemote, kPool, 17, Bytes(16, 0), 64, false, 0, 0x0001), Counter::fragment_overlap);
+  expect_drop(ipv4(kRemote, kPool, 17, Bytes(12, 0), 64, false, 0, 0x2010), Counter::fragment_invalid);
+  expect_drop(ipv6(kHost, kRemote6, 44, {17, 0, 0, 1, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8}), Counter::fragment_held);
   expect_drop(ipv6(kHost, kRemote6, 132, Bytes(20, 0)), Counter::unsupported_protocol);
   expect_drop(ipv4(kRemote, kPool, 132, Bytes(20, 0)), Counter::unsupported_protocol);
   // Routing header with segments left = 1.
@@ -861,20 +869,20 @@ TEST_F(Nat64Test, FatesAddUpToThePacketsRead) {
   Bytes trunc = udp6(kHost, 1, kRemote6, 2, {'a', 'b'});
   trunc.pop_back();
   const std::vector<Bytes> mix = {
-      udp6(kHost, 5000, kRemote6, 7000, {'o', 'u', 't'}),                // translated_6to4, new state
-      udp4(kRemote, 7000, kPool, 5000, {'b', 'a', 'c', 'k'}),            // translated_4to6
-      udp4(kRemote, 40000, kPool, 6081, geneve(route_to(kHost, 6081))),  // extension_delivered
-      udp4(kRemote, 40000, kPool, 6081, {'a', 'g', 'a', 'i', 'n'}),      // translated_4to6 (session)
-      icmp6(kHost, kGateway6, 128, 0, 0x00010001, {'p'}),                // echo_answered
-      udp6(kHost, 5001, kRemote6, 7000, {'t'}, 1),                       // time_exceeded_sent
-      {},                                                                // malformed
-      {0x45, 0, 0},                                                      // malformed
-      trunc,                                                             // malformed
-      badsum,                                                            // bad_checksum
-      ipv6(kHost, kRemote6, 44, Bytes(16, 0)),                           // fragment
-      udp4(kRemote, 1, kPool, 9999, {'x'}),                              // no_session
-      udp6(kHost, 1, a6("2001:db8:65::1"), 2, {'a'}),                    // not_in_prefix
-      udp4(kRemote2, 40001, kPool, 6081, geneve(std::nullopt)),          // no_session (no option)
+      udp6(kHost, 5000, kRemote6, 7000, {'o', 'u', 't'}),                            // translated_6to4, new state
+      udp4(kRemote, 7000, kPool, 5000, {'b', 'a', 'c', 'k'}),                        // translated_4to6
+      udp4(kRemote, 40000, kPool, 6081, geneve(route_to(kHost, 6081))),              // extension_delivered
+      udp4(kRemote, 40000, kPool, 6081, {'a', 'g', 'a', 'i', 'n'}),                  // translated_4to6 (session)
+      icmp6(kHost, kGateway6, 128, 0, 0x00010001, {'p'}),                            // echo_answered
+      udp6(kHost, 5001, kRemote6, 7000, {'t'}, 1),                                   // time_exceeded_sent
+      {},                                                                            // malformed
+      {0x45, 0, 0},                                                                  // malformed
+      trunc,                                                                         // malformed
+      badsum,                                                                        // bad_checksum
+      ipv6(kHost, kRemote6, 44, {17, 0, 0, 1, 0, 0, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8}),  // fragment_held
+      udp4(kRemote, 1, kPool, 9999, {'x'}),                                          // no_session
+      udp6(kHost, 1, a6("2001:db8:65::1"), 2, {'a'}),                                // not_in_prefix
+      udp4(kRemote2, 40001, kPool, 6081, geneve(std::nullopt)),                      // no_session (no option)
   };
   std::uint64_t read = 0;
   // Twice: once written, once with the TUN device refusing every write.
@@ -904,6 +912,136 @@ TEST_F(Nat64Test, FatesAddUpToThePacketsRead) {
   EXPECT_EQ(count(Counter::tun_write_failed), 6u);
   EXPECT_GT(count(Counter::sessions_created), 0u);  // events happened, and are not fates
   EXPECT_FALSE(is_fate(Counter::sessions_created));
+}
+
+// ---- fragments -------------------------------------------------------------------
+
+// Pieces of a packet built here, cut by hand at the given byte boundaries
+// of its payload: calls piece(offset, bytes, more) for each.
+template <typename Piece>
+std::vector<Bytes> cut(const Bytes& payload, std::initializer_list<std::size_t> cuts, Piece piece) {
+  std::vector<Bytes> out;
+  std::size_t begin = 0;
+  std::vector<std::size_t> ends(cuts);
+  ends.push_back(payload.size());
+  for (std::size_t end : ends) {
+    out.push_back(piece(begin, sub(payload, begin, end - begin), end < payload.size()));
+    begin = end;
+  }
+  return out;
+}
+// IPv4 fragments (identification 0x1234, as ipv4()).
+std::vector<Bytes> cut4(const Bytes& packet, std::initializer_list<std::size_t> cuts) {
+  return cut(tail(packet, 20), cuts, [&](std::size_t off, const Bytes& data, bool more) {
+    return ipv4(sub(packet, 12, 4), sub(packet, 16, 4), packet[9], data, packet[8], false, 0,
+                (more ? 0x2000 : 0) | static_cast<unsigned>(off / 8));
+  });
+}
+// IPv6 fragments with a Fragment header.
+std::vector<Bytes> cut6(const Bytes& packet, unsigned id, std::initializer_list<std::size_t> cuts) {
+  return cut(tail(packet, 40), cuts, [&](std::size_t off, const Bytes& data, bool more) {
+    Bytes frag = cat({{packet[6], 0}, be16(static_cast<unsigned>(off) | (more ? 1 : 0)), be32(id)});
+    return ipv6(sub(packet, 8, 16), sub(packet, 24, 16), 44, cat({frag, data}), packet[7]);
+  });
+}
+
+TEST_F(Nat64Test, Ipv4FragmentsLeaveAsIpv6FragmentsOfAtMost1280) {
+  unsigned port = open(kHost, 5000, kRemote6, 7000);
+  Bytes data(3000);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7);
+  auto pieces = cut4(udp4(kRemote, 7000, kPool, port, data), {1480, 2960});
+  // Out of order: the datagram completes with its first fragment.
+  expect_drop(pieces[1], Counter::fragment_held);
+  expect_drop(pieces[2], Counter::fragment_held);
+  ASSERT_EQ(run(pieces[0]).fate, Fate::kForward);
+  EXPECT_EQ(count(Counter::translated_4to6), 1u);
+  // 40 + 3008 bytes of IPv6 in pieces of 48 + 1232 at most.
+  ASSERT_EQ(all_written.size(), 3u);
+  EXPECT_EQ(count(Counter::fragments_written), 2u);
+  Bytes upper;
+  for (std::size_t i = 0; i < all_written.size(); ++i) {
+    const Bytes& f = all_written[i];
+    EXPECT_LE(f.size(), 1280u);
+    EXPECT_EQ(f[6], 44);   // Fragment header
+    EXPECT_EQ(f[40], 17);  // UDP inside
+    EXPECT_EQ(get16(f, 4), f.size() - 40);
+    EXPECT_EQ(sub(f, 44, 4), sub(all_written[0], 44, 4)) << "one identification";
+    unsigned off_flags = get16(f, 42);
+    EXPECT_EQ(off_flags & ~7u, upper.size()) << "offset of piece " << i;
+    EXPECT_EQ(off_flags & 1u, i + 1 < all_written.size() ? 1u : 0u) << "M flag of piece " << i;
+    Bytes piece = tail(f, 48);
+    upper.insert(upper.end(), piece.begin(), piece.end());
+  }
+  // Reassembled, the pieces are the translation of the whole datagram.
+  EXPECT_EQ(upper, tail(udp6(kRemote6, 7000, kHost, 5000, data), 40));
+  EXPECT_EQ(count(Counter::fragment_held), 2u);
+}
+
+TEST_F(Nat64Test, Ipv6FragmentsLeaveAsIpv4FragmentsWithinTheMtu) {
+  unsigned port = open(kHost, 5000, kRemote6, 7000);
+  Bytes data(3000, 0x5a);
+  Bytes whole = udp6(kHost, 5000, kRemote6, 7000, data);
+  auto pieces = cut6(whole, 77, {1232, 2464});
+  expect_drop(pieces[0], Counter::fragment_held);
+  expect_drop(pieces[1], Counter::fragment_held);
+  ASSERT_EQ(run(pieces[2]).fate, Fate::kForward);
+  EXPECT_EQ(count(Counter::translated_6to4), 2u);
+  // 20 + 3008 bytes of IPv4 in pieces of at most the 1500-byte MTU, with DF
+  // clear: the sender allowed fragmentation.
+  ASSERT_EQ(all_written.size(), 3u);
+  Bytes upper;
+  for (std::size_t i = 0; i < all_written.size(); ++i) {
+    const Bytes& f = all_written[i];
+    EXPECT_LE(f.size(), 1500u);
+    EXPECT_EQ(ref_sum(sub(f, 0, 20)), 0xffff) << "header checksum of piece " << i;
+    EXPECT_EQ(get16(f, 2), f.size());
+    EXPECT_EQ(get16(f, 4), get16(all_written[0], 4)) << "one identification";
+    unsigned flags = get16(f, 6);
+    EXPECT_EQ(flags & 0x4000u, 0u) << "DF of piece " << i;
+    EXPECT_EQ((flags & 0x1fffu) * 8, upper.size()) << "offset of piece " << i;
+    EXPECT_EQ((flags & 0x2000u) != 0, i + 1 < all_written.size()) << "MF of piece " << i;
+    Bytes piece = tail(f, 20);
+    upper.insert(upper.end(), piece.begin(), piece.end());
+  }
+  EXPECT_EQ(upper, tail(udp4(kPool, port, kRemote, 7000, data), 20));
+}
+
+TEST_F(Nat64Test, FragmentedDatagramThatFitsLeavesWhole) {
+  unsigned port = open(kHost, 5000, kRemote6, 7000);
+  Bytes data(600, 3);
+  auto pieces = cut6(udp6(kHost, 5000, kRemote6, 7000, data), 5, {304});
+  expect_drop(pieces[0], Counter::fragment_held);
+  ASSERT_EQ(run(pieces[1]).fate, Fate::kForward);
+  ASSERT_EQ(all_written.size(), 1u);
+  EXPECT_EQ(tail(out, 20), tail(udp4(kPool, port, kRemote, 7000, data), 20));
+  // An atomic fragment (RFC 6946) is a whole packet.
+  auto atomic = cut6(udp6(kHost, 5000, kRemote6, 7000, {'a'}), 6, {});
+  ASSERT_EQ(run(atomic[0]).fate, Fate::kForward);
+  EXPECT_EQ(out.size(), 29u);
+  EXPECT_EQ(out[28], 'a');
+}
+
+TEST_F(Nat64Test, FragmentsAreBoundedAndExpire) {
+  TranslatorConfig c = default_config();
+  c.reassembly.max_datagrams = 2;
+  build(c);
+  open(kHost, 5000, kRemote6, 7000);
+  auto first = [](unsigned id) { return cut6(udp6(kHost, 5000, kRemote6, 7000, Bytes(100, 1)), id, {16})[0]; };
+  expect_drop(first(1), Counter::fragment_held);
+  expect_drop(first(2), Counter::fragment_held);
+  expect_drop(first(3), Counter::fragment_buffer_full);
+  EXPECT_EQ(t->reassembly().datagrams(), 2u);
+  // Incomplete datagrams go after the timeout, and make room.
+  now += 6s;
+  t->on_timer();
+  EXPECT_EQ(count(Counter::fragments_expired), 2u);
+  EXPECT_EQ(t->reassembly().datagrams(), 0u);
+  expect_drop(first(3), Counter::fragment_held);
+  // Reassembly off: fragments are dropped as such.
+  c.reassembly.max_datagrams = 0;
+  build(c);
+  expect_drop(first(4), Counter::fragment);
+  expect_drop(ipv4(kRemote, kPool, 17, Bytes(16, 0), 64, false, 0, 0x2000), Counter::fragment);
 }
 
 // The status document keeps the two kinds apart, and its fates add up.
@@ -1182,9 +1320,10 @@ TEST_F(Nat64TcpTest, PathMtuDiscoveryForTcp) {
   EXPECT_EQ(get16(inner, 40), 5000u);
   EXPECT_EQ(get16(inner, 42), 80u);
   // The quoted segment's checksum is right again for the IPv6 header.
-  unsigned quoted = static_cast<unsigned>(inner.size() - 40);
-  if (quoted == 20 + big.size())
+  auto quoted = static_cast<unsigned>(inner.size() - 40);
+  if (quoted == 20 + big.size()) {
     EXPECT_EQ(ref_sum(cat({pseudo6(kHost, kRemote6, quoted, 6), tail(inner, 40)})), 0xffff);
+  }
   // And from the IPv6 side: a PTB about a segment we delivered.
   forward(tcp4(kRemote, 80, kPool, 5000, kAck, {'d'}));
   Bytes delivered = out;
