@@ -134,7 +134,9 @@ echo "    server path before the attack: $before"
 ( while :; do path_target; sleep 0.2; done ) >"$LAB_TMP/paths.log" 2>/dev/null &
 SAMPLER=$!
 LAB_PIDS+=("$SAMPLER")
-on client4 ping -q -i 0.1 -W 1 -w 9 fd00:42::1 >"$LAB_TMP/ping-keyed.log" 2>&1 &
+# A count, not a deadline (-w): a deadline can end ping with its last
+# echo still in flight, and count that echo lost.
+on client4 ping -q -i 0.1 -W 2 -c 90 fd00:42::1 >"$LAB_TMP/ping-keyed.log" 2>&1 &
 PING=$!
 LAB_PIDS+=("$PING")
 
