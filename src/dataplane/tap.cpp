@@ -22,7 +22,7 @@
 namespace gn::dataplane {
 namespace {
 
-TapOffloads probe_offloads(int fd) {
+TapOffloads probe_offloads(int fd, bool udp_segmentation) {
   TapOffloads o;
   o.vnet_header = true;
   struct Try {
@@ -35,11 +35,12 @@ TapOffloads probe_offloads(int fd) {
       {TUN_F_CSUM, false, false},
   };
   for (const Try& t : kTries) {
+    if (t.uso && !udp_segmentation) continue;
     if (::ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(t.flags)) == 0) {
       o.checksum = true;
       o.tso = t.tso;
       o.uso = t.uso;
-      if (!t.uso) o.reason = "this kernel's TAP has no UDP segmentation offload (USO, Linux 6.2+)";
+      if (!t.uso && udp_segmentation) o.reason = "this kernel's TAP has no UDP segmentation offload (USO, Linux 6.2+)";
       if (!t.tso) o.reason = "this kernel's TAP refused TCP segmentation offload";
       return o;
     }
@@ -50,7 +51,7 @@ TapOffloads probe_offloads(int fd) {
 
 }  // namespace
 
-TapDevice TapDevice::create(const std::string& name, DeviceMode mode, bool offloads) {
+TapDevice TapDevice::create(const std::string& name, DeviceMode mode, bool offloads, bool udp_segmentation) {
   const char* kind = mode == DeviceMode::kTun ? "TUN" : "TAP";
   if (name.size() >= IFNAMSIZ) throw UsageError("interface name '" + name + "' is longer than 15 characters");
   if (name.find('%') == std::string::npos && if_nametoindex(name.c_str()) != 0)
@@ -73,7 +74,7 @@ TapDevice TapDevice::create(const std::string& name, DeviceMode mode, bool offlo
   }
   std::string actual(ifr.ifr_name);
   TapOffloads off;
-  if (offloads) off = probe_offloads(fd.get());
+  if (offloads) off = probe_offloads(fd.get(), udp_segmentation);
   unsigned index = if_nametoindex(actual.c_str());
   if (index == 0) throw_errno("looking up the index of new interface " + actual);
   return TapDevice(std::move(fd), actual, static_cast<int>(index), mode, std::move(off));

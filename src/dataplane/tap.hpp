@@ -36,7 +36,10 @@ class TapDevice {
   // would take over something we do not own.
   // With `offloads`, the TAP is opened with IFF_VNET_HDR and asked for every
   // offload the kernel has (see offloads()).
-  static TapDevice create(const std::string& name, DeviceMode mode = DeviceMode::kTap, bool offloads = false);
+  // `udp_segmentation` false leaves USO out (a NAT64 cannot resegment UDP:
+  // each segment is a datagram of its own).
+  static TapDevice create(const std::string& name, DeviceMode mode = DeviceMode::kTap, bool offloads = false,
+                          bool udp_segmentation = true);
 
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }

@@ -39,6 +39,7 @@ constexpr Setting kSettings[] = {
     {"prefix_rate", "MBIT", "bandwidth per IPv6 /32, Mbit/s both ways together (default 0: no limit)"},
     {"max_fragment_datagrams", "N", "fragmented datagrams reassembled at once (default 1024, 0: fragments dropped)"},
     {"fragment_timeout", "S", "seconds a fragmented datagram may take to arrive whole (default 5)"},
+    {"offload", "on|off", "TCP segmentation and checksum offload on the TUN device (default on)"},
     {"usage_log_interval", "S", "seconds between usage log lines per /32 and /24 (default 300, 0: none)"},
     {"geneve_port", "N", "GENEVE UDP port for the extension (default 6081)"},
     {"allow", "PREFIX", "IPv6 prefix the routing option may deliver to (repeatable; none: the extension is off)"},
@@ -145,6 +146,9 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
     c.max_fragment_datagrams = parse_uint("max fragment datagrams", v, 0, 65536);
   } else if (key == "fragment_timeout") {
     c.fragment_timeout = parse_uint("fragment timeout", v, 1, 60);
+  } else if (key == "offload") {
+    if (v != "on" && v != "off") throw UsageError("offload '" + v + "' must be on or off");
+    c.offload = v == "on";
   } else if (key == "usage_log_interval") {
     c.usage_log_interval = parse_uint("usage log interval", v, 0, kMaxTimeout);
   } else if (key == "tcp_trans_timeout") {

@@ -36,6 +36,7 @@ struct GatewayConfig {
   std::uint32_t prefix_rate = 0;                // Mbit/s per IPv6 /32, 0: no limit
   std::uint32_t max_fragment_datagrams = 1024;  // 0: fragments dropped
   std::uint32_t fragment_timeout = 5;           // seconds (RFC 6146 allows at least 2)
+  bool offload = true;                          // TSO and checksum offload on the TUN device
   std::uint32_t usage_log_interval = 300;       // seconds between usage log lines, 0: none
   geneve::OptionId option_id;
   std::string run_dir = "/run/geneve-nat64";

@@ -55,6 +55,10 @@ void feed(gn::nat64::Translator& t, std::span<const std::uint8_t> packet) {
     t.handle(again, out, take);
   }
   if (!in.empty()) {
+    // As a TUN device with offloads hands it over: partial, and a TCP
+    // super-packet with a segment size taken from the packet's last byte.
+    t.handle(in, out, take,
+             gn::nat64::Offload{.partial = true, .tcp_segment = static_cast<std::uint16_t>(in.back() * 8)});
     in[0] = static_cast<std::uint8_t>((in[0] & 0x0f) | ((in[0] >> 4) == 6 ? 0x40 : 0x60));
     t.handle(in, out, take);
   }

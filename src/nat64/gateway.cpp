@@ -35,7 +35,9 @@ Gateway::Gateway(const GatewayConfig& config)
   // before touching any interface.
   status_server_ =
       std::make_unique<control::StatusServer>(loop_, config_.run_dir, config_.tun, [this] { return status_json(); });
-  tun_.emplace(dataplane::TapDevice::create(config_.tun, dataplane::DeviceMode::kTun));
+  // With offloads, TCP arrives as super-packets of up to 64 KiB that are
+  // translated once and leave as super-packets (docs/gateway.md, "Offloads").
+  tun_.emplace(dataplane::TapDevice::create(config_.tun, dataplane::DeviceMode::kTun, config_.offload, false));
   netlink::MnlSocket nl(NETLINK_ROUTE);
   netlink::set_link_mtu_up(nl, tun_->ifindex(), tun_->name(), config_.mtu);
 
@@ -59,6 +61,7 @@ Gateway::Gateway(const GatewayConfig& config)
   loop_.watch(timer_fd_.get(), "the timerfd", [this] { on_timer(); });
 
   const TranslatorConfig& t = translator_.config();
+  log::info("{}: offload {}", tun_->name(), offload_text());
   log::info(
       "{}: NAT64 {} <-> pool {} up (gateway address {}, mtu {}, max {} sessions); route the prefix and "
       "the pool address to {}",
@@ -82,17 +85,70 @@ void Gateway::run() {
   log::info("{}: {} received, removing the TUN device", tun_->name(), strsignal(signo));
 }
 
+Offload Gateway::offload_of(std::span<const std::uint8_t, dataplane::offload::kVnetHeaderLen> vnet) {
+  namespace off = dataplane::offload;
+  off::VnetHeader vh = off::read_vnet(vnet);
+  Offload o;
+  o.partial = (vh.flags & off::kFlagNeedsCsum) != 0;
+  o.ecn = (vh.gso_type & off::kGsoEcn) != 0;
+  switch (vh.gso_type & ~off::kGsoEcn) {
+    case off::kGsoNone: break;
+    case off::kGsoTcpV4:
+    case off::kGsoTcpV6:
+      o.tcp_segment = vh.gso_size;
+      o.unsupported = vh.gso_size == 0;
+      break;
+    default: o.unsupported = true;  // USO was not asked for
+  }
+  return o;
+}
+
+void Gateway::write_offload(const Offload& o, std::span<std::uint8_t, dataplane::offload::kVnetHeaderLen> vnet,
+                            bool v6) {
+  namespace off = dataplane::offload;
+  off::VnetHeader vh;
+  if (o.partial) {
+    vh.flags = off::kFlagNeedsCsum;
+    vh.csum_start = o.l4_offset;
+    vh.csum_offset = o.checksum_field;
+  }
+  if (o.tcp_segment != 0) {
+    vh.gso_type = static_cast<std::uint8_t>((v6 ? off::kGsoTcpV6 : off::kGsoTcpV4) | (o.ecn ? off::kGsoEcn : 0));
+    vh.gso_size = o.tcp_segment;
+    vh.hdr_len = o.headers;
+  }
+  off::write_vnet(vh, vnet);
+}
+
+std::string Gateway::offload_text() const {
+  const dataplane::TapOffloads& o = tun_->offloads();
+  if (!config_.offload) return "off (--offload off)";
+  if (!o.checksum) return "off: " + o.reason;
+  return o.tso ? "checksum, tso" : "checksum (" + o.reason + ")";
+}
+
 void Gateway::on_tun_readable() {
+  namespace off = dataplane::offload;
+  const bool vnet = tun_->offloads().vnet_header;
+  const std::size_t skip = vnet ? off::kVnetHeaderLen : 0;
   for (int i = 0; i < kPacketsPerWakeup; ++i) {
     std::size_t n = tun_->read_frame(in_buf_);
     if (n == 0) return;
+    if (n < skip) continue;  // the kernel always writes the header
+    Offload in;
+    if (vnet) in = offload_of(std::span<const std::uint8_t, off::kVnetHeaderLen>(in_buf_.data(), off::kVnetHeaderLen));
+    n -= skip;
     int write_errno = 0;
-    Verdict v = translator_.handle(std::span<const std::uint8_t>(in_buf_.data(), n), out_buf_,
-                                   [&](std::span<const std::uint8_t> p) {
-                                     if (tun_->write_frame(p)) return true;
-                                     write_errno = errno;
-                                     return false;
-                                   });
+    Verdict v = translator_.handle(
+        std::span<const std::uint8_t>(in_buf_.data() + skip, n), out_buf_,
+        [&](std::span<const std::uint8_t> p) {
+          std::array<std::uint8_t, off::kVnetHeaderLen> header{};
+          if (vnet) write_offload(translator_.out_offload(), header, !p.empty() && (p[0] >> 4) == 6);
+          if (tun_->write_frame(p, header)) return true;
+          write_errno = errno;
+          return false;
+        },
+        in);
     if (v.counter == Counter::tun_write_failed)
       log::debug("{}: writing a {}-byte packet failed: {}", tun_->name(), out_buf_.size(), std::strerror(write_errno));
     else if (v.fate == Fate::kDrop)
@@ -117,7 +173,7 @@ void Gateway::on_timer() {
 
 std::string Gateway::status_json() const {
   StatusInfo info{tun_->name(), std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(),
-                  static_cast<long>(::getpid())};
+                  static_cast<long>(::getpid()), offload_text()};
   return status_document(translator_, info).dump(2) + "\n";
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/control_socket.hpp"
+#include "dataplane/offload.hpp"
 #include "dataplane/tap.hpp"
 #include "nat64/config.hpp"
 #include "nat64/translator.hpp"
@@ -27,8 +28,13 @@ class Gateway {
 
  private:
   void on_tun_readable();
+  // The virtio-net header of a packet read, and of one to write.
+  static Offload offload_of(std::span<const std::uint8_t, dataplane::offload::kVnetHeaderLen> vnet);
+  static void write_offload(const Offload& o, std::span<std::uint8_t, dataplane::offload::kVnetHeaderLen> vnet,
+                            bool v6);
   void on_timer();
   std::string status_json() const;
+  std::string offload_text() const;
 
   GatewayConfig config_;
   Translator translator_;

@@ -138,6 +138,7 @@ nlohmann::json status_document(const Translator& translator, const StatusInfo& i
       {"tun", info.tun},
       {"pid", info.pid},
       {"uptime_seconds", info.uptime_seconds},
+      {"offload", info.offload},
       {"prefix", c.prefix.to_string()},
       {"pool", c.pool.to_string()},
       {"ipv6_address", t.ipv6_address().to_string()},
@@ -180,6 +181,7 @@ std::string render_status(const nlohmann::json& d) {
                      d.at("tun").get<std::string>(), d.at("prefix").get<std::string>(), d.at("pool").get<std::string>(),
                      d.at("ipv6_address").get<std::string>(), d.at("mtu").get<unsigned>(),
                      d.at("uptime_seconds").get<double>(), d.at("pid").get<long>());
+  if (d.contains("offload")) out += fmt::format("offload: {}\n", d.at("offload").get<std::string>());
   if (ext.at("enabled").get<bool>()) {
     std::string allow;
     for (const auto& a : ext.at("allow")) allow += (allow.empty() ? "" : ", ") + a.get<std::string>();

@@ -20,6 +20,8 @@ struct StatusInfo {
   std::string tun;
   double uptime_seconds = 0;
   long pid = 0;
+  // The TUN device's offloads: what is on ("checksum, tso") or why none is.
+  std::string offload;
 };
 
 nlohmann::json status_document(const Translator& translator, const StatusInfo& info,

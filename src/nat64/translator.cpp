@@ -124,6 +124,7 @@ Verdict Translator::process(std::span<const std::uint8_t> packet, std::vector<st
   reassembled_size_ = 0;
   from_fragments_ = false;
   fragment_to_ = 0;
+  segment_limit_ = config_.mtu;
   if (packet.empty()) return drop(Counter::malformed);
   switch (packet[0] >> 4) {
     case 6: return from_ipv6(packet, out);
@@ -209,7 +210,8 @@ std::optional<Verdict> Translator::check_size_6to4(const V6& ip, std::span<const
   // packet read from a TUN of that MTU always shrinks below it, so this only
   // fires if the device and configuration disagree; but never emit more than
   // we promised.
-  if (out_size <= config_.mtu) return std::nullopt;
+  if (out_size > 0xffff) return drop(Counter::malformed);  // a super-packet past IPv4's total length
+  if (largest_packet(out_size, ip.next_header, ip.payload, kIpv4HeaderLen) <= config_.mtu) return std::nullopt;
   // The sender fragmented it: IPv4 fragments are as good (RFC 7915 5.1).
   if (from_fragments_) {
     fragment_to_ = config_.mtu;
@@ -453,12 +455,14 @@ std::optional<Verdict> Translator::check_size_4to6(const V4& ip, std::span<const
   // RFC 7915 4: without DF, anything over 1280 bytes of IPv6 leaves in
   // fragments of at most 1280 (the IPv6 path MTU is unknown); with DF the
   // sender learns the MTU that fits after the header grows by 20.
+  const std::size_t largest = largest_packet(out_size, ip.proto, ip.payload, kIpv6HeaderLen);
   if (!ip.df) {
     std::size_t limit = std::min<std::size_t>(config_.mtu, kIpv6MinMtu);
-    if (out_size > limit) fragment_to_ = limit;
+    // A TCP super-packet is cut into smaller segments instead.
+    if (largest > limit) (offload_in_.tcp_segment != 0 ? segment_limit_ : fragment_to_) = limit;
     return std::nullopt;
   }
-  if (out_size <= config_.mtu) return std::nullopt;
+  if (largest <= config_.mtu) return std::nullopt;
   return icmp4_error_reply(ip, in, kIcmp4DestUnreachable, kIcmp4FragNeededCode, config_.mtu - 20, Counter::too_big_sent,
                            out);
 }
@@ -563,6 +567,71 @@ Verdict Translator::tcp_4to6(const V4& ip, std::span<const std::uint8_t> in, std
   std::uint64_t added = sum_bytes(src6) + sum_bytes(dst6) + b.v6_port;
   store16(tcp + kTcpChecksumOffset, adjust(checksum, removed, added));
   return forward(Counter::translated_4to6);
+}
+
+// ---------------------------------------------------------------------------
+// Offloads
+
+std::size_t Translator::largest_packet(std::size_t out_size, std::uint8_t proto, std::span<const std::uint8_t> l4,
+                                       std::size_t out_ip_header) const {
+  if (offload_in_.tcp_segment == 0 || proto != kProtoTcp) return out_size;
+  std::size_t header = tcp_header_length(l4);
+  if (header == 0) return out_size;  // malformed: the translation refuses it
+  return std::min(out_size, out_ip_header + header + offload_in_.tcp_segment);
+}
+
+void Translator::finish_offload(std::vector<std::uint8_t>& out, Counter fate) {
+  // Only translations of TCP and UDP keep the input's partial checksum;
+  // what the gateway originates (ICMP errors, echo replies) is complete.
+  if (fate != Counter::translated_6to4 && fate != Counter::translated_4to6 && fate != Counter::extension_delivered)
+    return;
+  const bool v6 = (out[0] >> 4) == 6;
+  const std::size_t l4 = v6 ? kIpv6HeaderLen : kIpv4HeaderLen;  // the headers we build have no options
+  const std::uint8_t proto = v6 ? out[6] : out[9];
+  if ((proto != kProtoTcp && proto != kProtoUdp) || out.size() < l4 + kUdpHeaderLen) return;
+  const std::size_t field = proto == kProtoTcp ? kTcpChecksumOffset : 6;
+  if (out.size() < l4 + field + 2) return;
+  const auto length = static_cast<std::uint32_t>(out.size() - l4);
+  std::uint64_t pseudo = 0;
+  if (v6) {
+    std::array<std::uint8_t, 16> src{};
+    std::array<std::uint8_t, 16> dst{};
+    std::copy_n(out.begin() + 8, 16, src.begin());
+    std::copy_n(out.begin() + 24, 16, dst.begin());
+    pseudo = pseudo_v6(src, dst, proto, length);
+  } else {
+    std::array<std::uint8_t, 4> src{};
+    std::array<std::uint8_t, 4> dst{};
+    std::copy_n(out.begin() + 12, 4, src.begin());
+    std::copy_n(out.begin() + 16, 4, dst.begin());
+    pseudo = pseudo_v4(src, dst, proto, length);
+  }
+  std::uint8_t* check = out.data() + l4 + field;
+  if (fragment_to_ != 0) {
+    store16(check, 0);
+    std::uint16_t sum = finish(pseudo + sum_bytes({out.data() + l4, length}));
+    store16(check, proto == kProtoUdp && sum == 0 ? 0xffff : sum);
+    return;
+  }
+  store16(check, fold(pseudo));
+  offload_out_.partial = true;
+  offload_out_.l4_offset = static_cast<std::uint16_t>(l4);
+  offload_out_.checksum_field = static_cast<std::uint16_t>(field);
+  if (offload_in_.tcp_segment != 0 && proto == kProtoTcp) {
+    std::size_t headers = l4 + tcp_header_length({out.data() + l4, length});
+    offload_out_.headers = static_cast<std::uint16_t>(headers);
+    offload_out_.ecn = offload_in_.ecn;
+    std::size_t room = segment_limit_ > headers ? segment_limit_ - headers : 8;
+    offload_out_.tcp_segment = static_cast<std::uint16_t>(std::min<std::size_t>(offload_in_.tcp_segment, room));
+    // The kernel numbers the segments from our Identification on: keep the
+    // next packet's clear of them (RFC 6864 asks uniqueness only of
+    // fragmentable packets, but it costs nothing).
+    if (!v6) {
+      std::size_t payload = length - (headers - l4);
+      next_ip_id_ = static_cast<std::uint16_t>(
+          next_ip_id_ + (payload + offload_out_.tcp_segment - 1) / offload_out_.tcp_segment - (payload > 0 ? 1 : 0));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -42,6 +42,26 @@ struct TranslatorConfig {
   ReassemblyLimits reassembly;
 };
 
+// How a packet read from a TUN device with offloads (IFF_VNET_HDR) is to be
+// taken, and how its translation is to be written (docs/gateway.md,
+// "Offloads"). The gateway maps it to and from the virtio-net header; the
+// translator never sees that layout.
+struct Offload {
+  // The TCP or UDP checksum is left to be completed: its field holds the
+  // pseudo-header sum (CHECKSUM_PARTIAL, as the kernel keeps local packets).
+  bool partial = false;
+  // A TCP super-packet, to be cut into segments of this many payload bytes
+  // (0: one packet). Always partial.
+  std::uint16_t tcp_segment = 0;
+  bool ecn = false;          // the segments carry CWR as ECN allows (passed on)
+  bool unsupported = false;  // a segmentation the gateway did not ask for: dropped as malformed
+  // Output only: where the checksum starts and its field's offset from there,
+  // and the length of the IP and TCP headers the segments repeat.
+  std::uint16_t l4_offset = 0;
+  std::uint16_t checksum_field = 0;
+  std::uint16_t headers = 0;
+};
+
 enum class Fate : std::uint8_t {
   kForward,  // `out` holds a packet to write to the TUN device
   kDrop,
@@ -68,11 +88,19 @@ class Translator {
   // verdict of process(), and on kForward `write(out)`, which returns
   // whether the TUN device took the packet. Counts exactly one fate (the
   // packet fates add up to the packets read) and returns it. The gateway
-  // calls this once per packet read; `write` is its only I/O.
+  // calls this once per packet read; `write` is its only I/O. `offload`
+  // says what the TUN device's header said of the packet; out_offload()
+  // then says how to write what `write` is given.
   template <typename WriteFn>
-  Verdict handle(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out, WriteFn&& write) {
-    Verdict v = account(packet, out, process(packet, out));
+  Verdict handle(std::span<const std::uint8_t> packet, std::vector<std::uint8_t>& out, WriteFn&& write,
+                 const Offload& offload = {}) {
+    offload_in_ = offload;
+    offload_out_ = {};
+    Verdict v = offload.unsupported || (offload.tcp_segment != 0 && !offload.partial)
+                    ? drop(Counter::malformed)
+                    : account(packet, out, process(packet, out));
     if (v.fate == Fate::kDrop) return v;  // counted by process() or account()
+    if (offload.partial) finish_offload(out, v.counter);
     bool written = true;
     if (fragment_to_ == 0) {
       written = write(std::span<const std::uint8_t>(out));
@@ -122,6 +150,8 @@ class Translator {
   Counters& counters() { return counters_; }
   const Counters& counters() const { return counters_; }
   const Reassembler& reassembly() const { return reassembler_; }
+  // For the packet handle() last wrote: partial or a TCP super-packet.
+  const Offload& out_offload() const { return offload_out_; }
   TimePoint now() const { return clock_(); }
 
  private:
@@ -137,6 +167,14 @@ class Translator {
   Verdict reassemble_ipv6(const V6& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict reassemble_ipv4(const V4& ip, std::vector<std::uint8_t>& out);
   Verdict reassembly_verdict(ReassemblyResult r);
+  // The largest packet `out_size` bytes of translation leave as: a TCP
+  // super-packet's segments, or the packet itself.
+  std::size_t largest_packet(std::size_t out_size, std::uint8_t proto, std::span<const std::uint8_t> l4,
+                             std::size_t out_ip_header) const;
+  // A partial translation: its checksum field set for the new pseudo-header
+  // and offload_out_ filled in, or, when it leaves in fragments, its
+  // checksum completed here (a fragment cannot leave it to anyone).
+  void finish_offload(std::vector<std::uint8_t>& out, Counter fate);
   Verdict from_ipv4(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Verdict udp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
   Verdict tcp_6to4(const V6& ip, std::vector<std::uint8_t>& out);
@@ -188,6 +226,11 @@ class Translator {
   std::size_t reassembled_size_ = 0;
   bool from_fragments_ = false;
   std::size_t fragment_to_ = 0;
+  // The largest IP packet a TCP super-packet's segments may become (set by
+  // the size checks; a smaller one than the input's makes them resegment).
+  std::size_t segment_limit_ = 0;
+  Offload offload_in_;
+  Offload offload_out_;
   std::vector<std::vector<std::uint8_t>> pieces_;
   std::uint32_t next_fragment_id_ = 1;
   Counters counters_;

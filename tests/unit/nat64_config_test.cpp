@@ -42,6 +42,7 @@ TEST(Nat64Config, Defaults) {
   EXPECT_EQ(c.icmp_timeout, 60u);
   EXPECT_EQ(c.tcp_timeout, 7440u);
   EXPECT_EQ(c.tcp_trans_timeout, 240u);
+  EXPECT_TRUE(c.offload);
   EXPECT_EQ(c.translator_config().reassembly.max_datagrams, 1024u);
   EXPECT_EQ(c.translator_config().reassembly.max_bytes, 8u << 20);
   EXPECT_EQ(c.translator_config().timeouts.tcp_established, std::chrono::seconds(7440));
@@ -87,8 +88,11 @@ TEST(Nat64Config, AllFlags) {
                                        "--max-fragment-datagrams",
                                        "10",
                                        "--fragment-timeout",
-                                       "2"}))
+                                       "2",
+                                       "--offload",
+                                       "off"}))
                .config;
+  EXPECT_FALSE(c.offload);
   EXPECT_EQ(c.translator_config().reassembly.max_datagrams, 10u);
   EXPECT_EQ(c.translator_config().reassembly.max_bytes, 10u * 65535u) << "room for each at its largest";
   EXPECT_EQ(c.translator_config().reassembly.timeout, std::chrono::seconds(2));
@@ -163,6 +167,8 @@ TEST(Nat64Config, BadValuesAreOneLineErrors) {
   expect_usage_error(plus({"--geneve-port", "0"}), "GENEVE port");
   expect_usage_error(plus({"--tun", "far-too-long-a-name"}), "1..15");
   expect_usage_error(plus({"--run-dir", "relative"}), "absolute");
+  expect_usage_error(plus({"--offload", "yes"}), "on or off");
+  expect_usage_error(plus({"--fragment-timeout", "0"}), "fragment timeout");
   expect_usage_error(plus({"--frobnicate", "1"}), "unknown option '--frobnicate'");
   expect_usage_error(plus({"--geneve_port", "1"}), "unknown option");
   expect_usage_error(plus({"stray"}), "unexpected argument");

@@ -256,6 +256,18 @@ class Nat64Test : public ::testing::Test {
     EXPECT_EQ(v.counter, reason) << "got " << counter_name(v.counter) << ", wanted " << counter_name(reason);
     EXPECT_EQ(count(reason), before + 1) << counter_name(reason);
   }
+  // As run(), with what the TUN device's virtio-net header said.
+  Verdict run_offload(const Bytes& in, const Offload& offload) {
+    all_written.clear();
+    return t->handle(
+        in, out,
+        [this](std::span<const std::uint8_t> p) {
+          written.assign(p.begin(), p.end());
+          all_written.push_back(written);
+          return true;
+        },
+        offload);
+  }
   // Host sends from port `sport` to the remote: opens a binding, returns the pool port.
   unsigned open(const Bytes& host, unsigned sport, const Bytes& remote6, unsigned dport) {
     Verdict v = run(udp6(host, sport, remote6, dport, {'x'}));
@@ -1050,7 +1062,9 @@ TEST_F(Nat64Test, StatusShowsFatesAndEventsApart) {
   run(udp4(kRemote, 1, kPool, 9999, {'x'}));
   tun_refuses = true;
   run(udp6(kHost, 5000, kRemote6, 7000, {'o'}));
-  nlohmann::json d = status_document(*t, StatusInfo{"nat64", 1, 2});
+  nlohmann::json d = status_document(*t, StatusInfo{"nat64", 1, 2, "checksum, tso"});
+  EXPECT_EQ(d.at("offload"), "checksum, tso");
+  EXPECT_NE(render_status(d).find("offload: checksum, tso\n"), std::string::npos);
   const auto& fates = d.at("fates");
   const auto& events = d.at("events");
   EXPECT_EQ(fates.size(), kFateCount);
@@ -1104,7 +1118,7 @@ TEST_F(Nat64Test, UsageIsCountedPerIpv6Slash32AndUnmappedIpv4PerSlash24) {
   EXPECT_EQ(t->usage_v6().totals().size(), 2u);
 
   // Status shows the totals, and nothing finer than a /32.
-  nlohmann::json d = status_document(*t, StatusInfo{"nat64", 1, 1});
+  nlohmann::json d = status_document(*t, StatusInfo{"nat64", 1, 1, "off"});
   const auto& u = d.at("usage");
   EXPECT_EQ(u.at("ipv6_per_32").size(), 2u);
   EXPECT_EQ(u.at("ipv6_per_32")[0].at("prefix"), "2001:db8::/32");
@@ -1346,6 +1360,116 @@ TEST_F(Nat64TcpTest, MalformedSegmentsAreDropped) {
   expect_drop(past_end, Counter::malformed);
   expect_drop(ipv6(kHost, kRemote6, 6, Bytes(12, 0)), Counter::malformed);
   expect_drop(ipv4(kRemote, kPool, 6, Bytes(12, 0)), Counter::malformed);
+}
+
+}  // namespace
+}  // namespace gn::nat64
+
+namespace gn::nat64 {
+namespace {
+
+// ---- offloads: partial checksums and TCP super-packets -------------------------
+
+// The packet as the kernel hands it over with CHECKSUM_PARTIAL: the L4
+// checksum field holds the pseudo-header sum, the data is not summed.
+Bytes partial(Bytes p) {
+  const bool v6 = (p[0] >> 4) == 6;
+  const std::size_t l4 = v6 ? 40 : 20;
+  const unsigned proto = v6 ? p[6] : p[9];
+  const std::size_t field = l4 + (proto == 6 ? 16 : 6);
+  const auto len = static_cast<unsigned>(p.size() - l4);
+  put16(p, field,
+        ref_sum(v6 ? pseudo6(sub(p, 8, 16), sub(p, 24, 16), len, proto)
+                   : pseudo4(sub(p, 12, 4), sub(p, 16, 4), len, proto)));
+  return p;
+}
+
+class Nat64OffloadTest : public Nat64TcpTest {};
+
+TEST_F(Nat64OffloadTest, SuperPacketIsTranslatedOnceAndLeavesAsOne) {
+  handshake();
+  Bytes data(10000, 0x33);
+  Bytes in = partial(tcp6(kHost, 5000, kRemote6, 80, kAck, data));
+  ASSERT_EQ(run_offload(in, {.partial = true, .tcp_segment = 1440}).counter, Counter::translated_6to4);
+  ASSERT_EQ(all_written.size(), 1u);
+  EXPECT_EQ(out.size(), 20u + 20u + data.size());
+  EXPECT_EQ(get16(out, 2), out.size());
+  EXPECT_EQ(ref_sum(sub(out, 0, 20)), 0xffff) << "IPv4 header checksum";
+  // Left partial for the kernel, which cuts the segments: the field is the
+  // sum of the new pseudo-header.
+  EXPECT_EQ(get16(out, 36), ref_sum(pseudo4(kPool, kRemote, 20 + 10000, 6)));
+  const Offload& o = t->out_offload();
+  EXPECT_TRUE(o.partial);
+  EXPECT_EQ(o.l4_offset, 20u);
+  EXPECT_EQ(o.checksum_field, 16u);
+  EXPECT_EQ(o.headers, 40u);
+  EXPECT_EQ(o.tcp_segment, 1440u);
+  EXPECT_EQ(tail(out, 40), data);
+  // Its 7 segments take 7 Identifications: the next packet has the 8th.
+  unsigned id = get16(out, 4);
+  forward(tcp6(kHost, 5000, kRemote6, 80, kAck, {'n'}));
+  EXPECT_EQ(get16(out, 4), (id + 7) & 0xffff);
+
+  // And back: an IPv4 super-packet with DF becomes an IPv6 one.
+  Bytes in4 = partial(tcp4(kRemote, 80, kPool, 5000, kAck, data));
+  ASSERT_EQ(run_offload(in4, {.partial = true, .tcp_segment = 1400}).counter, Counter::translated_4to6);
+  EXPECT_EQ(out.size(), 40u + 20u + data.size());
+  EXPECT_EQ(get16(out, 56), ref_sum(pseudo6(kRemote6, kHost, 20 + 10000, 6)));
+  EXPECT_EQ(t->out_offload().headers, 60u);
+  EXPECT_EQ(t->out_offload().tcp_segment, 1400u);
+}
+
+TEST_F(Nat64OffloadTest, SegmentsNotThePacketMeetTheMtu) {
+  TranslatorConfig c = default_config();
+  c.mtu = 1400;
+  build(c);
+  handshake();
+  // 20 + 20 + 1440 > 1400: Packet Too Big, as for a segment of that size.
+  Bytes in = partial(tcp6(kHost, 5000, kRemote6, 80, kAck, Bytes(5000, 1)));
+  EXPECT_EQ(run_offload(in, {.partial = true, .tcp_segment = 1440}).counter, Counter::too_big_sent);
+  EXPECT_EQ(out[40], 2) << "ICMPv6 Packet Too Big";
+  EXPECT_FALSE(t->out_offload().partial) << "an error we make is complete";
+  // 1340-byte segments fit.
+  EXPECT_EQ(run_offload(in, {.partial = true, .tcp_segment = 1340}).counter, Counter::translated_6to4);
+  // IPv4 with DF: 40 + 20 + 1360 > 1400: Fragmentation Needed.
+  Bytes in4 = partial(tcp4(kRemote, 80, kPool, 5000, kAck, Bytes(5000, 2)));
+  EXPECT_EQ(run_offload(in4, {.partial = true, .tcp_segment = 1360}).counter, Counter::too_big_sent);
+  EXPECT_EQ(out[9], 1) << "ICMP";
+}
+
+TEST_F(Nat64OffloadTest, WithoutDfSegmentsAreCutSmallerNotFragmented) {
+  handshake();
+  Bytes in4 = partial(tcp4(kRemote, 80, kPool, 5000, kAck, Bytes(8000, 3), false));
+  ASSERT_EQ(run_offload(in4, {.partial = true, .tcp_segment = 1460}).counter, Counter::translated_4to6);
+  ASSERT_EQ(all_written.size(), 1u) << "one super-packet, no fragments";
+  EXPECT_EQ(t->out_offload().tcp_segment, 1280u - 60u);
+  EXPECT_EQ(count(Counter::fragments_written), 0u);
+}
+
+TEST_F(Nat64OffloadTest, PartialDatagramLeavingInFragmentsIsCompletedFirst) {
+  unsigned port = open(kHost, 5000, kRemote6, 7000);
+  Bytes data(3000, 9);
+  Bytes in = partial(udp4(kRemote, 7000, kPool, port, data));
+  ASSERT_EQ(run_offload(in, {.partial = true}).counter, Counter::translated_4to6);
+  ASSERT_GT(all_written.size(), 1u);
+  EXPECT_FALSE(t->out_offload().partial);
+  Bytes upper;
+  for (const Bytes& f : all_written) {
+    Bytes piece = tail(f, 48);
+    upper.insert(upper.end(), piece.begin(), piece.end());
+  }
+  EXPECT_EQ(upper, tail(udp6(kRemote6, 7000, kHost, 5000, data), 40)) << "a complete checksum";
+}
+
+TEST_F(Nat64OffloadTest, SegmentationNotAskedForIsMalformed) {
+  handshake();
+  Bytes in = partial(tcp6(kHost, 5000, kRemote6, 80, kAck, Bytes(3000, 1)));
+  EXPECT_EQ(run_offload(in, {.partial = true, .unsupported = true}).counter, Counter::malformed);
+  EXPECT_EQ(run_offload(in, {.partial = false, .tcp_segment = 1000}).counter, Counter::malformed);
+  // A plain packet is unchanged by an all-zero header.
+  EXPECT_EQ(run_offload(tcp6(kHost, 5000, kRemote6, 80, kAck, {'z'}), {}).counter, Counter::translated_6to4);
+  EXPECT_FALSE(t->out_offload().partial);
+  expect_valid_v4(out);
 }
 
 }  // namespace
