@@ -18,6 +18,7 @@
 #include "nat64/state.hpp"
 #include "nat64/usage.hpp"
 #include "net/address.hpp"
+#include "util/hash.hpp"
 
 namespace gn::nat64 {
 
@@ -232,7 +233,9 @@ class Translator {
   Offload offload_in_;
   Offload offload_out_;
   std::vector<std::vector<std::uint8_t>> pieces_;
-  std::uint32_t next_fragment_id_ = 1;
+  // From a random start: RFC 7739 asks that IPv6 fragment IDs not be
+  // predictable from the outside.
+  std::uint32_t next_fragment_id_ = static_cast<std::uint32_t>(random_seed());
   Counters counters_;
   ExtensionHook extension_hook_;
   net::IpAddress own_v6_;

@@ -164,7 +164,7 @@ check "DF on every IPv4 packet over 1260 bytes from gw ($nodf_gw without)" test 
 check "gw: no fragments, conflicts, checksum or size drops" /usr/bin/python3 -c '
 import json, sys
 c = json.loads(sys.argv[1])["fates"]
-bad = {k: c[k] for k in ("fragment", "binding_conflict", "bad_checksum", "malformed", "too_big_sent", "too_big_no_df", "tun_write_failed")}
+bad = {k: c[k] for k in ("fragment", "fragment_held", "fragment_overlap", "fragment_invalid", "fragment_buffer_full", "binding_conflict", "bad_checksum", "malformed", "too_big_sent", "tun_write_failed")}
 print("    gw: translated 6to4 %d, 4to6 %d, extension_delivered %d" % (c["translated_6to4"], c["translated_4to6"], c["extension_delivered"]))
 assert not any(bad.values()), bad
 ' "$(gw_status gw)"

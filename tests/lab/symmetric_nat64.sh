@@ -98,7 +98,7 @@ for g in ga gb; do
   check "$g: no fragments, conflicts, checksum or size drops" /usr/bin/python3 -c '
 import json, sys
 c = json.loads(sys.argv[1])["fates"]
-bad = {k: c[k] for k in ("fragment", "binding_conflict", "bad_checksum", "malformed", "too_big_sent", "too_big_no_df", "tun_write_failed")}
+bad = {k: c[k] for k in ("fragment", "fragment_held", "fragment_overlap", "fragment_invalid", "fragment_buffer_full", "binding_conflict", "bad_checksum", "malformed", "too_big_sent", "tun_write_failed")}
 assert not any(bad.values()), bad
 assert c["translated_6to4"] > 30000 and c["translated_4to6"] > 30000, c
 ' "$(gw_status $g)"
