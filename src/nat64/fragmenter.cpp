@@ -7,9 +7,6 @@
 
 namespace gn::nat64 {
 using namespace gn::checksum;  // NOLINT(google-build-using-namespace): the arithmetic is this file's vocabulary
-namespace {
-constexpr std::size_t kFragmentHeaderLen = 8;
-}  // namespace
 
 void fragment_ipv4(std::span<const std::uint8_t> packet, std::size_t mtu, std::vector<std::vector<std::uint8_t>>& out) {
   out.clear();

@@ -13,6 +13,7 @@ using Bytes4 = std::array<std::uint8_t, 4>;
 using Bytes16 = std::array<std::uint8_t, 16>;
 
 // The translator's vocabulary, defined once in net/protocol.hpp.
+using net::kFragmentHeaderLen;
 using net::kIcmpHeaderLen;
 using net::kIpv4HeaderLen;
 using net::kIpv6HeaderLen;

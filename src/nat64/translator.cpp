@@ -18,7 +18,6 @@ constexpr std::size_t kMaxIcmp6Error = 1280;
 // so that IPv4 links with an MTU below 1280 can still fragment them.
 constexpr std::size_t kDfThreshold = 1260;
 constexpr std::uint8_t kOriginatedHopLimit = 64;
-constexpr std::size_t kFragmentHeaderLen = 8;
 // Bound on IPv4 sources the extension's rate limiter tracks at once.
 constexpr std::size_t kMaxRateLimitedSources = 65536;
 

@@ -15,6 +15,7 @@ inline constexpr std::size_t kIpv6HeaderLen = 40;
 inline constexpr std::size_t kUdpHeaderLen = 8;
 inline constexpr std::size_t kTcpHeaderLen = 20;
 inline constexpr std::size_t kIcmpHeaderLen = 8;  // ICMPv4 and ICMPv6 alike
+inline constexpr std::size_t kFragmentHeaderLen = 8;  // IPv6 Fragment extension header
 
 // EtherTypes.
 inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;

@@ -39,23 +39,24 @@ listen() {
   LISTENER=$!
   wait_until 5 on client6 sh -c "ss -ltnH 'sport = :$port' | grep -q ."
 }
-upload() {  # server -> client6
-  listen 8101 "TCP6-LISTEN:8101,reuseaddr" "CREATE:$LAB_TMP/up"
-  local t0
+# series up|down: 20 MB server -> client6 (up) or client6 -> server (down),
+# always on a connection the server opens; succeeds if the sha256 matches.
+series() {
+  local dir="$1" port out="$LAB_TMP/$1" t0
+  if [ "$dir" = up ]; then
+    port=8101
+    listen $port "TCP6-LISTEN:$port,reuseaddr" "CREATE:$out"
+    set -- "OPEN:$LAB_TMP/data" "TCP6:[$VIA_GW]:$port"
+  else
+    port=8102
+    listen $port "OPEN:$LAB_TMP/data" "TCP6-LISTEN:$port,reuseaddr"
+    set -- "TCP6:[$VIA_GW]:$port" "CREATE:$out"
+  fi
   t0=$(now_ms)
-  on server timeout 60 socat -u "OPEN:$LAB_TMP/data" "TCP6:[$VIA_GW]:8101" || true
+  on server timeout 60 socat -u "$@" || true
   wait "$LISTENER" || true
-  echo "    20 MB server -> client6 in $(($(now_ms) - t0)) ms"
-  [ "$(sha256sum <"$LAB_TMP/data")" = "$(sha256sum <"$LAB_TMP/up")" ]
-}
-download() {  # client6 -> server, on a connection the server opened
-  listen 8102 "OPEN:$LAB_TMP/data" "TCP6-LISTEN:8102,reuseaddr"
-  local t0
-  t0=$(now_ms)
-  on server timeout 60 socat -u "TCP6:[$VIA_GW]:8102" "CREATE:$LAB_TMP/down" || true
-  wait "$LISTENER" || true
-  echo "    20 MB client6 -> server in $(($(now_ms) - t0)) ms"
-  [ "$(sha256sum <"$LAB_TMP/data")" = "$(sha256sum <"$LAB_TMP/down")" ]
+  echo "    20 MB $dir in $(($(now_ms) - t0)) ms"
+  [ "$(sha256sum <"$LAB_TMP/data")" = "$(sha256sum <"$out")" ]
 }
 peer_seen() {  # the address client6 sees the server as
   # shellcheck disable=SC2016 # expanded by socat's shell, not ours
@@ -74,8 +75,8 @@ sys.exit(0 if seen and ipaddress.ip_address(seen.group(1)) == ipaddress.ip_addre
 }
 
 check "client6 sees the server as gw's pool address in TAYGA's prefix" peer_seen
-check "20 MB over TCP server -> gw -> IPv4 -> TAYGA -> client6, sha256 matches" upload
-check "20 MB over TCP client6 -> TAYGA -> IPv4 -> gw -> server, sha256 matches" download
+check "20 MB over TCP server -> gw -> IPv4 -> TAYGA -> client6, sha256 matches" series up
+check "20 MB over TCP client6 -> TAYGA -> IPv4 -> gw -> server, sha256 matches" series down
 check "gw translated the traffic as TCP sessions" python3 -c '
 import json, sys
 s = json.loads(sys.argv[1])
