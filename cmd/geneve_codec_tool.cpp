@@ -10,25 +10,19 @@
 #include <vector>
 
 #include "config/values.hpp"
-#include "fmt/format.h"
 #include "geneve/codec.hpp"
 #include "util/error.hpp"
+#include "util/hex.hpp"
 #include "util/options.hpp"
 
 namespace {
 
-std::vector<std::uint8_t> from_hex(const std::string& h) {
-  if (h.size() % 2) throw gn::UsageError("hex string has odd length");
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i < h.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoul(h.substr(i, 2), nullptr, 16)));
-  return out;
-}
+using gn::to_hex;
 
-std::string to_hex(std::span<const std::uint8_t> b) {
-  std::string s;
-  for (auto c : b) s += fmt::format("{:02x}", c);
-  return s;
+std::vector<std::uint8_t> from_hex(const std::string& h) {
+  auto bytes = gn::parse_hex(h);
+  if (!bytes) throw gn::UsageError("not a hex string (pairs of digits 0-9, a-f): " + h);
+  return *std::move(bytes);
 }
 
 int parse_cmd(const std::string& hex) {

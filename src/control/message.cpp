@@ -11,6 +11,7 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/log.hpp"
+#include "util/sodium.hpp"
 
 namespace gn::control {
 namespace {
@@ -36,11 +37,6 @@ net::IpAddress get_address(const std::uint8_t* p) {
 
 bool valid_kind(std::uint8_t k) {
   return k <= static_cast<std::uint8_t>(PathKind::kLearned);
-}
-
-void ensure_sodium() {
-  static const bool ok = sodium_init() >= 0;
-  if (!ok) throw std::runtime_error("libsodium failed to initialise");
 }
 
 std::array<std::uint8_t, kMacLen> compute_mac(std::uint32_t vni, std::span<const std::uint8_t> signed_part,

@@ -38,4 +38,30 @@ std::string read_user_file(const std::string& path, const std::string& what, std
   }
 }
 
+bool create_private_file(const std::string& path, const std::string& contents, const std::string& what) {
+  const std::string context = "cannot create " + what + " " + path;
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) {
+    if (errno == EEXIST) return false;
+    throw_errno(context);
+  }
+  std::size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::unlink(path.c_str());  // never leave half a secret behind
+      throw SystemError(context, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) < 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    throw SystemError(context, err);
+  }
+  return true;
+}
+
 }  // namespace gn

@@ -17,4 +17,10 @@ std::string read_file(const std::string& path, const std::string& what, std::siz
 // to read it is a usage error (exit status 2), with the same message.
 std::string read_user_file(const std::string& path, const std::string& what, std::size_t max_size = kMaxReadFileSize);
 
+// Creates `path` with `contents`, readable by its owner only (a secret):
+// false if it already exists (never overwritten), throws SystemError
+// "cannot create <what> <path>: ..." on any other failure. The data is on
+// disk (fsync) when it returns.
+bool create_private_file(const std::string& path, const std::string& contents, const std::string& what);
+
 }  // namespace gn
