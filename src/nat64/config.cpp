@@ -47,6 +47,13 @@ constexpr Setting kSettings[] = {
     {"burst", "N", "... with bursts of N (default 20)"},
     {"option_class", "N", "routing option class (default 0x0162)"},
     {"option_type", "N", "routing option type, 0..0x7f (default 0x01)"},
+    {"bypass", "on|off", "NAT64 bypass: offer IPv4 servers GENEVE tunnels to the real IPv6 clients (default off)"},
+    {"bypass_secret", "FILE",
+     "the bypass's persistent secret, created when absent (default /var/lib/geneve-nat64/bypass.key)"},
+    {"bypass_offer_interval", "S", "seconds between offers to a server that does not answer (default 60)"},
+    {"bypass_offer_rate", "N", "bypass offers per second, all servers together (default 100)"},
+    {"bypass_max_servers", "N", "servers the bypass tracks at once (default 65536)"},
+    {"bypass_mac_rotation", "S", "seconds between changes of the gateway's bypass MACs (default 86400)"},
     {"run_dir", "DIR", "where the status socket is created (default /run/geneve-nat64)"},
     {"log_level", "LEVEL", "debug | info | warn | error (default info)"},
 };
@@ -104,6 +111,15 @@ TranslatorConfig GatewayConfig::translator_config() const {
                                      .max_bytes = std::min<std::size_t>(std::size_t{max_fragment_datagrams} * 65535,
                                                                         ReassemblyLimits{}.max_bytes),
                                      .timeout = std::chrono::seconds(fragment_timeout)},
+      .bypass = BypassConfig{.enabled = bypass,
+                             .persistent = {},
+                             .limits = BypassLimits{.max_servers = bypass_max_servers,
+                                                    .offer_interval = std::chrono::seconds(bypass_offer_interval),
+                                                    .offer_rate = static_cast<double>(bypass_offer_rate),
+                                                    .alive = BypassLimits{}.alive},
+                             .mac_rotation = std::chrono::seconds(bypass_mac_rotation),
+                             .message = "NAT64 bypass offer from " + pool->to_string() + " for clients of " +
+                                        prefix->to_string() + "; see geneve-bypass(8)"},
   };
 }
 
@@ -149,6 +165,20 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
   } else if (key == "offload") {
     if (v != "on" && v != "off") throw UsageError("offload '" + v + "' must be on or off");
     c.offload = v == "on";
+  } else if (key == "bypass") {
+    if (v != "on" && v != "off") throw UsageError("bypass '" + v + "' must be on or off");
+    c.bypass = v == "on";
+  } else if (key == "bypass_secret") {
+    if (v.empty()) throw UsageError("bypass secret: a file name is needed");
+    c.bypass_secret = v;
+  } else if (key == "bypass_offer_interval") {
+    c.bypass_offer_interval = parse_uint("bypass offer interval", v, 1, kMaxTimeout);
+  } else if (key == "bypass_offer_rate") {
+    c.bypass_offer_rate = parse_uint("bypass offer rate", v, 1, 1000000);
+  } else if (key == "bypass_max_servers") {
+    c.bypass_max_servers = parse_uint("bypass max servers", v, 1, 1u << 24);
+  } else if (key == "bypass_mac_rotation") {
+    c.bypass_mac_rotation = parse_uint("bypass MAC rotation", v, 60, 30 * kMaxTimeout);
   } else if (key == "usage_log_interval") {
     c.usage_log_interval = parse_uint("usage log interval", v, 0, kMaxTimeout);
   } else if (key == "tcp_trans_timeout") {

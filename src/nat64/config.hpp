@@ -39,9 +39,18 @@ struct GatewayConfig {
   bool offload = true;                          // TSO and checksum offload on the TUN device
   std::uint32_t usage_log_interval = 300;       // seconds between usage log lines, 0: none
   geneve::OptionId option_id;
+  // The NAT64 bypass (docs/protocol.md 8, docs/gateway.md "Bypass").
+  bool bypass = false;
+  std::string bypass_secret = "/var/lib/geneve-nat64/bypass.key";
+  std::uint32_t bypass_offer_interval = 60;  // seconds
+  std::uint32_t bypass_offer_rate = 100;     // offers per second, all servers
+  std::uint32_t bypass_max_servers = 65536;
+  std::uint32_t bypass_mac_rotation = 86400;  // seconds
   std::string run_dir = "/run/geneve-nat64";
   log::Level log_level = log::Level::kInfo;
 
+  // Everything but the bypass's persistent secret, which the gateway reads
+  // from bypass_secret when it starts.
   TranslatorConfig translator_config() const;
 };
 

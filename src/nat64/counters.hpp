@@ -17,6 +17,9 @@ namespace gn::nat64 {
   X(translated_6to4, "IPv6 packets translated to IPv4 and written (including ICMP errors)")                       \
   X(translated_4to6, "IPv4 packets translated to IPv6 and written (including ICMP errors), not by the extension") \
   X(extension_delivered, "unsolicited GENEVE datagrams translated and written thanks to the routing option")      \
+  /* written back to the TUN device: the NAT64 bypass (docs/protocol.md 8) */                                     \
+  X(bypassed_to_server, "IPv6 packets to a bypass server, sent to it inside GENEVE")                              \
+  X(bypassed_from_server, "IPv6 packets from a bypass server, taken out of GENEVE and forwarded")                 \
   /* written back to the TUN device: answered by the gateway itself */                                            \
   X(echo_answered, "echo requests to the pool address or the gateway's IPv6 address, answered")                   \
   X(time_exceeded_sent, "packets with hop limit/TTL <= 1, answered with ICMP Time Exceeded")                      \
@@ -51,15 +54,28 @@ namespace gn::nat64 {
   X(rate_limited, "routing option from an IPv4 source over its --rate/--burst")                                   \
   X(prefix_rate_limited, "translation to or from an IPv6 /32 over its --prefix-rate")                             \
   X(binding_conflict, "routing option needs the GENEVE port, held by another IPv6 endpoint")                      \
-  X(hop_limit_exceeded, "ICMP error whose hop limit/TTL ran out: dropped, never answered")
+  X(hop_limit_exceeded, "ICMP error whose hop limit/TTL ran out: dropped, never answered")                        \
+  X(bypass_control, "a bypass server's acceptance, keepalive or leave, taken")                                    \
+  X(bypass_revoked, "ICMP unreachable about a bypass packet: the server is translated again")                     \
+  X(bypass_bad_accept, "neighbour advertisement from a bypass server that is not a valid acceptance")             \
+  X(bypass_option_from_server, "bypass packet from a server carrying the bypass option")                          \
+  X(bypass_not_ipv6, "bypass packet from a server whose frame is not IPv6")                                       \
+  X(bypass_unknown_server, "bypass data from a server that has not accepted (or went quiet)")                     \
+  X(bypass_spoofed_source, "bypass data from a server with an IPv6 source other than its own mapped address")     \
+  X(bypass_bad_destination, "bypass data from a server to the prefix, multicast or another unroutable address")
 
-#define GN_NAT64_EVENTS(X)                                                      \
-  X(bindings_created, "bindings created by outbound traffic")                   \
-  X(bindings_created_extension, "bindings created by the routing option")       \
-  X(sessions_created, "sessions created")                                       \
-  X(sessions_expired, "sessions removed by their timeout")                      \
-  X(fragments_expired, "datagrams dropped incomplete after --fragment-timeout") \
-  X(fragments_written, "extra packets written by fragmenting a translation")
+#define GN_NAT64_EVENTS(X)                                                                   \
+  X(bindings_created, "bindings created by outbound traffic")                                \
+  X(bindings_created_extension, "bindings created by the routing option")                    \
+  X(sessions_created, "sessions created")                                                    \
+  X(sessions_expired, "sessions removed by their timeout")                                   \
+  X(fragments_expired, "datagrams dropped incomplete after --fragment-timeout")              \
+  X(fragments_written, "extra packets written by fragmenting a translation")                 \
+  X(bypass_offers, "bypass offers written to servers")                                       \
+  X(bypass_offers_rate_limited, "bypass offers due but refused by --bypass-offer-rate")      \
+  X(bypass_servers_full, "bypass offers not made: --bypass-max-servers servers are tracked") \
+  X(bypass_accepted, "servers that accepted a bypass tunnel (or came back)")                 \
+  X(bypass_left, "bypass servers that left")
 
 #define GN_NAT64_COUNTERS(X) GN_NAT64_FATES(X) GN_NAT64_EVENTS(X)
 

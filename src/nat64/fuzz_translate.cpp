@@ -39,6 +39,13 @@ gn::nat64::TranslatorConfig config() {
       .max_usage_prefixes = 8,
       // Few and small, so that the bounds are reached.
       .reassembly = {.max_datagrams = 4, .max_bytes = 100000, .timeout = std::chrono::seconds(5)},
+      // Secrets of zeros, so that inputs can answer offers (the corpus
+      // has a whole exchange: tests/fuzz/corpus/nat64/bypass-*).
+      .bypass = {.enabled = true,
+                 .limits = {.max_servers = 4},
+                 .mac_rotation = std::chrono::seconds(600),
+                 .message = "offer",
+                 .transient = [] { return gn::bypass::Secret{}; }},
   };
 }
 

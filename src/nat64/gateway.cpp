@@ -7,9 +7,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/ranges.h>
+
+#include "control/message.hpp"
 #include "nat64/status.hpp"
 #include "netlink/link.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/log.hpp"
 
 namespace gn::nat64 {
@@ -22,11 +26,24 @@ constexpr int kPacketsPerWakeup = 256;
 // truncates a packet.
 constexpr std::size_t kBufferSize = 65536 + 64;
 
+// The translator's configuration with the bypass's persistent secret read
+// from its file, made first when there is none (docs/gateway.md, "Bypass").
+TranslatorConfig with_bypass_secret(const GatewayConfig& g) {
+  TranslatorConfig t = g.translator_config();
+  if (!t.bypass.enabled) return t;
+  if (create_private_file(g.bypass_secret, control::generate_key_base64() + "\n", "bypass secret"))
+    log::info("created the bypass secret {}: keep it, the servers' VNIs are derived from it", g.bypass_secret);
+  const control::Key key = control::read_key_file(g.bypass_secret);
+  static_assert(std::tuple_size_v<control::Key> == std::tuple_size_v<bypass::Secret>);
+  std::copy(key.begin(), key.end(), t.bypass.persistent.begin());
+  return t;
+}
+
 }  // namespace
 
 Gateway::Gateway(const GatewayConfig& config)
     : config_(config),
-      translator_(config.translator_config(), [] { return Clock::now(); }),
+      translator_(with_bypass_secret(config), [] { return Clock::now(); }),
       started_(std::chrono::steady_clock::now()),
       in_buf_(kBufferSize),
       out_buf_() {
@@ -37,7 +54,10 @@ Gateway::Gateway(const GatewayConfig& config)
       std::make_unique<control::StatusServer>(loop_, config_.run_dir, config_.tun, [this] { return status_json(); });
   // With offloads, TCP arrives as super-packets of up to 64 KiB that are
   // translated once and leave as super-packets (docs/gateway.md, "Offloads").
-  tun_.emplace(dataplane::TapDevice::create(config_.tun, dataplane::DeviceMode::kTun, config_.offload, false));
+  // With the bypass, no TSO: a bypassed super-packet would need segmenting.
+  tun_.emplace(
+      dataplane::TapDevice::create(config_.tun, dataplane::DeviceMode::kTun, config_.offload,
+                                   config_.bypass ? dataplane::Segmentation::kNone : dataplane::Segmentation::kTcp));
   netlink::MnlSocket nl(NETLINK_ROUTE);
   netlink::set_link_mtu_up(nl, tun_->ifindex(), tun_->name(), config_.mtu);
 
@@ -47,6 +67,13 @@ Gateway::Gateway(const GatewayConfig& config)
     log::debug("{}: routing option from {}:{} created binding [{}]:{} <-> {}:{}", tun_->name(),
                s.remote_address().to_string(), s.remote_port, b.v6_address.to_string(), b.v6_port,
                translator_.config().pool.to_string(), b.pool_port);
+  });
+
+  translator_.set_bypass_hook([this](const Bytes4& server, std::string_view what, const bypass::Mac& mac) {
+    // Per server, never per connection: a server's operator chose to
+    // be reached this way, and the log says when it changed.
+    log::info("{}: bypass: server {} {} (VNI {}, tunnel MAC {:02x})", tun_->name(),
+              net::IpAddress::v4(server).to_string(), what, translator_.bypass_vni(server), fmt::join(mac, ":"));
   });
 
   timer_fd_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
@@ -78,6 +105,10 @@ Gateway::Gateway(const GatewayConfig& config)
     log::info("{}: GENEVE extension off (no --allow prefix): port {} is filtered like any other", tun_->name(),
               t.geneve_port);
   }
+  if (translator_.bypass_enabled())
+    log::info("{}: NAT64 bypass on: offers from {}:{} at most every {} s per server, {}/s in all; secret {}",
+              tun_->name(), t.pool.to_string(), t.geneve_port, t.bypass.limits.offer_interval.count(),
+              t.bypass.limits.offer_rate, config_.bypass_secret);
 }
 
 void Gateway::run() {
@@ -124,7 +155,8 @@ std::string Gateway::offload_text() const {
   const dataplane::TapOffloads& o = tun_->offloads();
   if (!config_.offload) return "off (--offload off)";
   if (!o.checksum) return "off: " + o.reason;
-  return o.tso ? "checksum, tso" : "checksum (" + o.reason + ")";
+  if (o.tso) return "checksum, tso";
+  return "checksum (" + (config_.bypass ? std::string("no tso with --bypass") : o.reason) + ")";
 }
 
 void Gateway::on_tun_readable() {

@@ -1,6 +1,7 @@
 #include "nat64/status.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <map>
 
@@ -134,6 +135,16 @@ nlohmann::json status_document(const Translator& translator, const StatusInfo& i
     auto id = static_cast<Counter>(i);
     (is_fate(id) ? fates : events)[std::string(counter_name(id))] = t.counters().get(id);
   }
+  // Per server only: who accepted a bypass tunnel (docs/protocol.md 8.7).
+  nlohmann::json bypass_servers = nlohmann::json::array();
+  for (const auto& a : t.bypass_accepted()) {
+    Bytes4 server{};
+    store32(server.data(), a.server);
+    bypass_servers.push_back({{"server", net::IpAddress::v4(server).to_string()},
+                              {"vni", t.bypass_vni(server)},
+                              {"tunnel_mac", fmt::format("{:02x}", fmt::join(a.mac, ":"))},
+                              {"last_heard_seconds", seconds(now - a.last_heard)}});
+  }
   return {
       {"tun", info.tun},
       {"pid", info.pid},
@@ -157,6 +168,12 @@ nlohmann::json status_document(const Translator& translator, const StatusInfo& i
         {"allow", allow},
         {"rate", c.rate},
         {"burst", c.burst}}},
+      {"bypass",
+       {{"enabled", t.bypass_enabled()},
+        {"offer_interval_seconds", c.bypass.limits.offer_interval.count()},
+        {"offer_rate", c.bypass.limits.offer_rate},
+        {"max_servers", c.bypass.limits.max_servers},
+        {"accepted", std::move(bypass_servers)}}},
       {"usage",
        {{"ipv6_per_32", usage_rows(t.usage_v6(), v6_slash32, true, max_sessions_listed)},
         {"ipv6_other", usage_count(t.usage_v6().other())},
@@ -191,6 +208,14 @@ std::string render_status(const nlohmann::json& d) {
                        ext.at("burst").get<double>());
   } else {
     out += "extension: off (no --allow prefix)\n";
+  }
+  if (d.contains("bypass") && d.at("bypass").at("enabled").get<bool>()) {
+    const auto& bp = d.at("bypass");
+    out += fmt::format("bypass: on, {} server(s) accepted\n", bp.at("accepted").size());
+    for (const auto& a : bp.at("accepted"))
+      out += fmt::format("  server {} VNI {} tunnel MAC {} heard {:.1f} s ago\n", a.at("server").get<std::string>(),
+                         a.at("vni").get<std::uint32_t>(), a.at("tunnel_mac").get<std::string>(),
+                         a.at("last_heard_seconds").get<double>());
   }
   out += fmt::format("bindings {}, sessions {} of {}{}\n", d.at("binding_count").get<std::size_t>(),
                      d.at("session_count").get<std::size_t>(), d.at("max_sessions").get<std::size_t>(),

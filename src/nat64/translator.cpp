@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "nat64/addresses.hpp"
 #include "nat64/icmp_map.hpp"
 #include "net/checksum.hpp"
 
@@ -20,26 +21,6 @@ constexpr std::size_t kDfThreshold = 1260;
 constexpr std::uint8_t kOriginatedHopLimit = 64;
 // Bound on IPv4 sources the extension's rate limiter tracks at once.
 constexpr std::size_t kMaxRateLimitedSources = 65536;
-
-// A destination the translator must never send to: "this network",
-// loopback, multicast, class E and limited broadcast.
-bool v4_unicast(const Bytes4& a) {
-  return a[0] != 0 && a[0] != 127 && a[0] < 224;
-}
-
-bool v6_unicast(const Bytes16& a) {
-  static constexpr Bytes16 kUnspecified{};
-  static constexpr Bytes16 kLoopback{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  return a[0] != 0xff && a != kUnspecified && a != kLoopback;
-}
-
-std::uint32_t as_u32(const Bytes4& a) {
-  return load32(a.data());
-}
-
-bool checksum_ok(std::uint64_t sum) {
-  return fold(sum) == 0xffff;
-}
 
 // A TCP segment's header length from its data offset, if the segment holds
 // it; 0 if it does not.
@@ -77,7 +58,14 @@ Translator::Translator(TranslatorConfig config, ClockFn clock)
       unmapped_v4_(config_.max_usage_prefixes),
       reassembler_(config_.reassembly),
       own_v6_(config_.prefix.embed(config_.pool)),
-      pool_v4_(config_.pool.v4_bytes()) {}
+      pool_v4_(config_.pool.v4_bytes()) {
+  if (config_.bypass.enabled) {
+    bypass_servers_.emplace(config_.bypass.limits);
+    mac_secret_ = config_.bypass.transient();
+    previous_mac_secret_ = mac_secret_;
+    mac_rotated_ = clock_();
+  }
+}
 
 Verdict Translator::drop(Counter c) {
   counters_.add(c);
@@ -90,6 +78,10 @@ void Translator::on_timer() {
   rate_limiter_.prune(now);
   if (config_.prefix_rate > 0) prefix_limiter_.prune(now);
   counters_.add(Counter::fragments_expired, reassembler_.expire(now));
+  if (bypass_servers_) {
+    bypass_servers_->expire(now);
+    rotate_bypass_mac(now);
+  }
 }
 
 Verdict Translator::account(std::span<const std::uint8_t> in, const std::vector<std::uint8_t>& out, Verdict v) {
@@ -104,9 +96,11 @@ Verdict Translator::account(std::span<const std::uint8_t> in, const std::vector<
   const std::size_t size = reassembled_size_ != 0 ? reassembled_size_ : in.size();
   if (in[0] >> 4 == 6 && in.size() >= kIpv6HeaderLen) {
     usage_v6_.count_from(load32(in.data() + 8), size);
-    if (forward && v.counter == Counter::translated_6to4) prefix32 = load32(in.data() + 8);
+    if (forward && (v.counter == Counter::translated_6to4 || v.counter == Counter::bypassed_to_server))
+      prefix32 = load32(in.data() + 8);
   } else if (in[0] >> 4 == 4 && in.size() >= kIpv4HeaderLen) {
-    bool delivered = forward && (v.counter == Counter::translated_4to6 || v.counter == Counter::extension_delivered);
+    bool delivered = forward && (v.counter == Counter::translated_4to6 || v.counter == Counter::extension_delivered ||
+                                 v.counter == Counter::bypassed_from_server);
     if (delivered && out.size() >= kIpv6HeaderLen) {
       usage_v6_.count_to(load32(out.data() + 24), out.size());
       prefix32 = load32(out.data() + 24);
@@ -177,6 +171,9 @@ Verdict Translator::from_ipv6(std::span<const std::uint8_t> in, std::vector<std:
     if (is_icmp && is_icmp6_error(ip.payload[0])) return drop(Counter::hop_limit_exceeded);
     return icmp6_error_reply(ip, in, kIcmp6TimeExceeded, 0, 0, Counter::time_exceeded_sent, out);
   }
+  // A reassembled datagram is translated, never bypassed (docs/protocol.md 8.6).
+  if (bypass_servers_ && !from_fragments_)
+    if (auto v = bypass_6to4(ip, in, out)) return *v;
   switch (ip.next_header) {
     case kProtoUdp: {
       std::size_t out_size = kIpv4HeaderLen + ip.payload.size();
@@ -470,6 +467,8 @@ Verdict Translator::udp_4to6(const V4& ip, std::span<const std::uint8_t> in, std
   if (ip.payload.size() < kUdpHeaderLen) return drop(Counter::malformed);
   std::size_t udp_length = load16(ip.payload.data() + 4);
   if (udp_length < kUdpHeaderLen || udp_length > ip.payload.size()) return drop(Counter::malformed);
+  if (bypass_servers_ && load16(ip.payload.data() + 2) == config_.geneve_port && !from_fragments_)
+    if (auto v = bypass_4to6(ip, ip.payload.first(udp_length), out)) return *v;
   if (auto v = check_size_4to6(ip, in, kIpv6HeaderLen + udp_length, out)) return *v;
   std::uint16_t src_port = load16(ip.payload.data());
   std::uint16_t dst_port = load16(ip.payload.data() + 2);
@@ -773,6 +772,7 @@ Verdict Translator::error_4to6(const V4& ip, std::vector<std::uint8_t>& out) {
   V4 inner;
   if (parse_ipv4(icmp.subspan(kIcmpHeaderLen), Completeness::kEmbedded, inner) != ParseStatus::kOk)
     return drop(Counter::malformed);
+  if (bypass_servers_ && bypass_revoke(ip, inner)) return drop(Counter::bypass_revoked);
   if (inner.fragment_offset != 0 || inner.payload.size() < 8) return drop(Counter::icmp_untranslatable);
   auto mapped = map_icmp4_error(icmp[0], icmp[1], load32(icmp.data() + 4), inner.total_length, config_.mtu);
   if (!mapped) return drop(Counter::icmp_untranslatable);

@@ -3,13 +3,18 @@
 // routing-option extension (docs/protocol.md 3.3). Pure: packets in, packets
 // out, time from an injected clock; the TUN device and the event loop live
 // in gateway.cpp.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "bypass/derive.hpp"
 #include "geneve/codec.hpp"
+#include "nat64/bypass_servers.hpp"
 #include "nat64/counters.hpp"
 #include "nat64/fragmenter.hpp"
 #include "nat64/packet.hpp"
@@ -21,6 +26,19 @@
 #include "util/hash.hpp"
 
 namespace gn::nat64 {
+
+// The NAT64 bypass (docs/protocol.md 8): off unless `enabled`. The gateway's
+// bypass address G is the pool address.
+struct BypassConfig {
+  bool enabled = false;
+  bypass::Secret persistent{};  // VNIs: from --bypass-secret
+  BypassLimits limits;
+  std::chrono::seconds mac_rotation{86400};
+  std::string message;  // the offers' log message
+  // Where the transient secrets (gateway MACs) come from: random, or a
+  // fixed one in tests and the fuzzer, which must be able to answer.
+  bypass::Secret (*transient)() = bypass::random_secret;
+};
 
 struct TranslatorConfig {
   net::Nat64Prefix prefix;
@@ -41,6 +59,7 @@ struct TranslatorConfig {
   std::size_t max_usage_prefixes = 65536;
   // Fragments are reassembled (reassembly.hpp); max_datagrams 0: dropped.
   ReassemblyLimits reassembly;
+  BypassConfig bypass;
 };
 
 // How a packet read from a TUN device with offloads (IFF_VNET_HDR) is to be
@@ -100,6 +119,11 @@ class Translator {
     Verdict v = offload.unsupported || (offload.tcp_segment != 0 && !offload.partial)
                     ? drop(Counter::malformed)
                     : account(packet, out, process(packet, out));
+    // Packets the gateway originates beside this one's fate (a bypass
+    // offer), whatever that fate: an offer must go out even for a segment
+    // that is dropped (8.7: the first packet after a gateway restart).
+    for (const auto& extra : originated_) write(std::span<const std::uint8_t>(extra));
+    originated_.clear();
     if (v.fate == Fate::kDrop) return v;  // counted by process() or account()
     if (offload.partial) finish_offload(out, v.counter);
     bool written = true;
@@ -141,6 +165,14 @@ class Translator {
   const UsageTable& unmapped_v4() const { return unmapped_v4_; }
 
   void set_extension_hook(ExtensionHook hook) { extension_hook_ = std::move(hook); }
+  // Called when a bypass server is accepted, leaves or is revoked (the
+  // gateway logs it): the server, what happened, its tunnel MAC.
+  using BypassHook = std::function<void(const Bytes4& server, std::string_view what, const bypass::Mac& mac)>;
+  void set_bypass_hook(BypassHook hook) { bypass_hook_ = std::move(hook); }
+  bool bypass_enabled() const { return bypass_servers_.has_value(); }
+  // Servers that accepted and are live; the VNI of each is bypass_vni().
+  std::vector<BypassServers::Accepted> bypass_accepted() const;
+  std::uint32_t bypass_vni(const Bytes4& server) const;
   bool extension_enabled() const { return !config_.allow.empty(); }
   // The gateway's own IPv6 address (source of ICMPv6 it originates): the
   // pool address inside the NAT64 prefix.
@@ -187,6 +219,27 @@ class Translator {
   Verdict error_4to6(const V4& ip, std::vector<std::uint8_t>& out);
   // The extension: state for an unsolicited datagram to the GENEVE port.
   Verdict try_extension(const V4& ip, std::span<const std::uint8_t> udp, Session*& session);
+  // The NAT64 bypass (translator_bypass.cpp). For an IPv6 packet to a
+  // mapped server with no session: bypassed, or nullopt to translate it
+  // (after queueing an offer when one is due).
+  std::optional<Verdict> bypass_6to4(const V6& ip, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
+  // For a datagram from port to port GENEVE: a bypass packet from a server
+  // handled, or nullopt if it is not one (ordinary processing goes on).
+  std::optional<Verdict> bypass_4to6(const V4& ip, std::span<const std::uint8_t> udp, std::vector<std::uint8_t>& out);
+  // For an ICMPv4 unreachable quoting `inner`: true if it was about a
+  // bypass packet, and the server is forgotten.
+  bool bypass_revoke(const V4& ip, const V4& inner);
+  bool has_session_6to4(const V6& ip);
+  // An IPv4/UDP/GENEVE packet to `server` in `out`: the headers, then room
+  // for a frame of `frame_size` bytes, returned for the caller to fill; then
+  // finish_encapsulation() sets the UDP checksum over it.
+  std::uint8_t* begin_encapsulation(const Bytes4& server, std::span<const std::uint8_t> geneve_header,
+                                    std::size_t frame_size, std::vector<std::uint8_t>& out);
+  void finish_encapsulation(const Bytes4& server, std::vector<std::uint8_t>& out);
+  void queue_offer(const Bytes4& server, const Bytes16& mapped);
+  bypass::Mac gateway_mac(const Bytes4& server) const;
+  void rotate_bypass_mac(TimePoint now);
+
   // Too big for the other side: an ICMP error back, or a drop.
   std::optional<Verdict> check_size_6to4(const V6& ip, std::span<const std::uint8_t> in, std::size_t out_size,
                                          std::vector<std::uint8_t>& out);
@@ -238,6 +291,14 @@ class Translator {
   std::uint32_t next_fragment_id_ = static_cast<std::uint32_t>(random_seed());
   Counters counters_;
   ExtensionHook extension_hook_;
+  BypassHook bypass_hook_;
+  std::optional<BypassServers> bypass_servers_;
+  // The gateway MAC's transient secret, and the one before it (frames to
+  // the previous MAC are taken for one rotation period, 8.3).
+  bypass::Secret mac_secret_{};
+  bypass::Secret previous_mac_secret_{};
+  TimePoint mac_rotated_{};
+  std::vector<std::vector<std::uint8_t>> originated_;
   net::IpAddress own_v6_;
   std::array<std::uint8_t, 4> pool_v4_;
   std::uint16_t next_ip_id_ = 1;
