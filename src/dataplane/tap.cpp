@@ -22,7 +22,8 @@
 namespace gn::dataplane {
 namespace {
 
-TapOffloads probe_offloads(int fd, bool udp_segmentation) {
+TapOffloads probe_offloads(int fd, Segmentation segmentation) {
+  const bool udp_segmentation = segmentation == Segmentation::kTcpAndUdp;
   TapOffloads o;
   o.vnet_header = true;
   struct Try {
@@ -36,12 +37,14 @@ TapOffloads probe_offloads(int fd, bool udp_segmentation) {
   };
   for (const Try& t : kTries) {
     if (t.uso && !udp_segmentation) continue;
+    if (t.tso && segmentation == Segmentation::kNone) continue;
     if (::ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(t.flags)) == 0) {
       o.checksum = true;
       o.tso = t.tso;
       o.uso = t.uso;
       if (!t.uso && udp_segmentation) o.reason = "this kernel's TAP has no UDP segmentation offload (USO, Linux 6.2+)";
-      if (!t.tso) o.reason = "this kernel's TAP refused TCP segmentation offload";
+      if (!t.tso && segmentation != Segmentation::kNone)
+        o.reason = "this kernel's TAP refused TCP segmentation offload";
       return o;
     }
   }
@@ -51,7 +54,7 @@ TapOffloads probe_offloads(int fd, bool udp_segmentation) {
 
 }  // namespace
 
-TapDevice TapDevice::create(const std::string& name, DeviceMode mode, bool offloads, bool udp_segmentation) {
+TapDevice TapDevice::create(const std::string& name, DeviceMode mode, bool offloads, Segmentation segmentation) {
   const char* kind = mode == DeviceMode::kTun ? "TUN" : "TAP";
   if (name.size() >= IFNAMSIZ) throw UsageError("interface name '" + name + "' is longer than 15 characters");
   if (name.find('%') == std::string::npos && if_nametoindex(name.c_str()) != 0)
@@ -74,7 +77,7 @@ TapDevice TapDevice::create(const std::string& name, DeviceMode mode, bool offlo
   }
   std::string actual(ifr.ifr_name);
   TapOffloads off;
-  if (offloads) off = probe_offloads(fd.get(), udp_segmentation);
+  if (offloads) off = probe_offloads(fd.get(), segmentation);
   unsigned index = if_nametoindex(actual.c_str());
   if (index == 0) throw_errno("looking up the index of new interface " + actual);
   return TapDevice(std::move(fd), actual, static_cast<int>(index), mode, std::move(off));

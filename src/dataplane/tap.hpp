@@ -21,6 +21,10 @@ enum class DeviceMode { kTap, kTun };
 // What the kernel agreed to hand us with a virtio-net header in front of
 // every frame (dataplane/offload.hpp). Probed at creation, best first:
 // checksum + TSO4/6 + USO4/6 (Linux 6.2+), checksum + TSO4/6, nothing.
+// The segmentation offloads a device may be asked for (checksum offload
+// comes with any of them).
+enum class Segmentation : std::uint8_t { kTcpAndUdp, kTcp, kNone };
+
 struct TapOffloads {
   bool vnet_header = false;  // IFF_VNET_HDR: every read and write carries one
   bool checksum = false;     // TUN_F_CSUM: frames may leave their L4 checksum to us
@@ -36,10 +40,11 @@ class TapDevice {
   // would take over something we do not own.
   // With `offloads`, the TAP is opened with IFF_VNET_HDR and asked for every
   // offload the kernel has (see offloads()).
-  // `udp_segmentation` false leaves USO out (a NAT64 cannot resegment UDP:
-  // each segment is a datagram of its own).
+  // `segmentation` limits what is asked for: a NAT64 leaves USO out (it
+  // cannot resegment UDP: each segment is a datagram of its own), and with
+  // the bypass TSO too (a bypassed super-packet would need segmenting).
   static TapDevice create(const std::string& name, DeviceMode mode = DeviceMode::kTap, bool offloads = false,
-                          bool udp_segmentation = true);
+                          Segmentation segmentation = Segmentation::kTcpAndUdp);
 
   int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
