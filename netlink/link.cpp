@@ -40,6 +40,24 @@ Message build_add_address(int ifindex, const net::InterfaceAddress& address) {
   return b.bytes();
 }
 
+Message build_set_addr_gen_none(int ifindex) {
+  MessageBuffer b;
+  nlmsghdr* nlh = b.put_header(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+  auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  nlattr* spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+  nlattr* inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+  mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+  mnl_attr_nest_end(nlh, inet6);
+  mnl_attr_nest_end(nlh, spec);
+  return b.bytes();
+}
+
+void set_addr_gen_none(MnlSocket& sock, int ifindex, const std::string& ifname) {
+  sock.request(build_set_addr_gen_none(ifindex), "turning IPv6 address generation off on " + ifname);
+}
+
 void set_link_mtu_up(MnlSocket& sock, int ifindex, const std::string& ifname, std::optional<std::uint32_t> mtu) {
   sock.request(build_set_link_mtu_up(ifindex, mtu),
                fmt::format("setting {}up on {}", mtu ? fmt::format("mtu {} and ", *mtu) : std::string(), ifname));

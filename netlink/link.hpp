@@ -23,6 +23,12 @@ Message build_set_link_mtu_up(int ifindex, std::optional<std::uint32_t> mtu);
 // or more.
 Message build_add_address(int ifindex, const net::InterfaceAddress& address);
 
+// RTM_NEWLINK on `ifindex`: IPv6 address generation mode "none", so the
+// kernel gives the interface no link-local address and sends nothing of
+// its own (router solicitations, MLD) into it. Before the link is up.
+Message build_set_addr_gen_none(int ifindex);
+void set_addr_gen_none(MnlSocket& sock, int ifindex, const std::string& ifname);
+
 // Sets the MTU (if given) and brings the interface up.
 void set_link_mtu_up(MnlSocket& sock, int ifindex, const std::string& ifname, std::optional<std::uint32_t> mtu);
 

@@ -42,19 +42,22 @@ bool parse_level(std::string_view text, Level& out) {
   return false;
 }
 
+std::string timestamp(bool microseconds) {
+  timeval now{};
+  gettimeofday(&now, nullptr);
+  tm local{};
+  localtime_r(&now.tv_sec, &local);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
+  if (microseconds) return fmt::format("{}.{:06}", stamp, now.tv_usec);
+  return fmt::format("{}.{:03}", stamp, now.tv_usec / 1000);
+}
+
 void write(Level level, std::string_view message) {
   // The journal timestamps lines itself; a terminal or a file gets our stamp.
   static const bool under_journal = std::getenv("JOURNAL_STREAM") != nullptr;
   std::string line;
-  if (!under_journal) {
-    timeval now{};
-    gettimeofday(&now, nullptr);
-    tm local{};
-    localtime_r(&now.tv_sec, &local);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
-    line = fmt::format("{}.{:03} ", stamp, now.tv_usec / 1000);
-  }
+  if (!under_journal) line = timestamp(false) + " ";
   line += fmt::format("{}: {}\n", name(level), message);
   // One write(2) per line so lines from concurrent processes never interleave.
   [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());

@@ -3,6 +3,7 @@
 // and why. Timestamps are added unless stderr is the journal (JOURNAL_STREAM),
 // which stamps lines itself.
 #include <fmt/format.h>
+#include <string>
 #include <string_view>
 
 namespace gn::log {
@@ -14,6 +15,9 @@ Level level();
 // Parses "debug|info|warn|error"; returns false on an unknown name.
 bool parse_level(std::string_view text, Level& out);
 void write(Level level, std::string_view message);
+// Local time "2019-03-18 10:06:28.436" (or with microseconds ".436754", as
+// the NAT64 handoff server's connection log wrote it).
+std::string timestamp(bool microseconds);
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {
