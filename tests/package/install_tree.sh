@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sets variables for the sourcing test
 # Sourced by the package tests: installs the build into a scratch root.
 #
 #   install_tree ROOT   DESTDIR=ROOT cmake --install "$BUILD_DIR"; sets

@@ -31,8 +31,8 @@ page_matches_help() {
     grep -qE -- "(^|[^a-z0-9-])$opt([^a-z0-9-]|\$)" <<<"$text" || echo "$opt"
   done)
   extra=$(comm -13 <(help_options "$cmd") <(defined_options "$page"))
-  [ -z "$missing" ] || { echo "  $(basename "$page") lacks $(echo $missing) from --help"; return 1; }
-  [ -z "$extra" ] || { echo "  $(basename "$page") defines $(echo $extra), which --help does not print"; return 1; }
+  [ -z "$missing" ] || { echo "  $(basename "$page") lacks ${missing//$'\n'/ } from --help"; return 1; }
+  [ -z "$extra" ] || { echo "  $(basename "$page") defines ${extra//$'\n'/ }, which --help does not print"; return 1; }
 }
 
 renders_clean() {  # renders_clean PAGE: man formats it, no warnings
