@@ -106,6 +106,7 @@ summary() {
 #   gw_status DAEMON        the gateway's `status --json`, run in its node
 #   status_up NODE DIR NAME the status socket of endpoint NAME (--run-dir DIR)
 #                           listens in NODE's network namespace
+#   status_gone NODE DIR NAME  it does not (the endpoint stopped or died)
 #   now_ms                  wall clock in milliseconds
 #   replies_at_least LOG N  the log of a `ping -D` has N answered requests
 #   reply_after LOG MS      that log has a reply later than MS (now_ms clock)
@@ -162,6 +163,8 @@ gw_status() {
 status_up() {
   on "$1" grep -qF " @$2/$3.sock" /proc/net/unix
 }
+
+status_gone() { ! status_up "$@"; }
 
 now_ms() { date +%s%3N; }
 

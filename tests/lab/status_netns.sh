@@ -58,7 +58,7 @@ check "a logged the refusal" wait_until 5 grep -q "refused pid .* uid 65534" "$L
 # kill -9: nothing is cleaned up by the process, and nothing needs to be.
 kill -KILL "$PID_A"
 wait "$PID_A" 2>/dev/null || true
-check "a's status is gone with its process" wait_until 5 bash -c "! ip netns exec $LAB-a grep -qF ' @$RUN/gnv0.sock' /proc/net/unix"
+check "a's status is gone with its process" wait_until 5 status_gone a $RUN gnv0
 wait_until 5 bash -c "! ip -n $LAB-a link show gnv0" >/dev/null 2>&1 || true  # the TAP goes with its last fd
 start_a
 check "a starts again after kill -9" wait_until 10 status_up a $RUN gnv0

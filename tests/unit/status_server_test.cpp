@@ -6,7 +6,6 @@
 // moment its holder is killed, and served only to root or our own uid.
 #include <gtest/gtest.h>
 
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -14,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -322,7 +322,7 @@ TEST(StatusServer, ServesNothingToAnotherUid) {
   TempDir dir;
   EventLoop loop(EventLoop::ExitSignals::kIgnore);
   StatusServer server(loop, dir.path, "t", [] { return std::string("{\"secret\":1}"); });
-  const std::string path = server.path();
+  const std::string& path = server.path();
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
