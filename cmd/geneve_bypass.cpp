@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     case Action::kCheck: std::printf("%s\n", effective(cmd.config).dump(2).c_str()); return 0;
     case Action::kStatus:
       try {
-        const std::string text = gn::control::read_status(cmd.config.run_dir + "/" + cmd.config.tun + ".sock");
+        const std::string text = gn::control::read_status(cmd.config.run_dir, cmd.config.tun);
         if (cmd.json) {
           std::fputs(text.c_str(), stdout);
         } else {

@@ -1,6 +1,4 @@
 // geneve-ctl: inspect running endpoints through their status sockets.
-#include <dirent.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -25,7 +23,8 @@ the one named NAME (its interface, or a server's --name; a server is also
 found by any of its clients' interfaces). For each peer: mode, chosen path
 and why, candidates with liveness, observed addresses, last handshake,
 traffic and drops by reason. --json prints the status documents as a JSON
-array (one object with NAME).
+array (one object with NAME). Status sockets are per network namespace:
+run it in the namespace of the endpoints (ip netns exec NS geneve-ctl ...).
 
 genkey: prints a new random pre-shared key (base64) for --key-file.
 
@@ -68,8 +67,7 @@ void print_human(const nlohmann::json& s) {
                p.value("interface", "?"), p.value("vni", 0));
     if (p.contains("allowed_ips") && !p["allowed_ips"].empty()) {
       std::string allowed;
-      for (const auto& prefix : p["allowed_ips"])
-        allowed += (allowed.empty() ? "" : ", ") + prefix.get<std::string>();
+      for (const auto& prefix : p["allowed_ips"]) allowed += (allowed.empty() ? "" : ", ") + prefix.get<std::string>();
       fmt::print("  allowed ips: {}\n", allowed);
     }
     const auto& path = p["path"];
@@ -99,19 +97,6 @@ void print_human(const nlohmann::json& s) {
   }
 }
 
-std::vector<std::string> list_sockets(const std::string& run_dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(run_dir.c_str());
-  if (!d) return names;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".sock") == 0) names.push_back(n.substr(0, n.size() - 5));
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -124,7 +109,9 @@ int main(int argc, char** argv) {
   help_option.short_name = 'h';
   gn::OptionParser options({
       gn::flag("json", "machine-readable output", [&] { json = true; }),
-      gn::value("run-dir", "DIR", "where endpoints keep their status sockets (default /run/geneve-nat64)",
+      gn::value("run-dir", "DIR",
+                "the --run-dir the endpoints were started with (default /run/geneve-nat64): their status sockets' "
+                "prefix",
                 [&](const std::string& v) { run_dir = v; }),
       std::move(help_option),
       gn::flag("version", "show the version and exit", [&] { version = true; }),
@@ -155,12 +142,12 @@ int main(int argc, char** argv) {
   }
   nlohmann::json all = nlohmann::json::array();
   int rc = 0;
-  auto sockets = list_sockets(run_dir);
+  auto sockets = gn::control::list_status(run_dir);
   if (positional.size() == 2 && std::find(sockets.begin(), sockets.end(), positional[1]) != sockets.end())
     sockets = {positional[1]};
   for (const auto& name : sockets) {
     try {
-      all.push_back(nlohmann::json::parse(gn::control::read_status(run_dir + "/" + name + ".sock")));
+      all.push_back(nlohmann::json::parse(gn::control::read_status(run_dir, name)));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "geneve-ctl: %s: %s\n", name.c_str(), e.what());
       rc = 1;
@@ -175,7 +162,8 @@ int main(int argc, char** argv) {
       if (hit) match.push_back(s);
     }
     if (match.empty()) {
-      std::fprintf(stderr, "geneve-ctl: no running endpoint named %s in %s\n", positional[1].c_str(), run_dir.c_str());
+      std::fprintf(stderr, "geneve-ctl: no running endpoint named %s under %s in this network namespace\n",
+                   positional[1].c_str(), run_dir.c_str());
       return 1;
     }
     all = match;

@@ -23,8 +23,7 @@ namespace {
 constexpr const char* kCommand = "geneve-nat64-gateway";
 
 int status_main(const gn::nat64::GatewayCommand& cmd) {
-  std::string path = cmd.config.run_dir + "/" + cmd.config.tun + ".sock";
-  std::string text = gn::control::read_status(path);
+  std::string text = gn::control::read_status(cmd.config.run_dir, cmd.config.tun);
   if (cmd.json) {
     std::fputs(text.c_str(), stdout);
     return 0;
@@ -33,7 +32,7 @@ int status_main(const gn::nat64::GatewayCommand& cmd) {
   try {
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("status from " + path + " is not valid JSON (" + e.what() + ")");
+    throw std::runtime_error("status of " + cmd.config.tun + " is not valid JSON (" + e.what() + ")");
   }
   std::fputs(gn::nat64::render_status(doc).c_str(), stdout);
   return 0;

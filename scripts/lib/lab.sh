@@ -104,6 +104,9 @@ summary() {
 #                           on exit: our processes stopped, then TOPO down
 #   lab TOPO-ARGS...        scripts/lab with BUILD_DIR set
 #   gw_status DAEMON        the gateway's `status --json`, run in its node
+#   status_up NODE DIR NAME the status socket of endpoint NAME (--run-dir DIR)
+#                           listens in NODE's network namespace
+#   status_gone NODE DIR NAME  it does not (the endpoint stopped or died)
 #   now_ms                  wall clock in milliseconds
 #   replies_at_least LOG N  the log of a `ping -D` has N answered requests
 #   reply_after LOG MS      that log has a reply later than MS (now_ms clock)
@@ -153,6 +156,15 @@ lab_topology_cleanup() {
 gw_status() {
   on "$1" "$BUILD_DIR/geneve-nat64-gateway" status --json --tun nat64 --run-dir "$LAB_STATE/run-$1"
 }
+
+# Status sockets are abstract Unix names "@DIR/NAME.sock", one set per
+# network namespace (src/control/control_socket.hpp): /proc/net/unix read
+# inside the node lists that namespace's. Cheap whatever the document's size.
+status_up() {
+  on "$1" grep -qF " @$2/$3.sock" /proc/net/unix
+}
+
+status_gone() { ! status_up "$@"; }
 
 now_ms() { date +%s%3N; }
 

@@ -35,7 +35,7 @@ constexpr Setting kSettings[] = {
     {"fallback_priority", "N",
      "priority of 'lookup TABLE' for packets no other table routes (default 32800, after main; 0: none)"},
     {"state_dir", "DIR", "where accepted gateways are remembered (default /var/lib/geneve-bypass)"},
-    {"run_dir", "DIR", "directory of the status socket (default /run/geneve-nat64)"},
+    {"run_dir", "DIR", "names the status socket: abstract @DIR/TUN.sock, per network namespace (default /run/geneve-nat64)"},
     {"log_file", "FILE", "append the connection log (Created/Deleted lines) to FILE too"},
     {"log_level", "LEVEL", "debug, info, warn or error (default info)"},
 };

@@ -97,7 +97,8 @@ OptionParser endpoint_options(Mode mode, ParseState& s) {
   p.add(flag("no-offload",
              "userspace data plane without TAP segmentation offloads and UDP GSO/GRO (one frame per datagram)",
              [&] { c.offloads = false; }));
-  p.add(value("run-dir", "DIR", "where the status socket is created (default /run/geneve-nat64)",
+  p.add(value("run-dir", "DIR",
+              "names the status socket: abstract @DIR/NAME.sock, per network namespace (default /run/geneve-nat64)",
               [&](const std::string& v) { c.run_dir = parse_run_dir(v); }));
   p.add(value("log-level", "LEVEL", "debug | info | warn | error (default info)",
               [&](const std::string& v) { c.log_level = parse_log_level(v); }));

@@ -1,17 +1,23 @@
 #include "control/control_socket.hpp"
 
+#include <fmt/format.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
 
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/log.hpp"
 
 namespace gn::control {
@@ -19,23 +25,85 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-sockaddr_un make_addr(const std::string& path) {
+// An abstract address: sun_path starts with NUL, the name follows without a
+// terminator, and the length passed to bind/connect says where it ends.
+struct Address {
   sockaddr_un sun{};
-  sun.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sun.sun_path) throw UsageError("socket path '" + path + "' is too long");
-  std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
-  return sun;
+  socklen_t len = 0;
+};
+
+Address make_addr(const std::string& name) {
+  Address a;
+  a.sun.sun_family = AF_UNIX;
+  if (name.size() + 1 > sizeof a.sun.sun_path)
+    throw UsageError("status socket name '" + name + "' is too long (at most " +
+                     std::to_string(sizeof a.sun.sun_path - 1) + " bytes: a shorter --run-dir or name)");
+  std::memcpy(a.sun.sun_path + 1, name.data(), name.size());
+  a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  return a;
 }
 
-Fd connect_to(const std::string& path) {
+std::optional<ucred> peer_credentials(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return std::nullopt;
+  return cred;
+}
+
+// Root may read anyone's status and anyone may read their own: what a
+// 0600 socket file in a root-owned directory allowed before.
+bool trusted(const ucred& cred) {
+  return cred.uid == 0 || cred.uid == ::geteuid();
+}
+
+// Connected, or invalid when nothing listens on the name.
+Fd connect_to(const std::string& name) {
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("creating a Unix socket");
-  sockaddr_un sun = make_addr(path);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) < 0) return Fd();
+  Address a = make_addr(name);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a.sun), a.len) < 0) return Fd();
   return fd;
 }
 
+std::string printable(const std::string& name) {
+  return "@" + name;
+}
+
 }  // namespace
+
+std::string status_address(const std::string& run_dir, const std::string& name) {
+  return run_dir + "/" + name + ".sock";
+}
+
+std::vector<std::string> list_status(const std::string& run_dir) {
+  // /proc/net is the reading process's network namespace: exactly the
+  // sockets a connect from here would reach. Lines: "Num RefCount Protocol
+  // Flags Type St Inode Path", the path of an abstract name with "@" for
+  // its NUL; listening sockets have __SO_ACCEPTCON (0x10000) in Flags.
+  const std::string text = read_file("/proc/net/unix", "the Unix socket table", 64u << 20);
+  const std::string prefix = "@" + run_dir + "/";
+  const std::string suffix = ".sock";
+  std::vector<std::string> names;
+  std::istringstream lines(text);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string num, refs, proto, flags, type, state, inode;
+    if (!(fields >> num >> refs >> proto >> flags >> type >> state >> inode)) continue;
+    std::string path;
+    std::getline(fields >> std::ws, path);
+    if ((std::strtoul(flags.c_str(), nullptr, 16) & 0x10000u) == 0) continue;
+    if (path.size() <= prefix.size() + suffix.size() || path.compare(0, prefix.size(), prefix) != 0 ||
+        path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    std::string name = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    if (name.find('/') == std::string::npos) names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
 
 StatusServer::StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Document document,
                            std::chrono::milliseconds client_timeout)
@@ -49,18 +117,24 @@ StatusServer::StatusServer(EventLoop& loop, const std::string& run_dir, const st
 
 StatusServer::StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Stream stream,
                            std::chrono::milliseconds client_timeout)
-    : loop_(loop), path_(run_dir + "/" + name + ".sock"), stream_(std::move(stream)), client_timeout_(client_timeout) {
-  if (::mkdir(run_dir.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("creating run directory " + run_dir);
-  if (connect_to(path_)) throw UsageError("an endpoint already serves " + name + " (" + path_ + " answers)");
-  ::unlink(path_.c_str());  // a stale socket from a crashed run
+    : loop_(loop),
+      path_(printable(status_address(run_dir, name))),
+      stream_(std::move(stream)),
+      client_timeout_(client_timeout) {
+  const std::string address = status_address(run_dir, name);
+  const Address a = make_addr(address);
   fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd_) throw_errno("creating status socket " + path_);
-  sockaddr_un sun = make_addr(path_);
-  // Only root may read the status: it names addresses and peers.
-  mode_t old = ::umask(0177);
-  int rc = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun);
-  ::umask(old);
-  if (rc < 0) throw_errno("binding status socket " + path_);
+  if (::bind(fd_.get(), reinterpret_cast<const sockaddr*>(&a.sun), a.len) < 0) {
+    if (errno != EADDRINUSE) throw_errno("binding status socket " + path_);
+    // Held by a live process (an abstract name dies with its last holder):
+    // say which, so an operator can tell a second start from a squatter.
+    std::string holder;
+    if (Fd other = connect_to(address))
+      if (auto cred = peer_credentials(other.get())) holder = fmt::format(" by pid {} uid {}", cred->pid, cred->uid);
+    throw UsageError("an endpoint already serves " + name + " in this network namespace (" + path_ + " is held" +
+                     holder + ")");
+  }
   if (::listen(fd_.get(), 16) < 0) throw_errno("listening on status socket " + path_);
   timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   if (!timer_) throw_errno("creating the status socket's timer");
@@ -72,7 +146,18 @@ StatusServer::~StatusServer() {
   for (auto& c : clients_) loop_.unwatch(c.fd.get());
   loop_.unwatch(timer_.get());
   loop_.unwatch(fd_.get());
-  ::unlink(path_.c_str());
+}
+
+bool StatusServer::peer_allowed(int fd) {
+  auto cred = peer_credentials(fd);
+  if (!cred) {
+    log::warn("status socket {}: cannot read a client's credentials: {}", path_, std::strerror(errno));
+    return false;
+  }
+  if (trusted(*cred)) return true;
+  log::warn("status socket {}: refused pid {} uid {} (only root and uid {} may read the status)", path_, cred->pid,
+            cred->uid, ::geteuid());
+  return false;
 }
 
 void StatusServer::on_connect() {
@@ -84,6 +169,7 @@ void StatusServer::on_connect() {
         log::warn("status socket {}: accepting a client failed: {}", path_, std::strerror(errno));
       return;
     }
+    if (!peer_allowed(fd.get())) continue;  // closed: it reads EOF and nothing else
     if (clients_.size() >= kMaxClients) close_client(clients_.begin(), "too many clients at once");
     Client c{std::move(fd), stream_(), {}, 0, 0, false, Clock::now() + client_timeout_};
     // The usual case for a short document: the socket buffer took it all.
@@ -165,9 +251,18 @@ void StatusServer::arm_deadline() {
   if (::timerfd_settime(timer_.get(), 0, &spec, nullptr) < 0) throw_errno("arming the status socket's timer");
 }
 
-std::string read_status(const std::string& socket_path) {
-  Fd fd = connect_to(socket_path);
-  if (!fd) throw_errno("connecting to " + socket_path + " (is the endpoint running?)");
+std::string read_status(const std::string& run_dir, const std::string& name) {
+  const std::string address = status_address(run_dir, name);
+  const std::string where = printable(address);
+  Fd fd = connect_to(address);
+  if (!fd) throw_errno("connecting to " + where + " (is " + name + " running in this network namespace?)");
+  // An abstract name can be bound by anyone in the namespace: read only
+  // what root or we ourselves serve.
+  auto cred = peer_credentials(fd.get());
+  if (!cred) throw_errno("reading the credentials of " + where);
+  if (!trusted(*cred))
+    throw std::runtime_error(
+        fmt::format("{} is served by pid {} uid {}, neither root nor us: not reading it", where, cred->pid, cred->uid));
   std::string out;
   char buf[4096];
   for (;;) {
@@ -175,10 +270,15 @@ std::string read_status(const std::string& socket_path) {
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_errno("reading from " + socket_path);
+      throw_errno("reading from " + where);
     }
     out.append(buf, static_cast<std::size_t>(n));
   }
+  // A document is never empty: the server closed at once, as it does for a
+  // client that is neither root nor its uid.
+  if (out.empty())
+    throw std::runtime_error(
+        fmt::format("{} sent nothing (refused? only root and uid {} may read it)", where, cred->uid));
   return out;
 }
 

@@ -1,7 +1,12 @@
 #pragma once
-// The local status socket: a Unix stream socket in the run directory, named
-// after the interface, readable by root only. A client connects and reads
-// one JSON document until EOF; it sends nothing.
+// The local status socket: an abstract Unix stream socket named
+// "<run dir>/<name>.sock" (no file: Linux scopes abstract names per network
+// namespace, so endpoints of the same name in two namespaces never meet, and
+// the name dies with its process, so a killed endpoint leaves nothing that
+// could block the next start). Served to root and to our own uid only, by
+// the peer's credentials (SO_PEERCRED) on both ends; docs/architecture.md
+// "The status socket". A client connects and reads one JSON document until
+// EOF; it sends nothing.
 //
 // Serving never blocks the event loop it runs in: the document is made in
 // pieces (a server's status: the header, then some peers at a time, then
@@ -18,6 +23,7 @@
 #include <functional>
 #include <list>
 #include <string>
+#include <vector>
 
 #include "util/event_loop.hpp"
 #include "util/fd.hpp"
@@ -37,9 +43,9 @@ class StatusServer {
   // Builds the whole document for one client: a stream of one piece.
   using Document = std::function<std::string()>;
 
-  // Creates run_dir (0700), binds run_dir/<name>.sock and serves it in
-  // `loop`. If a socket of that name answers, another endpoint owns the
-  // name: UsageError. A dead socket file from a crashed run is replaced.
+  // Binds the abstract name status_address(run_dir, name) in this network
+  // namespace and serves it in `loop`. If the name is taken, another
+  // endpoint of this namespace owns it: UsageError naming the holder.
   StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Stream stream,
                std::chrono::milliseconds client_timeout = kClientTimeout);
   StatusServer(EventLoop& loop, const std::string& run_dir, const std::string& name, Document document,
@@ -48,6 +54,7 @@ class StatusServer {
   StatusServer(const StatusServer&) = delete;
   StatusServer& operator=(const StatusServer&) = delete;
 
+  // The address as printed: "@" + the abstract name.
   const std::string& path() const { return path_; }
   // Clients being written to now.
   std::size_t clients() const { return clients_.size(); }
@@ -66,6 +73,8 @@ class StatusServer {
   enum class Progress { kDone, kBlocked, kMore };
 
   void on_connect();
+  // Whether the connected peer on `fd` may read the status (root or our uid).
+  bool peer_allowed(int fd);
   // Writes what the client's socket takes, making up to kPiecesPerTurn
   // pieces: kDone when the client is done with (all written, or gone),
   // kBlocked when its socket is full, kMore when this turn's pieces are
@@ -85,7 +94,18 @@ class StatusServer {
   ClientList clients_;
 };
 
-// Client side: reads the document from a status socket. Throws on failure.
-std::string read_status(const std::string& socket_path);
+// The abstract name (without its leading NUL) of the status socket of
+// endpoint `name` under `run_dir`; `run_dir` only keeps sets of endpoints
+// apart within one namespace (tests), it is never created.
+std::string status_address(const std::string& run_dir, const std::string& name);
+
+// The names of the status sockets listening under `run_dir` in this
+// process's network namespace (from /proc/net/unix), sorted.
+std::vector<std::string> list_status(const std::string& run_dir);
+
+// Client side: reads the document of endpoint `name`. Throws, with the
+// address, when nothing of that name listens in this namespace or the
+// server is neither root nor our uid.
+std::string read_status(const std::string& run_dir, const std::string& name);
 
 }  // namespace gn::control

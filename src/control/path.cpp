@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace gn::control {
 namespace {
@@ -13,6 +14,19 @@ Candidate make_candidate(PathKind kind, const net::Endpoint& target, bool route_
   c.target = target;
   c.route_option = route_option;
   return c;
+}
+
+// A slot as the reason names it: which candidate, not what it is (the
+// status's path kinds say that, control/path_kind.hpp); "nat64" would be
+// untrue of a PATH that is REMOTE over plain IPv6.
+std::string_view slot_name(PathKind kind) {
+  switch (kind) {
+    case PathKind::kDirect: return "direct";
+    case PathKind::kNat64: return "PATH";
+    case PathKind::kLearned: return "learned";
+    case PathKind::kNone: break;
+  }
+  return "no path";
 }
 
 }  // namespace
@@ -207,14 +221,14 @@ void PathSelector::choose(Clock::time_point now) {
           pick = (*slot)->kind;
           break;
         }
-        skipped.push_back(fmt::format("{} {}", to_string((*slot)->kind),
+        skipped.push_back(fmt::format("{} {}", slot_name((*slot)->kind),
                                       (*slot)->answered ? fmt::format("dead ({} missed replies)", (*slot)->misses)
                                                         : std::string("not answering")));
       }
       std::string skipped_text;
       for (const auto& s : skipped) skipped_text += (skipped_text.empty() ? "" : ", ") + s;
       if (pick != PathKind::kNone) {
-        why = fmt::format("{} path answers probes{}{}", to_string(pick),
+        why = fmt::format("{} answers probes{}{}", slot_name(pick),
                           skipped.empty() ? "" : "; passed over: ", skipped_text);
       } else if (chosen() != nullptr) {
         pick = chosen_;  // nothing answers: stay where we were

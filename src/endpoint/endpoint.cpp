@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "control/path_kind.hpp"
 #include "netlink/mnl.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -303,7 +304,10 @@ void TunnelEndpoint::apply_path(Peer& peer) {
   // thousands of such lines at start would bury the ones that matter.
   if (!c && peer.paths.candidates().empty()) return;
   log::info("{}: path to {} is {}{} ({})", peer.ifname(), peer.spec.name, peer.paths.label(),
-            c ? " via " + c->target.to_string() : std::string(), peer.paths.reason());
+            c ? fmt::format(" via {} {}", control::path_kind(*c, {peer.spec.remote, cfg_.nat64_prefix}),
+                            c->target.to_string())
+              : std::string(),
+            peer.paths.reason());
 }
 
 void TunnelEndpoint::program_kernel_server(dataplane::KernelServer& server, const Peer& peer,

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/path_kind.hpp"
 #include "endpoint/endpoint.hpp"
 #include "util/json_pieces.hpp"
 #include "util/log.hpp"
@@ -93,10 +94,13 @@ nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now)
                          {"rx_errors", st.rx_errors},
                          {"tx_errors", st.tx_errors}};
   }
+  // The kinds say what each path is (docs/operations.md), not which slot of
+  // the selector holds it: PATH over a plain IPv6 link is "direct-ipv6".
+  const control::PathFacts facts{p.spec.remote, cfg_.nat64_prefix};
   nlohmann::json candidates = nlohmann::json::array();
   for (const control::Candidate* c : p.paths.candidates()) {
     candidates.push_back({
-        {"kind", control::to_string(c->kind)},
+        {"kind", control::path_kind(*c, facts)},
         {"target", c->target.to_string()},
         {"route_option", c->route_option},
         {"alive", c->alive(cfg_.timing.dead_after)},
@@ -117,12 +121,13 @@ nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now)
   j["vni"] = p.spec.vni;
   j["mode"] = p.paths.label();
   j["path"] = {
-      {"kind", control::to_string(p.paths.chosen_kind())},
+      {"kind",
+       chosen ? control::path_kind(*chosen, facts) : control::path_kind(control::PathKind::kNone, {}, false, facts)},
       {"target", chosen ? nlohmann::json(chosen->target.to_string()) : nlohmann::json(nullptr)},
       {"alive", chosen ? chosen->alive(cfg_.timing.dead_after) : false},
       {"reason", p.paths.reason()},
   };
-  j["peer_uses"] = control::to_string(p.paths.peer_in_use());
+  j["peer_uses"] = control::peer_slot(p.paths.peer_in_use());
   j["candidates"] = candidates;
   j["observed"] = p.observed ? nlohmann::json(p.observed->to_string()) : nlohmann::json(nullptr);
   j["authenticated"] = p.key.has_value();
@@ -179,8 +184,7 @@ nlohmann::json TunnelEndpoint::status_head(Clock::time_point now) const {
       log::warn("{}: reading the kernel's drop counters: {}", name_, e.what());
     }
     // The kernel's filters count what the userspace plane would: the same names.
-    unattributed[std::string(dataplane::to_string(dataplane::Drop::kUnknownSource))] =
-        kernel_counters_.unknown_source;
+    unattributed[std::string(dataplane::to_string(dataplane::Drop::kUnknownSource))] = kernel_counters_.unknown_source;
     if (cfg_.shared_interface)
       unattributed[std::string(dataplane::to_string(dataplane::Drop::kNoPeer))] = kernel_counters_.no_peer;
   }

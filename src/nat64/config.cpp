@@ -54,7 +54,8 @@ constexpr Setting kSettings[] = {
     {"bypass_offer_rate", "N", "bypass offers per second, all servers together (default 100)"},
     {"bypass_max_servers", "N", "servers the bypass tracks at once (default 65536)"},
     {"bypass_mac_rotation", "S", "seconds between changes of the gateway's bypass MACs (default 86400)"},
-    {"run_dir", "DIR", "where the status socket is created (default /run/geneve-nat64)"},
+    {"run_dir", "DIR",
+     "names the status socket: abstract @DIR/NAME.sock, per network namespace (default /run/geneve-nat64)"},
     {"log_level", "LEVEL", "debug | info | warn | error (default info)"},
 };
 

@@ -57,7 +57,7 @@ start_endpoints() {  # start_endpoints TAG [--key-file F]
   # The server first: a probe the client sends before the server listens is
   # never accepted, and replayed later it would be fresh (a challenge to the
   # replayer, which cannot answer it, but not the count this test expects).
-  wait_until "$UP_WAIT" test -S "$LAB_TMP/run-s-$tag/gns.sock"
+  wait_until "$UP_WAIT" status_up server "$LAB_TMP/run-s-$tag" gns
   daemon client4 "$LAB_TMP/client4-$tag.log" "$BIN/geneve-client" 42 $CLIENT 192.0.2.7 $SERVER "$@" \
     --ifname gnc --address fd00:42::2/64 --run-dir "$LAB_TMP/run-c-$tag" "${C_ARGS[@]}"
   PID_C=$LAST_PID

@@ -119,10 +119,11 @@ print("    %s: mode %s, path %s %s alive %s, rtt %s ms, observed %s, control %s"
     sys.argv[4], p["mode"], p["path"]["kind"], p["path"]["target"], p["path"]["alive"],
     p["candidates"][0]["rtt_ms"], p["observed"], p["control"]))
 assert s["mode"] == "client" and p["mode"] == "client", (s["mode"], p["mode"])
-assert p["path"]["kind"] == "nat64" and ep(p["path"]["target"]) == ep(want_path) and p["path"]["alive"], p["path"]
+assert p["path"]["kind"] == sys.argv[5] and ep(p["path"]["target"]) == ep(want_path) and p["path"]["alive"], p["path"]
 assert p["authenticated"] and p["observed"] and ep(p["observed"])[0] == ipaddress.ip_address(want_obs), p["observed"]
 ' "$LAB_TMP/c$c.json" "$([ $c = 4 ] && echo 192.0.2.7:6081 || echo '[2001:db8:64:c::192.0.2.7]:6081')" \
-    "$([ $c = 4 ] && echo 2001:db8:64:5::203.0.113.2 || echo 2001:db8:64:5::198.51.100.2)" client$c
+    "$([ $c = 4 ] && echo 2001:db8:64:5::203.0.113.2 || echo 2001:db8:64:5::198.51.100.2)" client$c \
+    "$([ $c = 4 ] && echo ipv4 || echo nat64-prefix)"
 done
 check "no drops anywhere since the tunnels came up (server, client4, client6)" /usr/bin/python3 -c '
 import json, sys
@@ -180,6 +181,6 @@ check "SIGTERM: server and clients exit 0" test "$rc_s$rc_4$rc_6" = 000
 check "SIGTERM: no tunnel interface left (gns4, gns6, gnc4, gnc6)" bash -c "
   ! ip -n $LAB-server link show gns4 2>/dev/null && ! ip -n $LAB-server link show gns6 2>/dev/null &&
   ! ip -n $LAB-client4 link show gnc4 2>/dev/null && ! ip -n $LAB-client6 link show gnc6 2>/dev/null"
-left=$(find "$LAB_TMP/run-s" "$LAB_TMP/run-c4" "$LAB_TMP/run-c6" -mindepth 1 | wc -l)
-check "SIGTERM: status sockets removed ($left files left in the run dirs)" test "$left" -eq 0
+check "SIGTERM: status sockets gone (server, client4, client6)" eval 'status_gone server "$LAB_TMP/run-s" geneve-server &&
+  status_gone client4 "$LAB_TMP/run-c4" gnc4 && status_gone client6 "$LAB_TMP/run-c6" gnc6'
 summary

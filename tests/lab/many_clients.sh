@@ -111,7 +111,7 @@ read -r -a SERVER_EXTRA <<<"${SERVER_ARGS:-}"
 daemon server "$LAB_TMP/server.log" "$BIN/geneve-server" --config "$LAB_TMP/server.json" --key-file "$LAB_TMP/key" \
   --run-dir "$RUN" "${SERVER_EXTRA[@]}"
 SERVER=$LAST_PID
-wait_until 30 test -S "$RUN/geneve-server.sock" || { tail -20 "$LAB_TMP/server.log"; exit 1; }
+wait_until 30 status_up server "$RUN" geneve-server || { tail -20 "$LAB_TMP/server.log"; exit 1; }
 t1=$(now_ms)
 up_ms=$((t1 - t0))
 if [ "$MODE" = per-client ]; then

@@ -87,6 +87,6 @@ wait "$PID_B" || true
 check "SIGTERM exits 0" test "$RC_A" -eq 0
 check "no interface left behind in A" bash -c "! ip -n $LAB-a link show gnv0 2>/dev/null"
 check "no interface left behind in B" bash -c "! ip -n $LAB-b link show gnv0 2>/dev/null"
-check "status socket removed" test ! -e "$LAB_TMP/run-a/gnv0.sock"
+check "status socket gone" status_gone a "$LAB_TMP/run-a" gnv0
 check "the log says why it stopped" grep -q "Terminated received, removing the tunnel" "$LAB_TMP/a.log"
 summary

@@ -1,19 +1,26 @@
 // StatusServer: a client that does not read never holds the event loop; a
 // slow client still gets the whole document; a stuck one is cut off at its
 // deadline; a client that hangs up early is forgotten; a document made in
-// pieces arrives whole, each piece made only when the last was taken.
+// pieces arrives whole, each piece made only when the last was taken. The
+// socket is an abstract name: listed per run directory, free again the
+// moment its holder is killed, and served only to root or our own uid.
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <string>
+#include <vector>
 
 #include "control/control_socket.hpp"
 #include "util/event_loop.hpp"
@@ -33,14 +40,17 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
+// `path` as StatusServer::path() prints it: "@" + the abstract name.
 Fd connect_to(const std::string& path, int rcvbuf) {
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   // A small receive buffer: the document cannot fit in the socket's buffers.
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  EXPECT_EQ(path.substr(0, 1), "@");
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
-  std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
-  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0) << std::strerror(errno);
+  std::memcpy(sun.sun_path + 1, path.data() + 1, path.size() - 1);
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), len), 0) << std::strerror(errno);
   return fd;
 }
 
@@ -232,11 +242,113 @@ TEST(StatusServer, ServesAtMostTheLimitAtOnce) {
   EXPECT_EQ(server.clients(), StatusServer::kMaxClients);
 }
 
-TEST(StatusServer, ASecondServerOfTheSameNameIsRefused) {
+TEST(StatusServer, ASecondServerOfTheSameNameIsRefusedAndToldWhoHoldsIt) {
   TempDir dir;
   EventLoop loop(EventLoop::ExitSignals::kIgnore);
   StatusServer server(loop, dir.path, "t", [] { return std::string("{}"); });
+  EXPECT_EQ(server.path(), "@" + dir.path + "/t.sock");
+  try {
+    StatusServer second(loop, dir.path, "t", [] { return std::string("{}"); });
+    ADD_FAILURE() << "a second server of the same name started";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("already serves t"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("pid " + std::to_string(::getpid())), std::string::npos) << e.what();
+  }
+}
+
+TEST(StatusServer, ListsTheListeningNamesOfItsRunDirectoryOnce) {
+  TempDir dir, other;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  std::string doc(32u << 20, 'l');
+  StatusServer u(loop, dir.path, "u", [&] { return doc; });
+  StatusServer t(loop, dir.path, "t", [&] { return doc; });
+  StatusServer elsewhere(loop, other.path, "v", [&] { return doc; });
+  EXPECT_TRUE(list_status(dir.path + "/none").empty());
+  // An accepted connection carries the listener's name in /proc/net/unix:
+  // it must not count as a second endpoint.
+  Fd client = connect_to(t.path(), 4096);
+  ASSERT_TRUE(run_until(
+      loop, [&] { return t.clients() == 1; }, 5000ms));
+  EXPECT_EQ(list_status(dir.path), (std::vector<std::string>{"t", "u"}));
+  EXPECT_EQ(list_status(other.path), (std::vector<std::string>{"v"}));
+}
+
+TEST(StatusServer, ReadStatusReadsTheWholeDocument) {
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  std::string doc(1u << 20, 'r');
+  StatusServer server(loop, dir.path, "t", [&] { return doc; });
+  // The reader blocks; the loop serves it meanwhile.
+  auto got = std::async(std::launch::async, [&] { return read_status(dir.path, "t"); });
+  ASSERT_TRUE(run_until(
+      loop, [&] { return got.wait_for(0ms) == std::future_status::ready; }, 10000ms));
+  EXPECT_EQ(got.get(), doc);
+  EXPECT_THROW(read_status(dir.path, "missing"), std::exception);
+}
+
+// The name is the kernel's, not a file: a holder killed with SIGKILL leaves
+// nothing behind, and the next start takes the name at once.
+TEST(StatusServer, AKilledHoldersNameIsFreeAtOnce) {
+  TempDir dir;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    EventLoop loop(EventLoop::ExitSignals::kIgnore);
+    StatusServer server(loop, dir.path, "t", [] { return std::string("{}"); });
+    char c = 1;
+    if (::write(ready[1], &c, 1) != 1) ::_exit(1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
   EXPECT_ANY_THROW(StatusServer(loop, dir.path, "t", [] { return std::string("{}"); }));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  StatusServer server(loop, dir.path, "t", [] { return std::string("{\"restarted\":1}"); });
+  EXPECT_EQ(list_status(dir.path), (std::vector<std::string>{"t"}));
+}
+
+// Anyone in the namespace can connect to an abstract name: the server's
+// check of the peer's credentials is what keeps the status root's.
+TEST(StatusServer, ServesNothingToAnotherUid) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another uid";
+  TempDir dir;
+  EventLoop loop(EventLoop::ExitSignals::kIgnore);
+  StatusServer server(loop, dir.path, "t", [] { return std::string("{\"secret\":1}"); });
+  const std::string& path = server.path();
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Exit 0: connected and read EOF with no byte; 1: read something; 2: setup failed.
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::memcpy(sun.sun_path + 1, path.data() + 1, path.size() - 1);
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), len) != 0) ::_exit(2);
+    char buf[64];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ::_exit(n == 0 ? 0 : 1);
+  }
+  int status = -1;
+  bool reaped = false;
+  ASSERT_TRUE(run_until(
+      loop, [&] { return reaped = reaped || ::waitpid(child, &status, WNOHANG) == child; }, 10000ms));
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the other uid read the status; 2: it could not connect";
+  // Root still reads it.
+  auto got = std::async(std::launch::async, [&] { return read_status(dir.path, "t"); });
+  ASSERT_TRUE(run_until(
+      loop, [&] { return got.wait_for(0ms) == std::future_status::ready; }, 10000ms));
+  EXPECT_EQ(got.get(), "{\"secret\":1}");
 }
 
 }  // namespace
