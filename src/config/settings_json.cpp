@@ -2,18 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "config/values.hpp"
+
 namespace gn::config {
 namespace {
-
-const char* log_level_name(log::Level level) {
-  switch (level) {
-    case log::Level::kDebug: return "debug";
-    case log::Level::kInfo: return "info";
-    case log::Level::kWarn: return "warn";
-    case log::Level::kError: return "error";
-  }
-  return "info";
-}
 
 nlohmann::ordered_json strings(const std::vector<std::string>& v) {
   return v.empty() ? nlohmann::ordered_json::array() : nlohmann::ordered_json(v);
