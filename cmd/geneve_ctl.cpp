@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/launch.hpp"
 #include "control/control_socket.hpp"
 #include "control/message.hpp"
 #include "fmt/format.h"
@@ -18,6 +19,7 @@ namespace {
 
 constexpr const char* kUsage = R"(Usage: geneve-ctl show [NAME] [--json] [--run-dir DIR]
        geneve-ctl genkey
+       geneve-ctl up NAME [--check] [--config-dir DIR]
        geneve-ctl --help | --version
 
 show: the state of running GENEVE-through-NAT64 endpoints: every one, or
@@ -28,6 +30,13 @@ traffic and drops by reason. --json prints the status documents as a JSON
 array (one object with NAME).
 
 genkey: prints a new random pre-shared key (base64) for --key-file.
+
+up: runs the command named by the "mode" key of DIR/NAME.json
+(/etc/geneve-nat64/NAME.json; e.g. "mode": "geneve-client") with
+--config FILE, in place of geneve-ctl: what geneve-nat64@NAME.service
+starts. The command is looked for next to geneve-ctl, then in PATH.
+--check adds --check-config: the file is checked and its settings printed,
+nothing is started.
 
 Options:
 )";
@@ -68,8 +77,7 @@ void print_human(const nlohmann::json& s) {
                p.value("interface", "?"), p.value("vni", 0));
     if (p.contains("allowed_ips") && !p["allowed_ips"].empty()) {
       std::string allowed;
-      for (const auto& prefix : p["allowed_ips"])
-        allowed += (allowed.empty() ? "" : ", ") + prefix.get<std::string>();
+      for (const auto& prefix : p["allowed_ips"]) allowed += (allowed.empty() ? "" : ", ") + prefix.get<std::string>();
       fmt::print("  allowed ips: {}\n", allowed);
     }
     const auto& path = p["path"];
@@ -119,13 +127,19 @@ int main(int argc, char** argv) {
   bool json = false;
   bool help = false;
   bool version = false;
+  bool check = false;
   std::string run_dir = "/run/geneve-nat64";
+  std::string config_dir = "/etc/geneve-nat64";
   gn::Option help_option = gn::flag("help", "show this help and exit", [&] { help = true; });
   help_option.short_name = 'h';
   gn::OptionParser options({
       gn::flag("json", "machine-readable output", [&] { json = true; }),
       gn::value("run-dir", "DIR", "where endpoints keep their status sockets (default /run/geneve-nat64)",
                 [&](const std::string& v) { run_dir = v; }),
+      gn::value("config-dir", "DIR", "up: where NAME.json is (default /etc/geneve-nat64)",
+                [&](const std::string& v) { config_dir = v; }),
+      gn::flag("check", "up: check the file and print its settings (--check-config), start nothing",
+               [&] { check = true; }),
       std::move(help_option),
       gn::flag("version", "show the version and exit", [&] { version = true; }),
   });
@@ -149,8 +163,27 @@ int main(int argc, char** argv) {
     std::puts(gn::control::generate_key_base64().c_str());
     return 0;
   }
+  if (!positional.empty() && positional[0] == "up") {
+    if (positional.size() != 2) {
+      std::fprintf(stderr, "geneve-ctl: expected 'up NAME' (see --help)\n");
+      return 2;
+    }
+    try {
+      gn::config::exec_up(gn::config::instance_config_path(config_dir, positional[1]), check);
+    } catch (const gn::UsageError& e) {
+      std::fprintf(stderr, "geneve-ctl: up %s: %s\n", positional[1].c_str(), e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "geneve-ctl: up %s: %s\n", positional[1].c_str(), e.what());
+      return 1;
+    }
+  }
+  if (check) {
+    std::fprintf(stderr, "geneve-ctl: --check applies to 'up' only (see --help)\n");
+    return 2;
+  }
   if (positional.empty() || positional[0] != "show" || positional.size() > 2) {
-    std::fprintf(stderr, "geneve-ctl: expected 'show [NAME]' or 'genkey' (see --help)\n");
+    std::fprintf(stderr, "geneve-ctl: expected 'show [NAME]', 'genkey' or 'up NAME' (see --help)\n");
     return 2;
   }
   nlohmann::json all = nlohmann::json::array();
