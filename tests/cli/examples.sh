@@ -80,6 +80,22 @@ else
   check "the holds check fails on a value the output lacks" true
 fi
 
+# docs/operations.md has a row for every key of every endpoint command: the
+# long options --help prints, '_' for '-' (the flag-only ones aside).
+DOC="$(dirname "$0")/../../docs/operations.md"
+documented_keys() {  # documented_keys CMD: every file key of CMD is in the doc's tables
+  local section missing
+  section=$(sed -n '/^## Configuration files/,/^## Keys/p' "$DOC")
+  # Option lines only ("  --name ..."), not the usage text around them.
+  missing=$("$BUILD_DIR/$1" --help | grep -oE -- '^  (-[a-z], )?--[a-z][a-z0-9-]*' | grep -oE -- '--[a-z0-9-]+' | sort -u |
+    grep -vxE -- '--(config|check-config|help|version)' | sed 's/^--//; s/-/_/g' |
+    while read -r key; do grep -qF "\`$key\`" <<<"$section" || echo "$key"; done)
+  [ -z "$missing" ] || { echo "  not in docs/operations.md: $missing"; return 1; }
+}
+for cmd in geneve-symmetric geneve-client geneve-auto geneve-server; do
+  check "docs/operations.md documents every key of $cmd" documented_keys "$cmd"
+done
+
 # Broken copies: exit 2, one line on stderr naming the file and the key's path.
 BAD="$LAB_TMP/bad"
 mkdir -p "$BAD"
