@@ -129,4 +129,19 @@ echo '{"mode": "geneve-client",' >"$BAD/not-json.json"
 check "not JSON" bad not-json "not valid JSON"
 check "no such file" bad absent "cannot read config file $BAD/absent.json"
 check "an instance name with a slash" bad ../bad/mode "must be a plain file name"
+
+# Without --check, up execs the command itself: its message, its status.
+# A LOCAL this (empty) namespace lacks is the command's exit 2, nothing made.
+if [ "$(id -u)" -eq 0 ]; then
+  jq --arg run "$LAB_TMP/run" '.run_dir = $run | del(.key_file)' "$EXAMPLES/symmetric-a.json" >"$BAD/exec.json"
+  exec_runs_the_command() {
+    local err rc
+    err=$(isolated "$CTL" up --config-dir "$BAD" exec 2>&1 >/dev/null)
+    rc=$?
+    [ "$rc" -eq 2 ] || { echo "  exit status $rc, want 2: $err"; return 1; }
+    [[ "$err" == "geneve-symmetric: "*"2001:db8:a::1"* ]] || { echo "  message: $err"; return 1; }
+    [ -z "$(ls -A "$LAB_TMP/run" 2>/dev/null)" ] || { echo "  something left in $LAB_TMP/run"; return 1; }
+  }
+  check "up without --check execs the command (its exit status and message)" exec_runs_the_command
+fi
 summary
