@@ -1,6 +1,7 @@
 #include "util/config_file.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "util/error.hpp"
 
@@ -43,9 +44,20 @@ void apply_option(const Option& o, const nlohmann::json& v, const std::string& p
 
 nlohmann::json read_config_file(const std::string& file, std::size_t max_size) {
   std::string text = read_user_file(file, "config file", max_size);
+  // JSON allows a key twice and nlohmann keeps the last: refused instead,
+  // since one of the two values would be ignored without a word.
+  std::vector<std::set<std::string>> open_objects;
+  auto no_duplicates = [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) open_objects.emplace_back();
+    if (event == Event::object_end && !open_objects.empty()) open_objects.pop_back();
+    if (event == Event::key && !open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second)
+      throw UsageError("config " + file + ": key '" + parsed.get<std::string>() + "' given twice in one object");
+    return true;
+  };
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text);
+    doc = nlohmann::json::parse(text, no_duplicates);
   } catch (const nlohmann::json::parse_error& e) {
     throw UsageError("config " + file + ": not valid JSON: " + e.what());
   }

@@ -218,6 +218,8 @@ std::string error_of(const std::string& text) {
 TEST(ServerConfig, ErrorsNameTheKeyPath) {
   EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
   EXPECT_EQ(error_of("[1]"), "expected a JSON object, got array");
+  EXPECT_EQ(error_of(R"({"local": "2001:db8::1", "clients": [{"vni": 1, "vni": 2, "remote": "fd00::1"}]})"),
+            "key 'vni' given twice in one object");
   EXPECT_EQ(error_of(R"({"clients": [{"vni": 1, "remote": "fd00::1"}]})"),
             ".local: missing (this server's IPv6 address)");
   EXPECT_EQ(error_of(R"({"local": "2001:db8::1", "clients": []})"),
