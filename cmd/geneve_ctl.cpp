@@ -128,6 +128,8 @@ int main(int argc, char** argv) {
   bool help = false;
   bool version = false;
   bool check = false;
+  bool run_dir_set = false;
+  bool config_dir_set = false;
   std::string run_dir = "/run/geneve-nat64";
   std::string config_dir = "/etc/geneve-nat64";
   gn::Option help_option = gn::flag("help", "show this help and exit", [&] { help = true; });
@@ -135,9 +137,15 @@ int main(int argc, char** argv) {
   gn::OptionParser options({
       gn::flag("json", "machine-readable output", [&] { json = true; }),
       gn::value("run-dir", "DIR", "where endpoints keep their status sockets (default /run/geneve-nat64)",
-                [&](const std::string& v) { run_dir = v; }),
+                [&](const std::string& v) {
+                  run_dir = v;
+                  run_dir_set = true;
+                }),
       gn::value("config-dir", "DIR", "up: where NAME.json is (default /etc/geneve-nat64)",
-                [&](const std::string& v) { config_dir = v; }),
+                [&](const std::string& v) {
+                  config_dir = v;
+                  config_dir_set = true;
+                }),
       gn::flag("check", "up: check the file and print its settings (--check-config), start nothing",
                [&] { check = true; }),
       std::move(help_option),
@@ -168,6 +176,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "geneve-ctl: expected 'up NAME' (see --help)\n");
       return 2;
     }
+    if (json || run_dir_set) {
+      std::fprintf(stderr, "geneve-ctl: --json and --run-dir apply to 'show' only (see --help)\n");
+      return 2;
+    }
     try {
       gn::config::exec_up(gn::config::instance_config_path(config_dir, positional[1]), check);
     } catch (const gn::UsageError& e) {
@@ -178,8 +190,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (check) {
-    std::fprintf(stderr, "geneve-ctl: --check applies to 'up' only (see --help)\n");
+  if (check || config_dir_set) {
+    std::fprintf(stderr, "geneve-ctl: --check and --config-dir apply to 'up' only (see --help)\n");
     return 2;
   }
   if (positional.empty() || positional[0] != "show" || positional.size() > 2) {

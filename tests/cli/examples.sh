@@ -129,6 +129,16 @@ echo '{"mode": "geneve-client",' >"$BAD/not-json.json"
 check "not JSON" bad not-json "not valid JSON"
 check "no such file" bad absent "cannot read config file $BAD/absent.json"
 check "an instance name with a slash" bad ../bad/mode "must be a plain file name"
+ctl_usage_error() {  # ctl_usage_error WANT ARGS...: geneve-ctl ARGS exits 2 with WANT
+  local want="$1" err rc
+  shift
+  err=$("$CTL" "$@" 2>&1 >/dev/null)
+  rc=$?
+  [ "$rc" -eq 2 ] && [[ "$err" == *"$want"* ]] || { echo "  exit status $rc: $err"; return 1; }
+}
+check "up takes no show options" ctl_usage_error "--json and --run-dir apply to 'show' only" up client-cgn --json
+check "show takes no up options" ctl_usage_error "--check and --config-dir apply to 'up' only" show --check
+check "up needs a NAME" ctl_usage_error "expected 'up NAME'" up
 
 # Without --check, up execs the command itself: its message, its status.
 # A LOCAL this (empty) namespace lacks is the command's exit 2, nothing made.
