@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/launch.hpp"
 #include "control/control_socket.hpp"
 #include "control/message.hpp"
 #include "fmt/format.h"
@@ -16,6 +17,7 @@ namespace {
 
 constexpr const char* kUsage = R"(Usage: geneve-ctl show [NAME] [--json] [--run-dir DIR]
        geneve-ctl genkey
+       geneve-ctl up NAME [--check] [--config-dir DIR]
        geneve-ctl --help | --version
 
 show: the state of running GENEVE-through-NAT64 endpoints: every one, or
@@ -27,6 +29,13 @@ array (one object with NAME). Status sockets are per network namespace:
 run it in the namespace of the endpoints (ip netns exec NS geneve-ctl ...).
 
 genkey: prints a new random pre-shared key (base64) for --key-file.
+
+up: runs the command named by the "mode" key of DIR/NAME.json
+(/etc/geneve-nat64/NAME.json; e.g. "mode": "geneve-client") with
+--config FILE, in place of geneve-ctl: what geneve-nat64@NAME.service
+starts. The command is looked for next to geneve-ctl, then in PATH.
+--check adds --check-config: the file is checked and its settings printed,
+nothing is started.
 
 Options:
 )";
@@ -104,7 +113,11 @@ int main(int argc, char** argv) {
   bool json = false;
   bool help = false;
   bool version = false;
+  bool check = false;
+  bool run_dir_set = false;
+  bool config_dir_set = false;
   std::string run_dir = "/run/geneve-nat64";
+  std::string config_dir = "/etc/geneve-nat64";
   gn::Option help_option = gn::flag("help", "show this help and exit", [&] { help = true; });
   help_option.short_name = 'h';
   gn::OptionParser options({
@@ -112,7 +125,17 @@ int main(int argc, char** argv) {
       gn::value("run-dir", "DIR",
                 "the --run-dir the endpoints were started with (default /run/geneve-nat64): their status sockets' "
                 "prefix",
-                [&](const std::string& v) { run_dir = v; }),
+                [&](const std::string& v) {
+                  run_dir = v;
+                  run_dir_set = true;
+                }),
+      gn::value("config-dir", "DIR", "up: where NAME.json is (default /etc/geneve-nat64)",
+                [&](const std::string& v) {
+                  config_dir = v;
+                  config_dir_set = true;
+                }),
+      gn::flag("check", "up: check the file and print its settings (--check-config), start nothing",
+               [&] { check = true; }),
       std::move(help_option),
       gn::flag("version", "show the version and exit", [&] { version = true; }),
   });
@@ -136,8 +159,31 @@ int main(int argc, char** argv) {
     std::puts(gn::control::generate_key_base64().c_str());
     return 0;
   }
+  if (!positional.empty() && positional[0] == "up") {
+    if (positional.size() != 2) {
+      std::fprintf(stderr, "geneve-ctl: expected 'up NAME' (see --help)\n");
+      return 2;
+    }
+    if (json || run_dir_set) {
+      std::fprintf(stderr, "geneve-ctl: --json and --run-dir apply to 'show' only (see --help)\n");
+      return 2;
+    }
+    try {
+      gn::config::exec_up(gn::config::instance_config_path(config_dir, positional[1]), check);
+    } catch (const gn::UsageError& e) {
+      std::fprintf(stderr, "geneve-ctl: up %s: %s\n", positional[1].c_str(), e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "geneve-ctl: up %s: %s\n", positional[1].c_str(), e.what());
+      return 1;
+    }
+  }
+  if (check || config_dir_set) {
+    std::fprintf(stderr, "geneve-ctl: --check and --config-dir apply to 'up' only (see --help)\n");
+    return 2;
+  }
   if (positional.empty() || positional[0] != "show" || positional.size() > 2) {
-    std::fprintf(stderr, "geneve-ctl: expected 'show [NAME]' or 'genkey' (see --help)\n");
+    std::fprintf(stderr, "geneve-ctl: expected 'show [NAME]', 'genkey' or 'up NAME' (see --help)\n");
     return 2;
   }
   nlohmann::json all = nlohmann::json::array();

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   switch (cmd.action) {
     case Action::kHelp: std::fputs(gn::nat64::gateway_usage().c_str(), stdout); return 0;
     case Action::kVersion: std::printf("%s %s\n", kCommand, gn::kVersion); return 0;
+    case Action::kCheck: std::printf("%s\n", gn::nat64::settings_json(cmd.config).dump(2).c_str()); return 0;
     case Action::kStatus: try { return status_main(cmd);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: %s\n", kCommand, e.what());

@@ -1,6 +1,7 @@
 #include "config/cli.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <map>
 #include <set>
@@ -8,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "net/mtu.hpp"
+#include "util/config_file.hpp"
 #include "util/error.hpp"
-#include "util/file.hpp"
 #include "util/options.hpp"
 
 namespace gn::config {
@@ -25,11 +26,20 @@ const char* to_string(Dataplane d) {
 
 namespace {
 
+// A server's file may list 10,000 clients: about 3 MB indented.
+constexpr std::size_t kMaxConfigFile = 64u << 20;
+
 // What parsing collects besides the configuration.
 struct ParseState {
   ParseResult result;
   bool help = false;
+  bool check = false;
   bool source_port_set = false;
+  // From the --config file: the positional arguments' keys ("vni" -> "42"),
+  // and a server's "interface" and "clients", read once all keys are in.
+  std::map<std::string, std::string> file_args;
+  std::optional<nlohmann::json> interface;
+  std::optional<nlohmann::json> clients;
 };
 
 Dataplane parse_dataplane(const std::string& v) {
@@ -39,18 +49,35 @@ Dataplane parse_dataplane(const std::string& v) {
   throw UsageError("data plane '" + v + "' is not one of auto, kernel, userspace");
 }
 
-// The options of one endpoint command, writing into `s`. --help is written
-// from the same table.
+// The positional arguments of a mode, as file keys.
+std::vector<std::string> argument_keys(Mode mode) {
+  if (mode == Mode::kServer) return {"vni", "local", "remote"};
+  return {"vni", "local", "path", "remote"};
+}
+
+// The options of one endpoint command, writing into `s`. --help and the
+// --config file's keys are written from the same table.
 OptionParser endpoint_options(Mode mode, ParseState& s) {
   EndpointConfig& c = s.result.config;
   OptionParser p({});
+  p.add(value("config", "FILE",
+              mode == Mode::kServer
+                  ? "settings from a JSON object: the long options below as keys ('_' for '-'), the arguments as "
+                    "\"vni\", \"local\", \"remote\"; or serve many clients: \"local\" and \"clients\": "
+                    "[{\"name\", \"vni\", \"remote\", \"key_file\", \"ifname\", \"address\": [...]}] "
+                    "(docs/operations.md); flags override the file"
+                  : "settings from a JSON object: the long options below as keys ('_' for '-'), the arguments as "
+                    "\"vni\", \"local\", \"path\", \"remote\" (docs/operations.md); flags override the file",
+              [&](const std::string& v) { c.config_file = parse_file_name("config file", v); })
+            .only_once()
+            .not_in_file());
+  p.add(flag("check-config",
+             "check the arguments and --config file, print the settings as JSON and exit (creates "
+             "nothing, reads no key file)",
+             [&] { s.check = true; })
+            .not_in_file());
   if (mode == Mode::kServer) {
-    p.add(value("config", "FILE",
-                "serve many clients: a JSON file {\"local\": \"LOCAL\", \"clients\": [{\"name\": \"...\", \"vni\": N, "
-                "\"remote\": \"...\", \"key_file\": \"...\", \"ifname\": \"...\", \"address\": [\"...\"]}]}",
-                [&](const std::string& v) { c.config_file = parse_file_name("config file", v); })
-              .only_once());
-    p.add(value("name", "NAME", "status socket name (default: the interface, or \"geneve-server\" with --config)",
+    p.add(value("name", "NAME", R"(status socket name (default: the interface, or "geneve-server" with "clients"))",
                 [&](const std::string& v) { c.name = parse_ifname(v); }));
   }
   if (mode == Mode::kClient || mode == Mode::kAuto) {
@@ -63,12 +90,14 @@ OptionParser endpoint_options(Mode mode, ParseState& s) {
               [&](const std::string& v) { c.ifname = parse_ifname(v); }));
   p.add(value("mtu", "N",
               "inner MTU (default: underlay MTU minus the tunnel overhead, 94 bytes with the routing option)",
-              [&](const std::string& v) { c.mtu = parse_uint("MTU", v, net::kMinInnerMtu, net::kMaxInnerMtu); }));
-  p.add(
-      value("address", "ADDR/LEN", "assign an address to the tunnel interface (repeatable)", [&](const std::string& v) {
-        net::InterfaceAddress::parse(v);  // validates; kept as text for netlink
-        c.addresses.push_back(v);
-      }));
+              [&](const std::string& v) { c.mtu = parse_uint("MTU", v, net::kMinInnerMtu, net::kMaxInnerMtu); })
+            .number());
+  p.add(value("address", "ADDR/LEN", "assign an address to the tunnel interface (repeatable; in a file: a list)",
+              [&](const std::string& v) {
+                net::InterfaceAddress::parse(v);  // validates; kept as text for netlink
+                c.addresses.push_back(v);
+              })
+            .list([&] { c.addresses.clear(); }));
   p.add(value("key-file", "FILE",
               "pre-shared key (base64, `geneve-ctl genkey`): every control message is authenticated and a path "
               "moves only on authenticated messages (docs/protocol.md 6.3)",
@@ -77,21 +106,27 @@ OptionParser endpoint_options(Mode mode, ParseState& s) {
               "probe interval, 1..25 (default 5; NATs forget an unanswered UDP mapping after 30 s)",
               [&](const std::string& v) {
                 c.timing.keepalive = std::chrono::seconds(parse_uint("keepalive interval", v, 1, 25));
-              }));
-  p.add(value("dead-after", "N", "missed replies before a path is dead (default 3)",
-              [&](const std::string& v) { c.timing.dead_after = parse_uint("dead-after", v, 1, 100); }));
-  p.add(value("port", "N", "UDP port we listen on and send to (default 6081)",
-              [&](const std::string& v) { c.port = parse_port("port", v); }));
+              })
+            .number());
+  p.add(value("dead-after", "N", "missed replies before a path is dead (default 3)", [&](const std::string& v) {
+          c.timing.dead_after = parse_uint("dead-after", v, 1, 100);
+        }).number());
+  p.add(value("port", "N", "UDP port we listen on and send to (default 6081)", [&](const std::string& v) {
+          c.port = parse_port("port", v);
+        }).number());
   p.add(value("source-port", "N", "UDP source port of every packet (default: --port); fixed so a NAT keeps one mapping",
               [&](const std::string& v) {
                 c.source_port = parse_port("source port", v);
                 s.source_port_set = true;
-              }));
+              })
+            .number());
   p.add(flag("no-route-option", "send no NAT64 routing option", [&] { c.route_option = false; }));
-  p.add(value("option-class", "N", "class of the NAT64 routing option (default 0x0162)",
-              [&](const std::string& v) { c.option_id.option_class = parse_option_class(v); }));
+  p.add(value("option-class", "N", "class of the NAT64 routing option (default 0x0162)", [&](const std::string& v) {
+          c.option_id.option_class = parse_option_class(v);
+        }).number());
   p.add(value("option-type", "N", "type of the NAT64 routing option (default 0x01; must be non-critical, below 0x80)",
-              [&](const std::string& v) { c.option_id.type = parse_option_type(v); }));
+              [&](const std::string& v) { c.option_id.type = parse_option_type(v); })
+            .number());
   p.add(value("dataplane", "MODE", "auto | kernel | userspace (default auto)",
               [&](const std::string& v) { c.dataplane = parse_dataplane(v); }));
   p.add(flag("no-offload",
@@ -102,10 +137,12 @@ OptionParser endpoint_options(Mode mode, ParseState& s) {
               [&](const std::string& v) { c.run_dir = parse_run_dir(v); }));
   p.add(value("log-level", "LEVEL", "debug | info | warn | error (default info)",
               [&](const std::string& v) { c.log_level = parse_log_level(v); }));
-  Option help = flag("help", "show this help and exit", [&] { s.help = true; });
+  Option help = flag("help", "show this help and exit", [&] { s.help = true; }).not_in_file();
   help.short_name = 'h';
   p.add(std::move(help));
-  p.add(flag("version", "show the version and exit", [&] { s.result.action = ParseResult::Action::kVersion; }));
+  p.add(flag("version", "show the version and exit", [&] {
+          s.result.action = ParseResult::Action::kVersion;
+        }).not_in_file());
   return p;
 }
 
@@ -121,6 +158,7 @@ std::string endpoint_usage(Mode mode) {
   switch (mode) {
     case Mode::kSymmetric:
       head = R"(Usage: geneve-symmetric [OPTIONS] VNI LOCAL PATH REMOTE
+       geneve-symmetric [OPTIONS] --config FILE
 
 Runs one end of a GENEVE tunnel between two IPv6 sites, carrying Ethernet
 frames, where both ends can be reached through their path: directly over
@@ -156,6 +194,7 @@ Arguments:
       break;
     case Mode::kClient:
       head = R"(Usage: geneve-client [OPTIONS] VNI LOCAL PATH REMOTE
+       geneve-client [OPTIONS] --config FILE
 
 Runs the client end of a client-server tunnel: the server's NAT64 gateway
 has the GENEVE NAT64 extension; this end may sit behind NAT44/CGN or a
@@ -174,6 +213,7 @@ Arguments:
       break;
     case Mode::kAuto:
       head = R"(Usage: geneve-auto [OPTIONS] VNI LOCAL PATH REMOTE
+       geneve-auto [OPTIONS] --config FILE
 
 Runs one end of a tunnel and works out which path works: a direct IPv6
 path to REMOTE, the symmetric NAT64 path through PATH, or a client-server
@@ -198,178 +238,231 @@ ParseResult parse_symmetric(const std::vector<std::string>& args) {
   return parse_endpoint(Mode::kSymmetric, args);
 }
 
-ParseResult parse_endpoint(Mode mode, const std::vector<std::string>& args) {
-  ParseState state;
-  ParseResult& result = state.result;
-  EndpointConfig& c = result.config;
-  c.mode = mode;
-  c.command = std::string("geneve-") + std::string(to_string(mode));
-  auto positional = endpoint_options(mode, state).parse(args);
-  if (state.help) {
-    result.action = ParseResult::Action::kHelp;
-    return result;
-  }
-  if (result.action == ParseResult::Action::kVersion) return result;
-  if (!state.source_port_set) c.source_port = c.port;
-
-  if (mode == Mode::kServer) {
-    if (!c.config_file.empty()) {
-      if (!positional.empty())
-        throw UsageError("--config lists the clients: give no VNI LOCAL REMOTE arguments with it (see --help)");
-      if (c.name.empty()) c.name = "geneve-server";
-      return result;
-    }
-    if (positional.size() != 3)
-      throw UsageError("expected 3 arguments VNI LOCAL REMOTE (or --config FILE), got " +
-                       std::to_string(positional.size()) + " (see --help)");
-    c.vni = parse_vni(positional[0]);
-    c.local = parse_address("LOCAL", positional[1], net::Family::kV6);
-    c.remote = parse_address("REMOTE", positional[2], net::Family::kV6);
-  } else {
-    if (positional.size() != 4)
-      throw UsageError("expected 4 arguments VNI LOCAL PATH REMOTE, got " + std::to_string(positional.size()) +
-                       " (see --help)");
-    c.vni = parse_vni(positional[0]);
-    c.local = parse_address("LOCAL", positional[1], net::Family::kV6);
-    c.path_text = positional[2];
-    if (mode == Mode::kSymmetric) {
-      c.path = parse_address("PATH", positional[2], std::nullopt);
-    } else if (auto a = net::IpAddress::parse(positional[2])) {
-      c.path = *a;
-    } else if (!is_host_name(positional[2])) {
-      throw UsageError("PATH '" + positional[2] + "' is neither an IP address nor a host name");
-    }
-    c.remote = parse_address("REMOTE", positional[3], net::Family::kV6);
-  }
-  if (c.local == c.remote) throw UsageError("LOCAL and REMOTE are the same address " + c.local.to_string());
-  return result;
-}
-
 namespace {
 
-// A JSON array of strings, each checked by `parse`; throws UsageError.
-template <typename Parse>
-void for_each_string(const nlohmann::json& array, const char* key, Parse parse) {
-  if (!array.is_array()) throw UsageError(std::string("\"") + key + "\" must be an array of strings");
-  for (const auto& a : array) {
-    if (!a.is_string()) throw UsageError(std::string("\"") + key + "\" must be an array of strings");
-    parse(a.get<std::string>());
+// The --config keys that are not options: the positional arguments, and a
+// server's "interface" and "clients". They are collected here and read once
+// every key is in (a client's "allowed_ips" depend on "interface").
+std::vector<FileKey> file_keys(Mode mode, ParseState& s) {
+  std::vector<FileKey> keys;
+  for (const std::string& key : argument_keys(mode)) {
+    keys.push_back({key, [&s, key](const nlohmann::json& v, const std::string& path) {
+                      s.file_args[key] = key == "vni" ? expect_number(v, path) : expect_string(v, path);
+                    }});
   }
-}
-
-void check_keys(const nlohmann::json& object, std::initializer_list<const char*> known, const std::string& where) {
-  for (const auto& item : object.items()) {
-    const std::string& key = item.key();
-    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
-      std::string list;
-      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      throw UsageError(where + "unknown key '" + key + "' (expected " + list + ")");
-    }
+  if (mode == Mode::kServer) {
+    keys.push_back({"interface",
+                    [&s](const nlohmann::json& v, const std::string& path) { s.interface = expect_object(v, path); }});
+    keys.push_back({"clients", [&s](const nlohmann::json& v, const std::string& path) {
+                      if (!v.is_array() || v.empty())
+                        throw UsageError(path + ": expected a non-empty array of client objects, got " +
+                                         (v.is_array() ? std::string("an empty array") : std::string(v.type_name())));
+                      s.clients = v;
+                    }});
   }
+  return keys;
 }
 
 SharedInterface parse_shared_interface(const nlohmann::json& j) {
-  if (!j.is_object()) throw UsageError("\"interface\" must be an object");
-  check_keys(j, {"ifname", "address"}, "interface: ");
+  const std::string path = ".interface";
+  check_keys(j, {"ifname", "address"}, path);
   SharedInterface s;
-  if (j.contains("ifname")) {
-    if (!j["ifname"].is_string()) throw UsageError("interface.ifname must be a string");
-    s.ifname = parse_ifname(j["ifname"].get<std::string>());
-  }
+  if (j.contains("ifname"))
+    at_path(path + ".ifname", [&] { s.ifname = parse_ifname(expect_string(j["ifname"], path + ".ifname")); });
   if (j.contains("address"))
-    for_each_string(j["address"], "address", [&](const std::string& a) {
-      net::InterfaceAddress::parse(a);
+    for_each_string(j["address"], path + ".address", [&](const std::string& a, const std::string& where) {
+      at_path(where, [&] { net::InterfaceAddress::parse(a); });
       s.addresses.push_back(a);
     });
   return s;
 }
 
-}  // namespace
-
-void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::vector<PeerSpec>& clients) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw UsageError(std::string("not valid JSON: ") + e.what());
+PeerSpec parse_client(const nlohmann::json& e, const std::string& where, bool shared) {
+  expect_object(e, where);
+  check_keys(e, {"name", "vni", "remote", "key_file", "ifname", "address", "allowed_ips"}, where);
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    if (!e.contains(k)) return std::nullopt;
+    return expect_string(e[k], where + "." + k);
+  };
+  PeerSpec p;
+  if (!e.contains("vni")) throw UsageError(where + ".vni: missing (the client's VNI)");
+  at_path(where + ".vni", [&] { p.vni = parse_vni(expect_number(e["vni"], where + ".vni")); });
+  auto remote = str("remote");
+  if (!remote) throw UsageError(where + ".remote: missing (the client's IPv6 address)");
+  at_path(where + ".remote", [&] { p.remote = parse_address("remote", *remote, net::Family::kV6); });
+  p.name = str("name").value_or(p.remote.to_string());
+  if (auto key = str("key_file")) at_path(where + ".key_file", [&] { p.key_file = parse_file_name("key file", *key); });
+  for (const char* k : {"ifname", "address"})
+    if (shared && e.contains(k))
+      throw UsageError(where + "." + k + R"(: belongs to "interface" when the clients share one)");
+  if (!shared && e.contains("allowed_ips"))
+    throw UsageError(where + R"(.allowed_ips: applies to clients sharing one "interface" (none is configured))");
+  if (auto ifname = str("ifname")) at_path(where + ".ifname", [&] { p.ifname = parse_ifname(*ifname); });
+  if (e.contains("address"))
+    for_each_string(e["address"], where + ".address", [&](const std::string& a, const std::string& at) {
+      at_path(at, [&] { net::InterfaceAddress::parse(a); });
+      p.addresses.push_back(a);
+    });
+  if (shared) {
+    if (!e.contains("allowed_ips"))
+      throw UsageError(where + ".allowed_ips: missing (the client's inner prefixes): clients share one interface");
+    for_each_string(e["allowed_ips"], where + ".allowed_ips", [&](const std::string& a, const std::string& at) {
+      at_path(at, [&] { p.allowed_ips.push_back(net::IpPrefix::parse(a)); });
+    });
+    if (p.allowed_ips.empty()) throw UsageError(where + ".allowed_ips: empty: the client could send nothing");
   }
-  if (!j.is_object()) throw UsageError("the top level must be an object");
-  check_keys(j, {"local", "interface", "clients"}, "");
-  if (!j.contains("local") || !j["local"].is_string())
-    throw UsageError("\"local\" (this server's IPv6 address) is missing");
-  cfg.local = parse_address("local", j["local"].get<std::string>(), net::Family::kV6);
-  if (j.contains("interface")) cfg.shared_interface = parse_shared_interface(j["interface"]);
+  return p;
+}
+
+// A server's clients, from its file's "clients" (and "interface").
+void load_clients(ParseState& s) {
+  EndpointConfig& cfg = s.result.config;
+  if (s.interface) cfg.shared_interface = parse_shared_interface(*s.interface);
   const bool shared = cfg.shared_interface.has_value();
-  if (!j.contains("clients") || !j["clients"].is_array() || j["clients"].empty())
-    throw UsageError("\"clients\" must be a non-empty array");
   std::set<std::pair<net::IpAddress, std::uint32_t>> seen;
   // Which client holds each prefix (normalised), to name both of a clash.
   std::map<std::pair<net::IpAddress, int>, std::string> owners;
   std::size_t index = 0;
-  for (const auto& e : j["clients"]) {
-    std::string where = "clients[" + std::to_string(index++) + "]";
-    if (!e.is_object()) throw UsageError(where + " is not an object");
-    PeerSpec p;
-    auto str = [&](const char* k) -> std::optional<std::string> {
-      if (!e.contains(k)) return std::nullopt;
-      if (!e[k].is_string()) throw UsageError(where + "." + k + " must be a string");
-      return e[k].get<std::string>();
-    };
-    check_keys(e, {"name", "vni", "remote", "key_file", "ifname", "address", "allowed_ips"}, where + ": ");
-    try {
-      if (!e.contains("vni") || !e["vni"].is_number_unsigned()) throw UsageError("\"vni\" (a number) is missing");
-      p.vni = parse_uint("VNI", std::to_string(e["vni"].get<std::uint64_t>()), 0, geneve::kMaxVni);
-      auto remote = str("remote");
-      if (!remote) throw UsageError("\"remote\" (the client's IPv6 address) is missing");
-      p.remote = parse_address("remote", *remote, net::Family::kV6);
-      p.name = str("name").value_or(p.remote.to_string());
-      p.key_file = str("key_file");
-      if (shared && (e.contains("ifname") || e.contains("address")))
-        throw UsageError(R"("ifname" and "address" belong to "interface" when the clients share one)");
-      if (!shared && e.contains("allowed_ips"))
-        throw UsageError(R"("allowed_ips" applies to clients sharing one "interface" (none is configured))");
-      if (auto ifname = str("ifname")) p.ifname = parse_ifname(*ifname);
-      if (e.contains("address"))
-        for_each_string(e["address"], "address", [&](const std::string& a) {
-          net::InterfaceAddress::parse(a);
-          p.addresses.push_back(a);
-        });
-      if (shared) {
-        if (!e.contains("allowed_ips"))
-          throw UsageError("\"allowed_ips\" (the client's inner prefixes) is missing: clients share one interface");
-        for_each_string(e["allowed_ips"], "allowed_ips",
-                        [&](const std::string& a) { p.allowed_ips.push_back(net::IpPrefix::parse(a)); });
-        if (p.allowed_ips.empty()) throw UsageError("\"allowed_ips\" is empty: the client could send nothing");
-      }
-    } catch (const UsageError& err) {
-      throw UsageError(where + ": " + err.what());
-    }
+  for (const auto& e : *s.clients) {
+    const std::string where = ".clients[" + std::to_string(index++) + "]";
+    PeerSpec p = parse_client(e, where, shared);
     if (!seen.insert({p.remote, p.vni}).second)
       throw UsageError(where + ": another client has remote " + p.remote.to_string() + " and VNI " +
                        std::to_string(p.vni) + " (a client is known by both)");
     for (const auto& prefix : p.allowed_ips) {
       auto [it, added] = owners.emplace(std::pair{prefix.network(), prefix.length()}, p.name);
       if (!added)
-        throw UsageError(where + ": allowed_ips " + prefix.to_string() + " is also client " + it->second +
+        throw UsageError(where + ".allowed_ips: " + prefix.to_string() + " is also client " + it->second +
                          "'s (a prefix has one owner; a longer one inside it may be another client's)");
     }
-    clients.push_back(std::move(p));
+    cfg.clients.push_back(std::move(p));
   }
 }
 
-std::vector<PeerSpec> peers_of(EndpointConfig& cfg) {
-  std::vector<PeerSpec> peers;
-  if (!cfg.config_file.empty()) {
-    // A server's clients: 10,000 of them, indented, are about 3 MB.
-    constexpr std::size_t kMaxServerConfig = 64u << 20;
-    std::string text = read_user_file(cfg.config_file, "config file", kMaxServerConfig);
-    try {
-      load_server_config(text, cfg, peers);
-    } catch (const UsageError& e) {
-      throw UsageError("config file " + cfg.config_file + ": " + e.what());
-    }
-    return peers;
+// One positional argument's text and where it came from, for its errors.
+struct Argument {
+  std::string text;
+  std::string origin;  // "" (the command line) or "config FILE: .vni"
+};
+
+template <typename Fn>
+auto parse_argument(const Argument& a, Fn parse) {
+  if (a.origin.empty()) return parse(a.text);
+  try {
+    return parse(a.text);
+  } catch (const UsageError& e) {
+    throw UsageError(a.origin + ": " + e.what());
   }
+}
+
+// The positional arguments: from the command line when it has any (all of
+// them), else from the file's keys.
+std::vector<Argument> arguments(Mode mode, const ParseState& s, const std::vector<std::string>& positional) {
+  const std::vector<std::string> keys = argument_keys(mode);
+  std::string names, key_list;
+  for (const auto& k : keys) {
+    std::string upper = k;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    names += (names.empty() ? "" : " ") + upper;
+    key_list += (key_list.empty() ? "\"" : ", \"") + k + "\"";
+  }
+  std::vector<Argument> out;
+  if (!positional.empty() || s.file_args.empty()) {
+    if (positional.size() != keys.size())
+      throw UsageError("expected " + std::to_string(keys.size()) + " arguments " + names + " (or the keys " + key_list +
+                       " in --config), got " + std::to_string(positional.size()) + " (see --help)");
+    for (const auto& p : positional) out.push_back({p, ""});
+    return out;
+  }
+  const std::string& file = s.result.config.config_file;
+  for (const auto& k : keys) {
+    auto it = s.file_args.find(k);
+    if (it == s.file_args.end())
+      throw UsageError("config " + file + ": ." + k + ": missing (the file gives " + key_list + " together, or give " +
+                       names + " as arguments)");
+    out.push_back({it->second, "config " + file + ": ." + k});
+  }
+  return out;
+}
+
+}  // namespace
+
+ParseResult parse_endpoint(Mode mode, const std::vector<std::string>& args) {
+  ParseState state;
+  ParseResult& result = state.result;
+  EndpointConfig& c = result.config;
+  c.mode = mode;
+  c.command = std::string("geneve-") + std::string(to_string(mode));
+  OptionParser options = endpoint_options(mode, state);
+  const ScannedArgs scanned = options.scan(args);
+  if (scanned.last("help")) {
+    result.action = ParseResult::Action::kHelp;
+    return result;
+  }
+  if (scanned.last("version")) {
+    result.action = ParseResult::Action::kVersion;
+    return result;
+  }
+  std::optional<nlohmann::json> doc;
+  if (const auto* file = scanned.last("config")) {
+    c.config_file = parse_file_name("config file", file->front());
+    doc = read_config_file(c.config_file, kMaxConfigFile);
+    try {
+      apply_config(*doc, options, file_keys(mode, state), c.command);
+      if (state.clients) {
+        // Each client has its own VNI, remote and interface.
+        for (const char* k : {"vni", "remote", "ifname", "address"})
+          if (doc->contains(k)) throw UsageError(std::string(".") + k + ": not with \"clients\", which give their own");
+        if (!doc->contains("local")) throw UsageError(".local: missing (this server's IPv6 address)");
+        load_clients(state);
+      } else if (state.interface) {
+        throw UsageError(".interface: only with \"clients\" (the clients that share it)");
+      }
+    } catch (const UsageError& e) {
+      throw UsageError("config " + c.config_file + ": " + e.what());
+    }
+  }
+  // Flags override the file.
+  auto positional = options.apply(scanned);
+  if (state.check) result.action = ParseResult::Action::kCheck;
+  if (!state.source_port_set) c.source_port = c.port;
+
+  if (state.clients) {
+    if (!positional.empty())
+      throw UsageError("--config " + c.config_file +
+                       " lists the clients: give no VNI LOCAL REMOTE arguments with it (see --help)");
+    for (const char* flag : {"ifname", "address"})
+      if (scanned.last(flag))
+        throw UsageError(std::string("--") + flag + ": each client of --config " + c.config_file +
+                         " has its own (or \"interface\" for all)");
+    c.local = parse_argument(Argument{state.file_args["local"], "config " + c.config_file + ": .local"},
+                             [](const std::string& t) { return parse_address("LOCAL", t, net::Family::kV6); });
+    if (c.name.empty()) c.name = "geneve-server";
+    return result;
+  }
+  const std::vector<Argument> a = arguments(mode, state, positional);
+  c.vni = parse_argument(a[0], parse_vni);
+  c.local = parse_argument(a[1], [](const std::string& t) { return parse_address("LOCAL", t, net::Family::kV6); });
+  const Argument& remote = a.back();
+  if (mode != Mode::kServer) {
+    const Argument& path = a[2];
+    c.path_text = path.text;
+    if (mode == Mode::kSymmetric) {
+      c.path = parse_argument(path, [](const std::string& t) { return parse_address("PATH", t, std::nullopt); });
+    } else if (auto addr = net::IpAddress::parse(path.text)) {
+      c.path = *addr;
+    } else if (!is_host_name(path.text)) {
+      std::string what = "PATH '" + path.text + "' is neither an IP address nor a host name";
+      throw UsageError(path.origin.empty() ? what : path.origin + ": " + what);
+    }
+  }
+  c.remote = parse_argument(remote, [](const std::string& t) { return parse_address("REMOTE", t, net::Family::kV6); });
+  if (c.local == c.remote) throw UsageError("LOCAL and REMOTE are the same address " + c.local.to_string());
+  return result;
+}
+
+std::vector<PeerSpec> peers_of(EndpointConfig& cfg) {
+  if (!cfg.clients.empty()) return cfg.clients;
   PeerSpec p;
   p.name = cfg.remote.to_string();
   p.vni = cfg.vni;
@@ -377,6 +470,7 @@ std::vector<PeerSpec> peers_of(EndpointConfig& cfg) {
   p.key_file = cfg.key_file;
   p.ifname = cfg.ifname;
   p.addresses = cfg.addresses;
+  std::vector<PeerSpec> peers;
   peers.push_back(std::move(p));
   return peers;
 }

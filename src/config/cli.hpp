@@ -1,9 +1,10 @@
 #pragma once
 // Command-line parsing for the endpoint commands, on the shared option
-// parser (util/options.hpp) and value parsers (config/values.hpp). Pure apart
-// from reading a server's --config file in peers_of(): takes the argument
-// vector, returns a configuration or throws UsageError with one line that
-// names the bad argument. Nothing is created before parsing succeeds.
+// parser (util/options.hpp), config file reader (util/config_file.hpp) and
+// value parsers (config/values.hpp). Pure apart from reading the --config
+// file: takes the argument vector, returns a configuration or throws
+// UsageError with one line that names the bad argument, or the file and the
+// JSON path of the bad key. Nothing is created before parsing succeeds.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,7 +51,8 @@ struct EndpointConfig {
   net::IpAddress remote;                         // the peer's IPv6 address
   std::optional<net::Nat64Prefix> nat64_prefix;  // client: for an IPv4 PATH
   std::optional<std::string> key_file;
-  std::string config_file;                          // server: clients from a JSON file
+  std::string config_file;                          // --config FILE, if given
+  std::vector<PeerSpec> clients;                    // server: the file's "clients" (empty: one peer)
   std::optional<SharedInterface> shared_interface;  // server: one interface for all clients
   std::string name;                                 // status socket name (default: the interface)
   Timing timing;
@@ -70,7 +72,8 @@ struct EndpointConfig {
 };
 
 struct ParseResult {
-  enum class Action { kRun, kHelp, kVersion } action = Action::kRun;
+  // kCheck: --check-config, print the settings (config/settings_json.hpp).
+  enum class Action { kRun, kHelp, kVersion, kCheck } action = Action::kRun;
   EndpointConfig config;
 };
 
@@ -81,16 +84,19 @@ std::string endpoint_usage(Mode mode);
 ParseResult parse_symmetric(const std::vector<std::string>& args);
 std::string symmetric_usage();
 
-// The clients of a server, from the JSON text of its --config file:
-// {"local": "...", "interface": {"ifname", "address": [...]} (optional),
+// Every endpoint command reads a --config file: its long options as keys
+// ('_' for '-'), the positional arguments as "vni", "local", "path",
+// "remote" (a server's: "vni", "local", "remote"), and "mode" naming the
+// command. Flags override the file; positional arguments on the command
+// line replace all of the file's. A server's file may instead list
 // "clients": [{"name", "vni", "remote", "key_file", "ifname", "address":
-// [...], "allowed_ips": [...]}]}. With "interface" every client shares it
-// and needs "allowed_ips" (and has no "ifname" or "address" of its own);
-// without it each client gets its own interface. Throws UsageError naming
-// the entry.
-void load_server_config(const std::string& json_text, EndpointConfig& cfg, std::vector<PeerSpec>& clients);
+// [...], "allowed_ips": [...]}] with "local", and optionally "interface":
+// {"ifname", "address": [...]}. With "interface" every client shares it and
+// needs "allowed_ips" (and has no "ifname" or "address" of its own); without
+// it each client gets its own interface.
+
 // The peers an endpoint serves: the one from the arguments, or the server's
-// clients from its config file (read here).
+// clients from its config file.
 std::vector<PeerSpec> peers_of(EndpointConfig& cfg);
 
 }  // namespace gn::config

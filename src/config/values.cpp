@@ -81,6 +81,16 @@ log::Level parse_log_level(const std::string& text) {
   return level;
 }
 
+const char* log_level_name(log::Level level) {
+  switch (level) {
+    case log::Level::kDebug: return "debug";
+    case log::Level::kInfo: return "info";
+    case log::Level::kWarn: return "warn";
+    case log::Level::kError: return "error";
+  }
+  return "info";
+}
+
 std::uint16_t parse_option_class(const std::string& text) {
   return static_cast<std::uint16_t>(parse_uint("option class", text, 0, 0xffff));
 }

@@ -26,6 +26,8 @@ std::string parse_file_name(const std::string& what, const std::string& text);
 // Where status sockets live: an absolute path.
 std::string parse_run_dir(const std::string& text);
 log::Level parse_log_level(const std::string& text);
+// The name parse_log_level reads: "debug", "info", "warn", "error".
+const char* log_level_name(log::Level level);
 // The NAT64 routing option's class and type; the type must be non-critical
 // (docs/protocol.md 3): receivers that do not know the option must still
 // accept the packet.

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "config/settings_json.hpp"
 #include "endpoint/endpoint.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -25,6 +26,11 @@ int endpoint_main(int argc, char** argv, const char* command, ParseFn parse, Usa
   }
   if (parsed.action == config::ParseResult::Action::kVersion) {
     std::printf("%s %s\n", command, kVersion);
+    return 0;
+  }
+  if (parsed.action == config::ParseResult::Action::kCheck) {
+    // Parsed and checked: nothing is created, no key file is read.
+    std::printf("%s\n", config::settings_json(parsed.config).dump(2).c_str());
     return 0;
   }
   log::set_level(parsed.config.log_level);

@@ -1,6 +1,7 @@
 #pragma once
 // The shared body of every endpoint command's main(): parse, report usage
-// errors as one line with exit status 2, run until a signal, exit 0.
+// errors as one line with exit status 2 (--check-config: print the settings
+// and exit 0), run until a signal, exit 0.
 #include <string>
 #include <vector>
 

@@ -1,11 +1,14 @@
 #include "nat64/config.hpp"
 
 #include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "config/values.hpp"
+#include "util/config_file.hpp"
 #include "util/error.hpp"
-#include "util/file.hpp"
 #include "util/options.hpp"
 
 namespace gn::nat64 {
@@ -22,12 +25,17 @@ struct Setting {
   std::string_view key;
   std::string_view metavar;
   std::string_view help;
+  // The JSON value of its key: a number (or a string such as "0x0162"),
+  // unless the table says otherwise.
+  FileValue file = FileValue::kNumber;
 };
 
+constexpr FileValue kString = FileValue::kString;
+
 constexpr Setting kSettings[] = {
-    {"tun", "NAME", "TUN device to create (default nat64)"},
-    {"prefix", "PREFIX", "NAT64 prefix, RFC 6052 length 32/40/48/56/64/96 (required; e.g. 2001:db8:64::/96)"},
-    {"pool", "ADDRESS", "public IPv4 address of the gateway (required)"},
+    {"tun", "NAME", "TUN device to create (default nat64)", kString},
+    {"prefix", "PREFIX", "NAT64 prefix, RFC 6052 length 32/40/48/56/64/96 (required; e.g. 2001:db8:64::/96)", kString},
+    {"pool", "ADDRESS", "public IPv4 address of the gateway (required)", kString},
     {"mtu", "N", "MTU of the TUN device, 1280..65535 (default 1500)"},
     {"max_sessions", "N",
      "session table size (default 65536); when full, new sessions are refused (counted table_full)"},
@@ -39,38 +47,32 @@ constexpr Setting kSettings[] = {
     {"prefix_rate", "MBIT", "bandwidth per IPv6 /32, Mbit/s both ways together (default 0: no limit)"},
     {"max_fragment_datagrams", "N", "fragmented datagrams reassembled at once (default 1024, 0: fragments dropped)"},
     {"fragment_timeout", "S", "seconds a fragmented datagram may take to arrive whole (default 5)"},
-    {"offload", "on|off", "TCP segmentation and checksum offload on the TUN device (default on)"},
+    {"offload", "on|off", "TCP segmentation and checksum offload on the TUN device (default on)", kString},
     {"usage_log_interval", "S", "seconds between usage log lines per /32 and /24 (default 300, 0: none)"},
     {"geneve_port", "N", "GENEVE UDP port for the extension (default 6081)"},
-    {"allow", "PREFIX", "IPv6 prefix the routing option may deliver to (repeatable; none: the extension is off)"},
+    {"allow", "PREFIX", "IPv6 prefix the routing option may deliver to (repeatable; none: the extension is off)",
+     FileValue::kList},
     {"rate", "PPS", "routing-option state creations per second per IPv4 source (default 10)"},
     {"burst", "N", "... with bursts of N (default 20)"},
     {"option_class", "N", "routing option class (default 0x0162)"},
     {"option_type", "N", "routing option type, 0..0x7f (default 0x01)"},
-    {"bypass", "on|off", "NAT64 bypass: offer IPv4 servers GENEVE tunnels to the real IPv6 clients (default off)"},
+    {"bypass", "on|off", "NAT64 bypass: offer IPv4 servers GENEVE tunnels to the real IPv6 clients (default off)",
+     kString},
     {"bypass_secret", "FILE",
-     "the bypass's persistent secret, created when absent (default /var/lib/geneve-nat64/bypass.key)"},
+     "the bypass's persistent secret, created when absent (default /var/lib/geneve-nat64/bypass.key)", kString},
     {"bypass_offer_interval", "S", "seconds between offers to a server that does not answer (default 60)"},
     {"bypass_offer_rate", "N", "bypass offers per second, all servers together (default 100)"},
     {"bypass_max_servers", "N", "servers the bypass tracks at once (default 65536)"},
     {"bypass_mac_rotation", "S", "seconds between changes of the gateway's bypass MACs (default 86400)"},
     {"run_dir", "DIR",
-     "names the status socket: abstract @DIR/NAME.sock, per network namespace (default /run/geneve-nat64)"},
-    {"log_level", "LEVEL", "debug | info | warn | error (default info)"},
+     "names the status socket: abstract @DIR/NAME.sock, per network namespace (default /run/geneve-nat64)", kString},
+    {"log_level", "LEVEL", "debug | info | warn | error (default info)", kString},
 };
-
-bool known_key(std::string_view key) {
-  return std::any_of(std::begin(kSettings), std::end(kSettings), [&](const Setting& s) { return s.key == key; });
-}
 
 std::string key_to_name(std::string_view key) {
   std::string name(key);
   std::replace(name.begin(), name.end(), '_', '-');
   return name;
-}
-
-std::string key_to_flag(std::string_view key) {
-  return "--" + key_to_name(key);
 }
 
 net::IpPrefix parse_allow(const std::string& text) {
@@ -79,13 +81,6 @@ net::IpPrefix parse_allow(const std::string& text) {
   if (!addr || !addr->is_v6()) throw UsageError("allow prefix '" + text + "' must be an IPv6 prefix");
   return p;
 }
-
-// A flag's setting; flags are applied after the --config file, so they are
-// collected first.
-struct Flag {
-  std::string key;
-  std::string value;
-};
 
 }  // namespace
 
@@ -197,62 +192,39 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
   }
 }
 
-void apply_config_json(GatewayConfig& c, const nlohmann::json& doc, const std::string& origin) {
-  if (!doc.is_object()) throw UsageError(origin + ": must be a JSON object");
-  for (const auto& item : doc.items()) {
-    // Named copies rather than structured bindings: lambdas capture them
-    // (clang 14 cannot capture structured bindings).
-    const std::string& key = item.key();
-    const nlohmann::json& value = item.value();
-    if (!known_key(key)) throw UsageError(origin + ": unknown key '" + key + "'");
-    auto scalar = [&](const nlohmann::json& v) -> std::string {
-      // Numbers may also be written as strings ("0x0162").
-      if (v.is_string()) return v.get<std::string>();
-      if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
-      throw UsageError(origin + ": key '" + key + "' must be a string or a non-negative integer, not " + v.dump());
-    };
-    try {
-      if (key == "allow") {
-        if (!value.is_array()) throw UsageError("must be a list of IPv6 prefixes");
-        c.allow.clear();
-        for (const auto& entry : value) {
-          if (!entry.is_string()) throw UsageError("must be a list of IPv6 prefixes, not " + value.dump());
-          apply_setting(c, key, entry.get<std::string>());
-        }
-      } else {
-        apply_setting(c, key, scalar(value));
-      }
-    } catch (const UsageError& e) {
-      std::string what = e.what();
-      if (what.rfind(origin, 0) == 0) throw;
-      throw UsageError(origin + ": key '" + key + "': " + what);
-    }
-  }
-}
-
 namespace {
 
 Option help_option(GatewayCommand& cmd) {
-  Option o = flag("help", "show this help and exit", [&cmd] { cmd.action = GatewayCommand::Action::kHelp; });
+  Option o =
+      flag("help", "show this help and exit", [&cmd] { cmd.action = GatewayCommand::Action::kHelp; }).not_in_file();
   o.short_name = 'h';
   return o;
 }
 
-// The run options, writing flags and the config file name. Shared by the
-// parser and --help.
-OptionParser gateway_options(GatewayCommand& cmd, std::vector<Flag>& flags, std::optional<std::string>& config_file) {
+// The run options, writing into cmd.config: the flags, the --config file's
+// keys and --help all come from this one table.
+OptionParser gateway_options(GatewayCommand& cmd) {
   OptionParser p({});
   for (const Setting& s : kSettings) {
-    p.add(value(key_to_name(s.key), std::string(s.metavar), std::string(s.help),
-                [&flags, key = std::string(s.key)](const std::string& v) {
-                  flags.push_back({key, v});
-                }));
+    Option o = value(key_to_name(s.key), std::string(s.metavar), std::string(s.help),
+                     [&cmd, key = s.key](const std::string& v) { apply_setting(cmd.config, key, v); });
+    o.file = s.file;
+    if (s.file == FileValue::kList) o.reset = [&cmd] { cmd.config.allow.clear(); };
+    p.add(std::move(o));
   }
-  p.add(value("config", "FILE", "JSON object with the keys above (allow: a list); flags override it",
-              [&config_file](const std::string& v) { config_file = v; })
-            .only_once());
+  p.add(value("config", "FILE",
+              "JSON object with the keys above (allow: a list) and optionally \"mode\": \"geneve-nat64-gateway\"; "
+              "flags override it",
+              [](const std::string&) {})
+            .only_once()
+            .not_in_file());
+  p.add(flag("check-config", "check the flags and --config file, print the settings as JSON and exit (creates nothing)",
+             [&cmd] { cmd.action = GatewayCommand::Action::kCheck; })
+            .not_in_file());
   p.add(help_option(cmd));
-  p.add(flag("version", "show the version and exit", [&cmd] { cmd.action = GatewayCommand::Action::kVersion; }));
+  p.add(flag("version", "show the version and exit", [&cmd] {
+          cmd.action = GatewayCommand::Action::kVersion;
+        }).not_in_file());
   return p;
 }
 
@@ -278,39 +250,82 @@ GatewayCommand parse_status_command(const std::vector<std::string>& args) {
 GatewayCommand parse_gateway_command(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "status") return parse_status_command(args);
   GatewayCommand cmd;
-  std::vector<Flag> flags;
-  std::optional<std::string> config_file;
-  auto positional = gateway_options(cmd, flags, config_file).parse(args);
-  if (cmd.action != GatewayCommand::Action::kRun) return cmd;
-  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
-
-  GatewayConfig& c = cmd.config;
-  if (config_file) {
-    std::string text = read_user_file(*config_file, "config file");
-    nlohmann::json doc;
+  OptionParser options = gateway_options(cmd);
+  const ScannedArgs scanned = options.scan(args);
+  if (scanned.last("help")) {
+    cmd.action = GatewayCommand::Action::kHelp;
+    return cmd;
+  }
+  if (scanned.last("version")) {
+    cmd.action = GatewayCommand::Action::kVersion;
+    return cmd;
+  }
+  if (!scanned.positional.empty()) throw UsageError("unexpected argument '" + scanned.positional[0] + "' (see --help)");
+  if (const auto* file = scanned.last("config")) {
+    const std::string& name = file->front();
+    nlohmann::json doc = read_config_file(name);
     try {
-      doc = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw UsageError("config file " + *config_file + " is not valid JSON: " + e.what());
+      apply_config(doc, options, {}, "geneve-nat64-gateway");
+    } catch (const UsageError& e) {
+      throw UsageError("config " + name + ": " + e.what());
     }
-    apply_config_json(c, doc, "config file " + *config_file);
   }
   // Flags override the file; --allow flags replace the file's list.
-  bool allow_from_flags = false;
-  for (const Flag& f : flags) {
-    if (f.key == "allow" && !allow_from_flags) {
-      c.allow.clear();
-      allow_from_flags = true;
-    }
+  // Each flag's error names the flag, as apply() would not.
+  std::set<const Option*> reset;
+  for (const OptionUse& use : scanned.options) {
+    if (use.option->reset && reset.insert(use.option).second) use.option->reset();
     try {
-      apply_setting(c, f.key, f.value);
+      use.option->handler(use.values);
     } catch (const UsageError& e) {
-      throw UsageError(key_to_flag(f.key) + ": " + e.what());
+      std::string what = e.what();
+      const std::string flag = "--" + use.option->name;
+      if (what.rfind(flag, 0) == 0) throw;
+      throw UsageError(flag + ": " + what);
     }
   }
+  const GatewayConfig& c = cmd.config;
   if (!c.prefix) throw UsageError("--prefix (the NAT64 prefix, e.g. 2001:db8:64::/96) is required");
   if (!c.pool) throw UsageError("--pool (the public IPv4 address) is required");
   return cmd;
+}
+
+nlohmann::ordered_json settings_json(const GatewayConfig& c) {
+  const auto on_off = [](bool b) { return b ? "on" : "off"; };
+  nlohmann::ordered_json allow = nlohmann::ordered_json::array();
+  for (const auto& a : c.allow) allow.push_back(a.to_string());
+  return {
+      {"mode", "geneve-nat64-gateway"},
+      {"tun", c.tun},
+      {"prefix", c.prefix ? c.prefix->to_string() : std::string()},
+      {"pool", c.pool ? c.pool->to_string() : std::string()},
+      {"mtu", c.mtu},
+      {"max_sessions", c.max_sessions},
+      {"udp_timeout", c.udp_timeout},
+      {"udp_initial_timeout", c.udp_initial_timeout},
+      {"icmp_timeout", c.icmp_timeout},
+      {"tcp_timeout", c.tcp_timeout},
+      {"prefix_rate", c.prefix_rate},
+      {"max_fragment_datagrams", c.max_fragment_datagrams},
+      {"fragment_timeout", c.fragment_timeout},
+      {"offload", on_off(c.offload)},
+      {"usage_log_interval", c.usage_log_interval},
+      {"tcp_trans_timeout", c.tcp_trans_timeout},
+      {"geneve_port", c.geneve_port},
+      {"allow", allow},
+      {"rate", c.rate},
+      {"burst", c.burst},
+      {"option_class", fmt::format("{:#06x}", c.option_id.option_class)},
+      {"option_type", fmt::format("{:#04x}", c.option_id.type)},
+      {"bypass", on_off(c.bypass)},
+      {"bypass_secret", c.bypass_secret},
+      {"bypass_offer_interval", c.bypass_offer_interval},
+      {"bypass_offer_rate", c.bypass_offer_rate},
+      {"bypass_max_servers", c.bypass_max_servers},
+      {"bypass_mac_rotation", c.bypass_mac_rotation},
+      {"run_dir", c.run_dir},
+      {"log_level", config::log_level_name(c.log_level)},
+  };
 }
 
 std::string gateway_usage() {
@@ -325,9 +340,7 @@ the pool address itself (it is not configured on any interface).
 Options (each is also a --config key, with '_' for '-'):
 )";
   GatewayCommand unused;
-  std::vector<Flag> flags;
-  std::optional<std::string> config_file;
-  return head + gateway_options(unused, flags, config_file).help() + R"(
+  return head + gateway_options(unused).help() + R"(
 SIGINT or SIGTERM removes the TUN device and exits 0.
 )";
 }

@@ -1,15 +1,16 @@
 #pragma once
 // geneve-nat64-gateway configuration: command-line flags and a JSON file
-// with the same keys (flag --geneve-port is key "geneve_port"). Pure apart
-// from reading the --config file; throws UsageError with one line naming the
-// bad flag or key, before anything is created.
+// with the same keys (flag --geneve-port is key "geneve_port"), read through
+// one option table (util/config_file.hpp). Pure apart from reading the
+// --config file; throws UsageError with one line naming the bad flag, or the
+// file and the key's path, before anything is created.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "geneve/codec.hpp"
 #include "nat64/translator.hpp"
@@ -55,7 +56,8 @@ struct GatewayConfig {
 };
 
 struct GatewayCommand {
-  enum class Action { kRun, kStatus, kHelp, kVersion } action = Action::kRun;
+  // kCheck: --check-config, print settings_json() and exit.
+  enum class Action { kRun, kStatus, kHelp, kVersion, kCheck } action = Action::kRun;
   GatewayConfig config;
   bool json = false;  // status: print the raw JSON document
 };
@@ -66,8 +68,9 @@ GatewayCommand parse_gateway_command(const std::vector<std::string>& args);
 
 // Applies one setting by key ("geneve_port"); for "allow", appends.
 void apply_setting(GatewayConfig& config, std::string_view key, const std::string& value);
-// Applies a parsed --config document; `origin` names it in errors.
-void apply_config_json(GatewayConfig& config, const nlohmann::json& document, const std::string& origin);
+// The settings as a --config file would give them (--check-config): every
+// key, and "mode". Read back, it gives the same settings.
+nlohmann::ordered_json settings_json(const GatewayConfig& config);
 
 std::string gateway_usage();
 

@@ -21,13 +21,30 @@ Option values(std::string name, std::size_t count, std::string metavar, std::str
 }
 
 Option flag(std::string name, std::string help, std::function<void()> fn) {
-  return values(std::move(name), 0, "", std::move(help),
-                [fn = std::move(fn)](const std::vector<std::string>&) { fn(); });
+  Option o =
+      values(std::move(name), 0, "", std::move(help), [fn = std::move(fn)](const std::vector<std::string>&) { fn(); });
+  o.file = FileValue::kFlag;
+  return o;
 }
 
 Option value(std::string name, std::string metavar, std::string help, std::function<void(const std::string&)> fn) {
-  return values(std::move(name), 1, std::move(metavar), std::move(help),
-                [fn = std::move(fn)](const std::vector<std::string>& v) { fn(v[0]); });
+  Option o = values(std::move(name), 1, std::move(metavar), std::move(help),
+                    [fn = std::move(fn)](const std::vector<std::string>& v) { fn(v[0]); });
+  o.file = FileValue::kString;
+  return o;
+}
+
+std::string file_key(const Option& o) {
+  std::string key = o.name;
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+
+const std::vector<std::string>* ScannedArgs::last(const std::string& name) const {
+  const std::vector<std::string>* found = nullptr;
+  for (const auto& use : options)
+    if (use.option->name == name) found = &use.values;
+  return found;
 }
 
 OptionParser::OptionParser(std::vector<Option> table) {
@@ -46,6 +63,12 @@ const Option* OptionParser::find_long(const std::string& name) const {
   return it == table_.end() ? nullptr : &*it;
 }
 
+const Option* OptionParser::find_key(const std::string& key) const {
+  auto it = std::find_if(table_.begin(), table_.end(),
+                         [&](const Option& o) { return o.file != FileValue::kNone && file_key(o) == key; });
+  return it == table_.end() ? nullptr : &*it;
+}
+
 const Option* OptionParser::find_short(char c) const {
   auto it = std::find_if(table_.begin(), table_.end(), [&](const Option& o) { return o.short_name == c; });
   return it == table_.end() ? nullptr : &*it;
@@ -60,7 +83,21 @@ bool is_negative_number(const std::string& a) {
 }  // namespace
 
 std::vector<std::string> OptionParser::parse(const std::vector<std::string>& args) const {
-  std::vector<std::string> positional;
+  return apply(scan(args));
+}
+
+std::vector<std::string> OptionParser::apply(const ScannedArgs& scanned) const {
+  std::set<const Option*> reset;
+  for (const auto& use : scanned.options) {
+    if (use.option->reset && reset.insert(use.option).second) use.option->reset();
+    use.option->handler(use.values);
+  }
+  return scanned.positional;
+}
+
+ScannedArgs OptionParser::scan(const std::vector<std::string>& args) const {
+  ScannedArgs scanned;
+  std::vector<std::string>& positional = scanned.positional;
   std::set<const Option*> seen;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -103,9 +140,9 @@ std::vector<std::string> OptionParser::parse(const std::vector<std::string>& arg
       i += o->values;
     }
     if (o->once && !seen.insert(o).second) throw UsageError("option '--" + o->name + "' given twice");
-    o->handler(values);
+    scanned.options.push_back({o, std::move(values)});
   }
-  return positional;
+  return scanned;
 }
 
 namespace {

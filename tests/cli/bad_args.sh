@@ -66,7 +66,7 @@ check "server: PATH is not an argument" expect_usage_error "expected 3 arguments
 check "server: config file missing" expect_usage_error "cannot read config file $LAB_TMP/none.json" \
   --config "$LAB_TMP/none.json"
 echo '{"local": "2001:db8:a::1", "clients": [{"vni": 1}]}' >"$LAB_TMP/bad.json"
-check "server: config entry without remote" expect_usage_error "clients[0]: \"remote\"" --config "$LAB_TMP/bad.json"
+check "server: config entry without remote" expect_usage_error ".clients[0].remote: missing" --config "$LAB_TMP/bad.json"
 check "server: kernel data plane refused, with the reason" expect_usage_error \
   "--dataplane kernel: a server on the kernel needs one interface for all its clients" 42 2001:db8:a::1 \
   2001:db8:a::2 --dataplane kernel

@@ -178,18 +178,47 @@ TEST(Nat64Config, BadValuesAreOneLineErrors) {
 }
 
 TEST(Nat64Config, BadFiles) {
+  // Each error: "config FILE: .KEY: what", one line.
   TempFile unknown(R"({"prefix": "2001:db8:64::/96", "pool": "192.0.2.1", "colour": "blue"})");
-  expect_usage_error({"--config", unknown.path()}, "unknown key 'colour'");
+  expect_usage_error({"--config", unknown.path()}, "config " + unknown.path() + ": .colour: unknown key");
   TempFile bad_type(R"({"prefix": "2001:db8:64::/96", "pool": "192.0.2.1", "mtu": true})");
-  expect_usage_error({"--config", bad_type.path()}, "key 'mtu'");
+  expect_usage_error({"--config", bad_type.path()}, ".mtu: expected a non-negative integer, got boolean");
+  TempFile bad_string(R"({"prefix": "2001:db8:64::/96", "pool": 7})");
+  expect_usage_error({"--config", bad_string.path()}, ".pool: expected a string, got number");
   TempFile bad_value(R"({"prefix": "2001:db8:64::/96", "pool": "192.0.2.1", "mtu": 99})");
-  expect_usage_error({"--config", bad_value.path()}, "key 'mtu'");
+  expect_usage_error({"--config", bad_value.path()}, ".mtu: MTU '99'");
   TempFile bad_allow(R"({"prefix": "2001:db8:64::/96", "pool": "192.0.2.1", "allow": "2001:db8::/32"})");
-  expect_usage_error({"--config", bad_allow.path()}, "list");
+  expect_usage_error({"--config", bad_allow.path()}, ".allow: expected an array of strings, got string");
+  TempFile bad_entry(
+      R"({"prefix": "2001:db8:64::/96", "pool": "192.0.2.1", "allow": ["2001:db8::/32", "10.0.0.0/8"]})");
+  expect_usage_error({"--config", bad_entry.path()}, ".allow[1]: allow prefix '10.0.0.0/8' must be an IPv6 prefix");
+  TempFile flag_spelling(R"({"prefix": "2001:db8:64::/96", "pool": "192.0.2.1", "geneve-port": 1})");
+  expect_usage_error({"--config", flag_spelling.path()}, ".geneve-port: unknown key");
+  TempFile other_mode(R"({"mode": "geneve-client", "prefix": "2001:db8:64::/96", "pool": "192.0.2.1"})");
+  expect_usage_error({"--config", other_mode.path()},
+                     ".mode: this file is for geneve-client, not geneve-nat64-gateway");
   TempFile not_json("{prefix:");
   expect_usage_error({"--config", not_json.path()}, "not valid JSON");
   TempFile not_object("[1]");
-  expect_usage_error({"--config", not_object.path()}, "object");
+  expect_usage_error({"--config", not_object.path()}, "expected a JSON object, got array");
+  // A bad flag names the flag.
+  TempFile good(R"({"prefix": "2001:db8:64::/96", "pool": "192.0.2.1"})");
+  expect_usage_error({"--config", good.path(), "--mtu", "99"}, "--mtu: MTU '99'");
+}
+
+TEST(Nat64Config, ModeKeyAndCheckConfigRoundTrip) {
+  TempFile f(R"({"mode": "geneve-nat64-gateway", "prefix": "2001:db8:64::/96", "pool": "192.0.2.1",
+                 "allow": ["2001:db8:a::/48"], "offload": "off", "option_class": "0x0163", "log_level": "debug"})");
+  auto cmd = parse_gateway_command({"--config", f.path(), "--check-config", "--mtu", "1400"});
+  EXPECT_EQ(cmd.action, GatewayCommand::Action::kCheck);
+  auto settings = settings_json(cmd.config);
+  EXPECT_EQ(settings["mode"], "geneve-nat64-gateway");
+  EXPECT_EQ(settings["mtu"], 1400);
+  EXPECT_EQ(settings["offload"], "off");
+  EXPECT_EQ(settings["allow"].dump(), R"(["2001:db8:a::/48"])");
+  // What --check-config prints is a file that gives the same settings.
+  TempFile again(settings.dump());
+  EXPECT_EQ(settings_json(parse_gateway_command({"--config", again.path()}).config), settings);
 }
 
 TEST(Nat64Config, HelpVersionStatus) {
@@ -206,7 +235,8 @@ TEST(Nat64Config, HelpVersionStatus) {
   expect_usage_error({"status", "--tun"}, "status: option '--tun' needs a value");
   EXPECT_EQ(parse_gateway_command({"status", "--tun=gw2"}).config.tun, "gw2");
   // --help is written from the option table: every setting is listed.
-  for (const char* option : {"--max-sessions N", "--udp-initial-timeout S", "--allow PREFIX", "--config FILE"})
+  for (const char* option :
+       {"--max-sessions N", "--udp-initial-timeout S", "--allow PREFIX", "--config FILE", "--check-config"})
     EXPECT_NE(gateway_usage().find(option), std::string::npos) << option;
 }
 

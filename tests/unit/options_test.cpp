@@ -103,6 +103,33 @@ TEST(Options, HandlerErrorsPassThrough) {
   }
 }
 
+TEST(Options, ScanRunsNoHandlerApplyResetsLists) {
+  std::vector<std::string> list = {"from-file"};
+  int runs = 0;
+  OptionParser p(
+      {value("address", "A", "", [&](const std::string& v) { list.push_back(v); }).list([&] { list.clear(); }),
+       value("mtu", "N", "", [&](const std::string&) { ++runs; }).number()});
+  ScannedArgs scanned = p.scan({"--address", "a", "pos", "--mtu", "1", "--address=b"});
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(list, std::vector<std::string>{"from-file"});
+  ASSERT_NE(scanned.last("address"), nullptr);
+  EXPECT_EQ(*scanned.last("address"), std::vector<std::string>{"b"});
+  EXPECT_EQ(scanned.last("port"), nullptr);
+  EXPECT_EQ(p.apply(scanned), std::vector<std::string>{"pos"});
+  EXPECT_EQ(runs, 1);
+  // The flags' list replaced the one before them (the file's).
+  EXPECT_EQ(list, (std::vector<std::string>{"a", "b"}));
+  // Keys: the long name with '_'; options not in files have none.
+  OptionParser keys({value("source-port", "N", "", [](const std::string&) {}).number(),
+                     value("config", "FILE", "", [](const std::string&) {}).not_in_file(),
+                     flag("no-offload", "", [] {})});
+  ASSERT_NE(keys.find_key("source_port"), nullptr);
+  EXPECT_EQ(keys.find_key("source_port")->file, FileValue::kNumber);
+  EXPECT_EQ(keys.find_key("source-port"), nullptr);
+  EXPECT_EQ(keys.find_key("config"), nullptr);
+  EXPECT_EQ(keys.find_key("no_offload")->file, FileValue::kFlag);
+}
+
 TEST(Options, ATableNamesAnOptionOnce) {
   auto nothing = [] {};
   EXPECT_THROW(OptionParser({flag("a", "", nothing), flag("a", "", nothing)}), std::logic_error);
