@@ -39,27 +39,6 @@ std::string render(const nlohmann::json& doc) {
   return out;
 }
 
-nlohmann::json effective(const gn::bypass::DaemonConfig& c) {
-  nlohmann::json gateways = nlohmann::json::array();
-  for (const auto& g : c.gateways)
-    gateways.push_back(gn::net::IpAddress::v4(g.address).to_string() + "/" + std::to_string(g.prefix_length));
-  return {{"gateway", gateways},
-          {"trust_any", c.trust_any},
-          {"address", c.address ? gn::net::IpAddress::v4(*c.address).to_string() : std::string()},
-          {"tun", c.tun},
-          {"port", c.port},
-          {"mtu", c.mtu},
-          {"max_flows", c.max_flows},
-          {"flow_timeout", c.flow_timeout},
-          {"keepalive", c.keepalive},
-          {"table", c.table},
-          {"rule_priority", c.rule_priority},
-          {"fallback_priority", c.fallback_priority},
-          {"state_dir", c.state_dir},
-          {"run_dir", c.run_dir},
-          {"log_file", c.log_file}};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,7 +54,7 @@ int main(int argc, char** argv) {
   switch (cmd.action) {
     case Action::kHelp: std::fputs(gn::bypass::daemon_usage().c_str(), stdout); return 0;
     case Action::kVersion: std::printf("%s %s\n", kCommand, gn::kVersion); return 0;
-    case Action::kCheck: std::printf("%s\n", effective(cmd.config).dump(2).c_str()); return 0;
+    case Action::kCheck: std::printf("%s\n", gn::bypass::settings_json(cmd.config).dump(2).c_str()); return 0;
     case Action::kStatus:
       try {
         const std::string text = gn::control::read_status(cmd.config.run_dir, cmd.config.tun);

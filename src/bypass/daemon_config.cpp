@@ -5,8 +5,8 @@
 
 #include "config/values.hpp"
 #include "net/address.hpp"
+#include "util/config_file.hpp"
 #include "util/error.hpp"
-#include "util/file.hpp"
 #include "util/options.hpp"
 
 namespace gn::bypass {
@@ -14,17 +14,25 @@ namespace {
 
 using config::parse_uint;
 
+// Every setting: a flag (--flow-timeout) and a --config key (flow_timeout).
+// The flags, the file's keys and the options part of --help all come from
+// this one table.
 struct Setting {
   std::string_view key;
   std::string_view metavar;  // "" for an on/off switch (a flag; true/false in the file)
   std::string_view help;
+  FileValue file = FileValue::kNumber;  // the JSON type of its key
 };
 
+constexpr FileValue kString = FileValue::kString;
+
 constexpr Setting kSettings[] = {
-    {"gateway", "ADDR[/LEN]", "a NAT64 gateway to trust, with its NAT64 prefix length (default 96); repeatable"},
-    {"trust_any", "", "answer offers from any gateway (logged as a warning: anyone can then offer)"},
-    {"address", "ADDRESS", "this server's IPv4 address as gateways see it (default: the address offers arrive at)"},
-    {"tun", "NAME", "TUN device to create (default bypass0)"},
+    {"gateway", "ADDR[/LEN]", "a NAT64 gateway to trust, with its NAT64 prefix length (default 96); repeatable",
+     FileValue::kList},
+    {"trust_any", "", "answer offers from any gateway (logged as a warning: anyone can then offer)", FileValue::kFlag},
+    {"address", "ADDRESS", "this server's IPv4 address as gateways see it (default: the address offers arrive at)",
+     kString},
+    {"tun", "NAME", "TUN device to create (default bypass0)", kString},
     {"port", "N", "GENEVE UDP port (default 6081)"},
     {"mtu", "N", "MTU of the IPv4 path, 1334..65535 (default 1500); the tunnel's is 54 bytes less"},
     {"max_flows", "N", "connection table size per gateway (default 64508, as the NAT64 handoff server)"},
@@ -34,17 +42,12 @@ constexpr Setting kSettings[] = {
     {"rule_priority", "N", "priority of the rules 'from P::S lookup TABLE' (default 6081)"},
     {"fallback_priority", "N",
      "priority of 'lookup TABLE' for packets no other table routes (default 32800, after main; 0: none)"},
-    {"state_dir", "DIR", "where accepted gateways are remembered (default /var/lib/geneve-bypass)"},
-    {"run_dir", "DIR", "names the status socket: abstract @DIR/TUN.sock, per network namespace (default /run/geneve-nat64)"},
-    {"log_file", "FILE", "append the connection log (Created/Deleted lines) to FILE too"},
-    {"log_level", "LEVEL", "debug, info, warn or error (default info)"},
+    {"state_dir", "DIR", "where accepted gateways are remembered (default /var/lib/geneve-bypass)", kString},
+    {"run_dir", "DIR",
+     "names the status socket: abstract @DIR/TUN.sock, per network namespace (default /run/geneve-nat64)", kString},
+    {"log_file", "FILE", "append the connection log (Created/Deleted lines) to FILE too", kString},
+    {"log_level", "LEVEL", "debug, info, warn or error (default info)", kString},
 };
-
-bool known_key(std::string_view key) {
-  for (const Setting& s : kSettings)
-    if (s.key == key) return true;
-  return false;
-}
 
 std::string key_to_name(std::string_view key) {
   std::string n(key);
@@ -70,8 +73,7 @@ void apply_setting(DaemonConfig& c, std::string_view key, const std::string& v) 
   if (key == "gateway") {
     c.gateways.push_back(parse_gateway(v));
   } else if (key == "trust_any") {
-    if (v != "true" && v != "false") throw UsageError("must be true or false");
-    c.trust_any = v == "true";
+    c.trust_any = true;
   } else if (key == "address") {
     c.address = config::parse_address("server address", v, net::Family::kV4).v4_bytes();
   } else if (key == "tun") {
@@ -113,68 +115,37 @@ void apply_setting(DaemonConfig& c, std::string_view key, const std::string& v) 
   }
 }
 
-void apply_config_json(DaemonConfig& c, const nlohmann::json& doc, const std::string& origin) {
-  if (!doc.is_object()) throw UsageError(origin + ": must be a JSON object");
-  for (const auto& item : doc.items()) {
-    const std::string& key = item.key();
-    const nlohmann::json& value = item.value();
-    if (!known_key(key)) throw UsageError(origin + ": unknown key '" + key + "'");
-    try {
-      if (key == "gateway") {
-        if (!value.is_array()) throw UsageError("must be a list of \"ADDR[/LEN]\" strings");
-        c.gateways.clear();
-        for (const auto& entry : value) {
-          if (!entry.is_string()) throw UsageError("must be a list of \"ADDR[/LEN]\" strings, not " + value.dump());
-          apply_setting(c, key, entry.get<std::string>());
-        }
-      } else if (key == "trust_any") {
-        if (!value.is_boolean()) throw UsageError("must be true or false, not " + value.dump());
-        c.trust_any = value.get<bool>();
-      } else if (value.is_string()) {
-        apply_setting(c, key, value.get<std::string>());
-      } else if (value.is_number_unsigned()) {
-        apply_setting(c, key, std::to_string(value.get<std::uint64_t>()));
-      } else {
-        throw UsageError("must be a string or a non-negative integer, not " + value.dump());
-      }
-    } catch (const UsageError& e) {
-      std::string what = e.what();
-      if (what.rfind(origin, 0) == 0) throw;
-      throw UsageError(origin + ": key '" + key + "': " + what);
-    }
-  }
-}
-
-struct Flag {
-  std::string key;
-  std::string value;
-};
-
 Option help_option(DaemonCommand& cmd) {
-  Option o = flag("help", "show this help and exit", [&cmd] { cmd.action = DaemonCommand::Action::kHelp; });
+  Option o =
+      flag("help", "show this help and exit", [&cmd] { cmd.action = DaemonCommand::Action::kHelp; }).not_in_file();
   o.short_name = 'h';
   return o;
 }
 
-OptionParser daemon_options(DaemonCommand& cmd, std::vector<Flag>& flags, std::optional<std::string>& config_file) {
+// The run options, writing into cmd.config.
+OptionParser daemon_options(DaemonCommand& cmd) {
   OptionParser p({});
   for (const Setting& s : kSettings) {
-    const std::string key(s.key);
-    if (s.metavar.empty()) {
-      p.add(flag(key_to_name(s.key), std::string(s.help), [&flags, key] { flags.push_back({key, "true"}); }));
-    } else {
-      p.add(value(key_to_name(s.key), std::string(s.metavar), std::string(s.help), [&flags, key](const std::string& v) {
-        flags.push_back({key, v});
-      }));
-    }
+    const auto apply = [&cmd, key = s.key](const std::string& v) { apply_setting(cmd.config, key, v); };
+    Option o = s.metavar.empty() ? flag(key_to_name(s.key), std::string(s.help), [apply] { apply("true"); })
+                                 : value(key_to_name(s.key), std::string(s.metavar), std::string(s.help), apply);
+    o.file = s.file;
+    if (s.file == FileValue::kList) o.reset = [&cmd] { cmd.config.gateways.clear(); };
+    p.add(std::move(o));
   }
-  p.add(value("config", "FILE", "JSON object with the keys above (gateway: a list); flags override it",
-              [&config_file](const std::string& v) { config_file = v; })
-            .only_once());
-  p.add(flag("check-config", "check the configuration, print it as JSON and exit (creates nothing)",
-             [&cmd] { cmd.action = DaemonCommand::Action::kCheck; }));
+  p.add(value("config", "FILE",
+              "JSON object with the keys above (gateway: a list) and optionally \"mode\": \"geneve-bypass\"; flags "
+              "override it",
+              [](const std::string&) {})
+            .only_once()
+            .not_in_file());
+  p.add(flag("check-config", "check the flags and --config file, print the settings as JSON and exit (creates nothing)",
+             [&cmd] { cmd.action = DaemonCommand::Action::kCheck; })
+            .not_in_file());
   p.add(help_option(cmd));
-  p.add(flag("version", "show the version and exit", [&cmd] { cmd.action = DaemonCommand::Action::kVersion; }));
+  p.add(flag("version", "show the version and exit", [&cmd] {
+          cmd.action = DaemonCommand::Action::kVersion;
+        }).not_in_file());
   return p;
 }
 
@@ -212,36 +183,54 @@ ServerConfig DaemonConfig::server_config() const {
 DaemonCommand parse_daemon_command(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "status") return parse_status_command(args);
   DaemonCommand cmd;
-  std::vector<Flag> flags;
-  std::optional<std::string> config_file;
-  auto positional = daemon_options(cmd, flags, config_file).parse(args);
-  if (cmd.action == DaemonCommand::Action::kHelp || cmd.action == DaemonCommand::Action::kVersion) return cmd;
-  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
-  DaemonConfig& c = cmd.config;
-  if (config_file) {
-    const std::string text = read_user_file(*config_file, "config file");
-    nlohmann::json doc;
-    try {
-      doc = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw UsageError("config file " + *config_file + " is not valid JSON: " + e.what());
-    }
-    apply_config_json(c, doc, "config file " + *config_file);
+  const OptionParser options = daemon_options(cmd);
+  const ScannedArgs scanned = options.scan(args);
+  if (scanned.last("help")) {
+    cmd.action = DaemonCommand::Action::kHelp;
+    return cmd;
   }
-  bool gateways_from_flags = false;
-  for (const Flag& f : flags) {
-    if (f.key == "gateway" && !gateways_from_flags) {
-      c.gateways.clear();
-      gateways_from_flags = true;
-    }
+  if (scanned.last("version")) {
+    cmd.action = DaemonCommand::Action::kVersion;
+    return cmd;
+  }
+  if (!scanned.positional.empty()) throw UsageError("unexpected argument '" + scanned.positional[0] + "' (see --help)");
+  if (const auto* file = scanned.last("config")) {
+    const std::string& name = file->front();
+    const nlohmann::json doc = read_config_file(name);
     try {
-      apply_setting(c, f.key, f.value);
+      apply_config(doc, options, {}, "geneve-bypass");
     } catch (const UsageError& e) {
-      throw UsageError("--" + key_to_name(f.key) + ": " + e.what());
+      throw UsageError("config " + name + ": " + e.what());
     }
   }
+  // Flags override the file; --gateway flags replace the file's list.
+  options.apply(scanned);
+  const DaemonConfig& c = cmd.config;
   if (c.gateways.empty() && !c.trust_any) throw UsageError("no gateway to trust: give --gateway ADDR (or --trust-any)");
   return cmd;
+}
+
+nlohmann::ordered_json settings_json(const DaemonConfig& c) {
+  nlohmann::ordered_json gateways = nlohmann::ordered_json::array();
+  for (const auto& g : c.gateways)
+    gateways.push_back(net::IpAddress::v4(g.address).to_string() + "/" + std::to_string(g.prefix_length));
+  nlohmann::ordered_json j = {{"mode", "geneve-bypass"}, {"gateway", gateways}, {"trust_any", c.trust_any}};
+  // Unset optional keys are left out: the file reads back to the same settings.
+  if (c.address) j["address"] = net::IpAddress::v4(*c.address).to_string();
+  j["tun"] = c.tun;
+  j["port"] = c.port;
+  j["mtu"] = c.mtu;
+  j["max_flows"] = c.max_flows;
+  j["flow_timeout"] = c.flow_timeout;
+  j["keepalive"] = c.keepalive;
+  j["table"] = c.table;
+  j["rule_priority"] = c.rule_priority;
+  j["fallback_priority"] = c.fallback_priority;
+  j["state_dir"] = c.state_dir;
+  j["run_dir"] = c.run_dir;
+  if (!c.log_file.empty()) j["log_file"] = c.log_file;
+  j["log_level"] = config::log_level_name(c.log_level);
+  return j;
 }
 
 std::string daemon_usage() {
@@ -257,9 +246,7 @@ as the NAT64 handoff server did ("Created [2001:db8::17]:53186").
 Options (each is also a --config key, with '_' for '-'):
 )";
   DaemonCommand unused;
-  std::vector<Flag> flags;
-  std::optional<std::string> config_file;
-  return head + daemon_options(unused, flags, config_file).help() + R"(
+  return head + daemon_options(unused).help() + R"(
 SIGINT or SIGTERM sends each gateway a leave, removes the TUN device and the
 rules, and exits 0.
 )";

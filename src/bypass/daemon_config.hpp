@@ -1,12 +1,16 @@
 #pragma once
 // geneve-bypass configuration: flags and a JSON --config file with the same
 // keys (flag --flow-timeout is key "flow_timeout"; --gateway, repeatable, is
-// the list "gateway"). Pure apart from reading the file; throws UsageError
-// with one line naming the bad flag or key, before anything is created.
+// the list "gateway"), read through the shared option table
+// (util/config_file.hpp); flags override the file. Pure apart from reading
+// the file; throws UsageError with one line naming the bad flag or the
+// key's path, before anything is created.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bypass/server.hpp"
 #include "util/log.hpp"
@@ -42,6 +46,9 @@ struct DaemonCommand {
 
 // args excludes argv[0]; "status" first selects the status client.
 DaemonCommand parse_daemon_command(const std::vector<std::string>& args);
+// The settings as a --config file ("mode": "geneve-bypass"), what
+// --check-config prints; read back, it gives the same settings.
+nlohmann::ordered_json settings_json(const DaemonConfig& c);
 std::string daemon_usage();
 
 }  // namespace gn::bypass

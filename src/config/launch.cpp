@@ -13,8 +13,8 @@
 namespace gn::config {
 
 const std::vector<std::string>& launchable_commands() {
-  static const std::vector<std::string> commands = {"geneve-symmetric", "geneve-client", "geneve-server", "geneve-auto",
-                                                    "geneve-nat64-gateway"};
+  static const std::vector<std::string> commands = {"geneve-symmetric", "geneve-client",        "geneve-server",
+                                                    "geneve-auto",      "geneve-nat64-gateway", "geneve-bypass"};
   return commands;
 }
 

@@ -1,7 +1,6 @@
 #include "nat64/config.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -271,19 +270,7 @@ GatewayCommand parse_gateway_command(const std::vector<std::string>& args) {
     }
   }
   // Flags override the file; --allow flags replace the file's list.
-  // Each flag's error names the flag, as apply() would not.
-  std::set<const Option*> reset;
-  for (const OptionUse& use : scanned.options) {
-    if (use.option->reset && reset.insert(use.option).second) use.option->reset();
-    try {
-      use.option->handler(use.values);
-    } catch (const UsageError& e) {
-      std::string what = e.what();
-      const std::string flag = "--" + use.option->name;
-      if (what.rfind(flag, 0) == 0) throw;
-      throw UsageError(flag + ": " + what);
-    }
-  }
+  options.apply(scanned);
   const GatewayConfig& c = cmd.config;
   if (!c.prefix) throw UsageError("--prefix (the NAT64 prefix, e.g. 2001:db8:64::/96) is required");
   if (!c.pool) throw UsageError("--pool (the public IPv4 address) is required");

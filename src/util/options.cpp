@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "util/error.hpp"
 
@@ -90,7 +91,14 @@ std::vector<std::string> OptionParser::apply(const ScannedArgs& scanned) const {
   std::set<const Option*> reset;
   for (const auto& use : scanned.options) {
     if (use.option->reset && reset.insert(use.option).second) use.option->reset();
-    use.option->handler(use.values);
+    try {
+      use.option->handler(use.values);
+    } catch (const UsageError& e) {
+      // Name the flag, as the file's errors name the key.
+      const std::string flag = "--" + use.option->name;
+      if (std::string_view(e.what()).starts_with(flag)) throw;
+      throw UsageError(flag + ": " + e.what());
+    }
   }
   return scanned.positional;
 }

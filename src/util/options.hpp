@@ -106,8 +106,9 @@ class OptionParser {
   void add(Option option);
 
   // args excludes argv[0]. Calls the handlers in the order the options come;
-  // returns the positional arguments in order. A handler's UsageError passes
-  // through unchanged. parse() is apply(scan(args)).
+  // returns the positional arguments in order. A handler's UsageError gets
+  // "--name: " in front unless it already starts with "--name". parse() is
+  // apply(scan(args)).
   std::vector<std::string> parse(const std::vector<std::string>& args) const;
   // Checks the syntax (unknown options, missing values, given twice) and
   // runs no handler.

@@ -65,7 +65,7 @@ for file in "$EXAMPLES"/*.json; do
   n=$((n + 1))
 done
 check "there are examples (symmetric, server, client, auto, gateway)" test "$n" -ge 7
-for mode in geneve-symmetric geneve-server geneve-client geneve-auto geneve-nat64-gateway; do
+for mode in geneve-symmetric geneve-server geneve-client geneve-auto geneve-nat64-gateway geneve-bypass; do
   check "an example for $mode" bash -c "grep -l '\"mode\": \"$mode\"' '$EXAMPLES'/*.json >/dev/null"
 done
 # Documentation addresses only, never the well-known NAT64 prefix.
@@ -92,7 +92,7 @@ documented_keys() {  # documented_keys CMD: every file key of CMD is in the doc'
     while read -r key; do grep -qF "\`$key\`" <<<"$section" || echo "$key"; done)
   [ -z "$missing" ] || { echo "  not in docs/operations.md: $missing"; return 1; }
 }
-for cmd in geneve-symmetric geneve-client geneve-auto geneve-server; do
+for cmd in geneve-symmetric geneve-client geneve-auto geneve-server geneve-bypass; do
   check "docs/operations.md documents every key of $cmd" documented_keys "$cmd"
 done
 
@@ -121,6 +121,10 @@ jq '.vni = "forty-two"' "$EXAMPLES/auto-a.json" >"$BAD/auto-vni.json"
 check "auto: a bad VNI" bad auto-vni ".vni: VNI 'forty-two'"
 jq '.allow = ["192.0.2.0/24"]' "$EXAMPLES/gateway.json" >"$BAD/gateway-allow.json"
 check "gateway: an IPv4 allow prefix" bad gateway-allow ".allow[0]: allow prefix '192.0.2.0/24' must be an IPv6 prefix"
+jq '.gateway = "192.0.2.7"' "$EXAMPLES/bypass.json" >"$BAD/bypass-gateway.json"
+check "bypass: gateway not a list" bad bypass-gateway ".gateway: expected an array of strings, got string"
+jq '.keepalive = 30' "$EXAMPLES/bypass.json" >"$BAD/bypass-keepalive.json"
+check "bypass: keepalive out of range" bad bypass-keepalive ".keepalive: keepalive '30'"
 jq '.mode = "geneve-bash"' "$EXAMPLES/client-cgn.json" >"$BAD/mode.json"
 check "an unknown mode" bad mode ".mode: 'geneve-bash' is not one of"
 jq 'del(.mode)' "$EXAMPLES/client-cgn.json" >"$BAD/no-mode.json"

@@ -406,7 +406,7 @@ TEST(ConfigFile, FlagsOverrideTheFile) {
     EXPECT_EQ(p.config.vni, 43u);
     EXPECT_EQ(p.config.remote.to_string(), m == Mode::kServer ? "fd00:c4::2" : "2001:db8:b::2");
     // A bad flag is named as a flag, not as the file's key.
-    EXPECT_EQ(mode_error(m, file_for(m), {"--mtu", "100"}).rfind("MTU '100'", 0), 0u);
+    EXPECT_EQ(mode_error(m, file_for(m), {"--mtu", "100"}).rfind("--mtu: MTU '100'", 0), 0u);
   }
   // A server's clients bring their own interfaces: --ifname would be ignored.
   EXPECT_NE(mode_error(Mode::kServer, R"({"local": "2001:db8:5::1", "clients": [{"vni": 1, "remote": "fd00::1"}]})",

@@ -93,14 +93,20 @@ TEST(Options, OneLineErrors) {
   EXPECT_EQ(error_of({"--name", "a", "--name", "b", "--verbose", "--verbose"}), "accepted");
 }
 
-TEST(Options, HandlerErrorsPassThrough) {
-  OptionParser p({value("mtu", "N", "", [](const std::string& v) { throw UsageError("MTU '" + v + "' is bad"); })});
-  try {
-    p.parse({"--mtu", "1"});
-    FAIL() << "accepted";
-  } catch (const UsageError& e) {
-    EXPECT_STREQ(e.what(), "MTU '1' is bad");
-  }
+TEST(Options, HandlerErrorsNameTheFlag) {
+  OptionParser p({value("mtu", "N", "", [](const std::string& v) { throw UsageError("MTU '" + v + "' is bad"); }),
+                  value("vni", "N", "", [](const std::string&) { throw UsageError("--vni: too big"); })});
+  const auto error_of = [&p](const std::vector<std::string>& args) {
+    try {
+      p.parse(args);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(error_of({"--mtu", "1"}), "--mtu: MTU '1' is bad");
+  // One that names the flag already is not named twice.
+  EXPECT_EQ(error_of({"--vni", "1"}), "--vni: too big");
 }
 
 TEST(Options, ScanRunsNoHandlerApplyResetsLists) {
