@@ -52,8 +52,15 @@ check "man -w geneve-symmetric finds the installed page" \
 listing=$(dpkg -L "$PKG")
 lists() { grep -qx "$1" <<<"$listing" || { echo "  dpkg -L lacks $1"; return 1; }; }
 for f in /usr/lib/systemd/system/geneve-nat64@.service /usr/lib/systemd/system/geneve-nat64-gateway.service /usr/lib/systemd/system/geneve-bypass.service \
-  /usr/share/doc/$PKG/operations.md /usr/share/doc/$PKG/README.md; do
+  /usr/share/doc/$PKG/operations.md /usr/share/doc/$PKG/README.md /usr/share/doc/$PKG/examples/README.md; do
   check "dpkg -L lists $f" lists "$f"
+done
+# Every example is installed, and the installed geneve-ctl reads each
+# through the command its "mode" names (from /usr/sbin, next to it).
+for ex in "$SRC"/examples/*.json; do
+  name=$(basename "$ex" .json)
+  check "installed example $name.json checks with /usr/sbin/geneve-ctl up --check" \
+    bash -c "/usr/sbin/geneve-ctl up --check --config-dir /usr/share/doc/$PKG/examples $name >/dev/null"
 done
 for cmd in geneve-symmetric geneve-client geneve-server geneve-auto geneve-ctl geneve-nat64-gateway geneve-bypass geneve-codec-tool; do
   check "dpkg -L lists /usr/sbin/$cmd and its page" \
