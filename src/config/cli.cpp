@@ -26,6 +26,29 @@ const char* to_string(Dataplane d) {
 
 namespace {
 
+// One --nat64-prefix value: "auto", or prefixes separated by commas. Auto
+// stands alone: a list says which NAT64s to use, auto asks the DNS64.
+void add_nat64_prefixes(EndpointConfig& c, const std::string& value) {
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    std::size_t end = value.find(',', start);
+    if (end == std::string::npos) end = value.size();
+    const std::string item = value.substr(start, end - start);
+    start = end + 1;
+    if (item == "auto") {
+      c.discover_nat64_prefixes = true;
+    } else {
+      if (item.empty()) throw UsageError("NAT64 prefix list '" + value + "' has an empty entry");
+      auto p = net::Nat64Prefix::parse(item);
+      if (std::find(c.nat64_prefixes.begin(), c.nat64_prefixes.end(), p) != c.nat64_prefixes.end())
+        throw UsageError("NAT64 prefix " + p.to_string() + " is given twice");
+      c.nat64_prefixes.push_back(p);
+    }
+    if (c.discover_nat64_prefixes && !c.nat64_prefixes.empty())
+      throw UsageError("'auto' discovers the NAT64 prefixes: it cannot be combined with a list of them");
+  }
+}
+
 // A server's file may list 10,000 clients: about 3 MB indented.
 constexpr std::size_t kMaxConfigFile = 64u << 20;
 
@@ -82,8 +105,14 @@ OptionParser endpoint_options(Mode mode, ParseState& s) {
   }
   if (mode == Mode::kClient || mode == Mode::kAuto) {
     p.add(value("nat64-prefix", "PREFIX",
-                "put an IPv4 PATH inside this NAT64 prefix (for a host with IPv6 only behind a NAT64)",
-                [&](const std::string& v) { c.nat64_prefix = net::Nat64Prefix::parse(v); }));
+                "put an IPv4 PATH inside these NAT64 prefixes (for a host with IPv6 only behind NAT64s): one "
+                "candidate path each, the first alive carries data; 'auto' learns them from the DNS64 (RFC 7050, "
+                "ipv4only.arpa) at start and again when every one is dead (repeatable; in a file: a list)",
+                [&](const std::string& v) { add_nat64_prefixes(c, v); })
+              .list([&] {
+                c.nat64_prefixes.clear();
+                c.discover_nat64_prefixes = false;
+              }));
   }
   p.add(value("ifname", "NAME", "tunnel interface name (default gnv%d: the kernel picks gnv0, gnv1, ...)",
               // "%d" is a kernel template; check the rest as a literal name.

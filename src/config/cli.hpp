@@ -45,11 +45,15 @@ struct EndpointConfig {
   Mode mode = Mode::kSymmetric;
   std::string command = "geneve-symmetric";
   std::uint32_t vni = 0;
-  net::IpAddress local;                          // this endpoint's IPv6 address (its identity)
-  std::string path_text;                         // PATH as given: an address or a host name
-  net::IpAddress path;                           // PATH when given as an address
-  net::IpAddress remote;                         // the peer's IPv6 address
-  std::optional<net::Nat64Prefix> nat64_prefix;  // client: for an IPv4 PATH
+  net::IpAddress local;   // this endpoint's IPv6 address (its identity)
+  std::string path_text;  // PATH as given: an address or a host name
+  net::IpAddress path;    // PATH when given as an address
+  net::IpAddress remote;  // the peer's IPv6 address
+  // client, auto: the NAT64 prefixes an IPv4 PATH is put in, one candidate
+  // path each, in order of preference (--nat64-prefix P1,P2); or found by
+  // RFC 7050 at start and when every one is dead (--nat64-prefix auto).
+  std::vector<net::Nat64Prefix> nat64_prefixes;
+  bool discover_nat64_prefixes = false;
   std::optional<std::string> key_file;
   std::string config_file;                          // --config FILE, if given
   std::vector<PeerSpec> clients;                    // server: the file's "clients" (empty: one peer)

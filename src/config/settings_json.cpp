@@ -49,7 +49,13 @@ nlohmann::ordered_json settings_json(const EndpointConfig& c) {
     j["clients"] = std::move(clients);
   }
   if (!c.name.empty()) j["name"] = c.name;
-  if (c.nat64_prefix) j["nat64_prefix"] = c.nat64_prefix->to_string();
+  if (c.discover_nat64_prefixes) {
+    j["nat64_prefix"] = nlohmann::ordered_json::array({"auto"});
+  } else if (!c.nat64_prefixes.empty()) {
+    nlohmann::ordered_json prefixes = nlohmann::ordered_json::array();
+    for (const auto& p : c.nat64_prefixes) prefixes.push_back(p.to_string());
+    j["nat64_prefix"] = std::move(prefixes);
+  }
   if (c.mtu != 0) j["mtu"] = c.mtu;
   if (c.key_file) j["key_file"] = *c.key_file;
   j["keepalive"] = std::chrono::duration_cast<std::chrono::seconds>(c.timing.keepalive).count();

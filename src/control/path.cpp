@@ -40,15 +40,45 @@ void PathSelector::set_direct(const net::Endpoint& target) {
   direct_ = make_candidate(PathKind::kDirect, target, false);
 }
 
-void PathSelector::set_nat64(const net::Endpoint& target, bool route_option) {
-  nat64_ = make_candidate(PathKind::kNat64, target, route_option);
+void PathSelector::set_nat64(const std::vector<net::Endpoint>& targets, bool route_option) {
+  const std::optional<net::Endpoint> was = chosen_ == PathKind::kNat64 && chosen_nat64_ < nat64_.size()
+                                               ? std::optional(nat64_[chosen_nat64_].target)
+                                               : std::nullopt;
+  std::vector<Candidate> next;
+  next.reserve(targets.size());
+  for (const auto& t : targets) {
+    auto it = std::find_if(nat64_.begin(), nat64_.end(),
+                           [&](const Candidate& c) { return c.target == t && c.route_option == route_option; });
+    next.push_back(it != nat64_.end() ? *it : make_candidate(PathKind::kNat64, t, route_option));
+  }
+  nat64_ = std::move(next);
+  // Keep pointing at the same target if it stayed.
+  chosen_nat64_ = 0;
+  for (std::size_t i = 0; was && i < nat64_.size(); ++i)
+    if (nat64_[i].target == *was) chosen_nat64_ = i;
   choose(Clock::now());
+}
+
+void PathSelector::set_nat64(const net::Endpoint& target, bool route_option) {
+  // Re-resolving PATH to the same target changes nothing; another one is a
+  // new candidate.
+  set_nat64(std::vector<net::Endpoint>{target}, route_option);
 }
 
 std::vector<const Candidate*> PathSelector::candidates() const {
   std::vector<const Candidate*> out;
-  for (const auto* c : {&direct_, &nat64_, &learned_, &pending_})
-    if (*c) out.push_back(&**c);
+  if (direct_) out.push_back(&*direct_);
+  for (const auto& c : nat64_) out.push_back(&c);
+  if (learned_) out.push_back(&*learned_);
+  if (pending_) out.push_back(&*pending_);
+  return out;
+}
+
+std::vector<Candidate*> PathSelector::fixed_and_learned() {
+  std::vector<Candidate*> out;
+  if (direct_) out.push_back(&*direct_);
+  for (auto& c : nat64_) out.push_back(&c);
+  if (learned_) out.push_back(&*learned_);
   return out;
 }
 
@@ -62,16 +92,16 @@ ProbeOut PathSelector::send_probe(Candidate& c, Clock::time_point now) {
 
 std::vector<ProbeOut> PathSelector::poll(Clock::time_point now) {
   std::vector<ProbeOut> out;
-  for (auto* slot : {&direct_, &nat64_, &learned_, &pending_}) {
-    if (!*slot) continue;
-    Candidate& c = **slot;
+  if (pending_ && pending_->outstanding && now >= pending_->sent_at + timing_.reply_timeout)
+    pending_.reset();  // an unanswered challenge teaches nothing
+  std::vector<Candidate*> all = fixed_and_learned();
+  if (pending_) all.push_back(&*pending_);
+  for (Candidate* slot : all) {
+    Candidate& c = *slot;
     if (c.outstanding && now >= c.sent_at + timing_.reply_timeout) {
       c.outstanding.reset();
       ++c.misses;
-      if (slot == &pending_) {  // an unanswered challenge teaches nothing
-        pending_.reset();
-        continue;
-      }
+      c.last_miss = now;
       // Retry at once while the path may only have lost a packet; once it is
       // dead, probe it at the keepalive pace until it answers again.
       c.next_probe = c.misses < timing_.dead_after ? now : c.sent_at + timing_.keepalive;
@@ -95,9 +125,9 @@ Clock::time_point PathSelector::next_deadline() const {
 Candidate* PathSelector::find_outstanding(const net::Endpoint& from, std::uint64_t id) {
   // Replies on the direct and NAT64 paths may come from any port of the
   // peer's address (its source port); learned ones from exactly the target.
-  for (auto* slot : {&direct_, &nat64_}) {
-    if (*slot && (*slot)->outstanding == id && (*slot)->target.address == from.address) return &**slot;
-  }
+  if (direct_ && direct_->outstanding == id && direct_->target.address == from.address) return &*direct_;
+  for (auto& c : nat64_)
+    if (c.outstanding == id && c.target.address == from.address) return &c;
   for (auto* slot : {&learned_, &pending_}) {
     if (*slot && (*slot)->outstanding == id && (*slot)->target == from) return &**slot;
   }
@@ -170,7 +200,7 @@ void PathSelector::note_peer_in_use(PathKind k, Clock::time_point now) {
 const Candidate* PathSelector::chosen() const {
   switch (chosen_) {
     case PathKind::kDirect: return direct_ ? &*direct_ : nullptr;
-    case PathKind::kNat64: return nat64_ ? &*nat64_ : nullptr;
+    case PathKind::kNat64: return chosen_nat64_ < nat64_.size() ? &nat64_[chosen_nat64_] : nullptr;
     case PathKind::kLearned: return learned_ ? &*learned_ : nullptr;
     case PathKind::kNone: break;
   }
@@ -194,70 +224,88 @@ std::string PathSelector::label() const {
   return "none";
 }
 
+std::string PathSelector::slot_text(const Candidate& c) const {
+  // With several PATHs, which one.
+  if (c.kind == PathKind::kNat64 && nat64_.size() > 1) return "PATH " + c.target.to_string();
+  return std::string(slot_name(c.kind));
+}
+
+// The first candidate in order that answers probes; else the one in use;
+// else the first PATH. Sets chosen_ (and chosen_nat64_) and `why`.
+void PathSelector::choose_path(std::string& why) {
+  std::vector<Candidate*> order;
+  if (mode_ == Mode::kAuto) {
+    order = fixed_and_learned();
+  } else {
+    for (auto& c : nat64_) order.push_back(&c);
+  }
+  std::vector<std::string> skipped;
+  const Candidate* pick = nullptr;
+  for (Candidate* c : order) {
+    if (c->alive(timing_.dead_after)) {
+      pick = c;
+      break;
+    }
+    skipped.push_back(
+        fmt::format("{} {}", slot_text(*c),
+                    c->answered ? fmt::format("dead ({} missed replies)", c->misses) : std::string("not answering")));
+  }
+  std::string skipped_text;
+  for (const auto& t : skipped) skipped_text += (skipped_text.empty() ? "" : ", ") + t;
+  if (pick) {
+    why =
+        fmt::format("{} answers probes{}{}", slot_text(*pick), skipped.empty() ? "" : "; passed over: ", skipped_text);
+  } else if (const Candidate* now_on = chosen()) {
+    pick = now_on;  // nothing answers: stay where we were
+    why = "no path answers probes (" + skipped_text + "); staying on the last one";
+  } else if (!nat64_.empty()) {
+    pick = &nat64_.front();
+    why = fmt::format("no path answers probes yet; trying {}", slot_text(*pick));
+  }
+  chosen_ = pick ? pick->kind : PathKind::kNone;
+  if (pick && pick->kind == PathKind::kNat64) chosen_nat64_ = static_cast<std::size_t>(pick - nat64_.data());
+}
+
 void PathSelector::choose(Clock::time_point now) {
-  PathKind pick = PathKind::kNone;
+  const PathKind was_kind = chosen_;
+  const std::optional<net::Endpoint> was_target = chosen_target_;
   std::string why;
-  auto alive = [&](const std::optional<Candidate>& c) { return c && c->alive(timing_.dead_after); };
   switch (mode_) {
     case Mode::kSymmetric:
     case Mode::kClient:
-      if (nat64_) {
-        pick = PathKind::kNat64;
-        why = fmt::format("{} mode: data always goes to PATH {}", to_string(mode_), nat64_->target.to_string());
+      if (nat64_.size() == 1) {
+        chosen_ = PathKind::kNat64;
+        chosen_nat64_ = 0;
+        why = fmt::format("{} mode: data always goes to PATH {}", to_string(mode_), nat64_.front().target.to_string());
+      } else if (nat64_.size() > 1) {
+        choose_path(why);
+      } else {
+        chosen_ = PathKind::kNone;
       }
       break;
     case Mode::kServer:
-      if (learned_) {
-        pick = PathKind::kLearned;
+      chosen_ = learned_ ? PathKind::kLearned : PathKind::kNone;
+      if (learned_)
         why = fmt::format("learned from the client's probe, confirmed by its reply to our challenge from {}",
                           learned_->target.to_string());
-      }
       break;
-    case Mode::kAuto: {
-      std::vector<std::string> skipped;
-      for (auto* slot : {&direct_, &nat64_, &learned_}) {
-        if (!*slot) continue;
-        if (alive(*slot)) {
-          pick = (*slot)->kind;
-          break;
-        }
-        skipped.push_back(fmt::format("{} {}", slot_name((*slot)->kind),
-                                      (*slot)->answered ? fmt::format("dead ({} missed replies)", (*slot)->misses)
-                                                        : std::string("not answering")));
-      }
-      std::string skipped_text;
-      for (const auto& s : skipped) skipped_text += (skipped_text.empty() ? "" : ", ") + s;
-      if (pick != PathKind::kNone) {
-        why = fmt::format("{} answers probes{}{}", slot_name(pick),
-                          skipped.empty() ? "" : "; passed over: ", skipped_text);
-      } else if (chosen() != nullptr) {
-        pick = chosen_;  // nothing answers: stay where we were
-        why = "no path answers probes (" + skipped_text + "); staying on the last one";
-      } else if (nat64_) {
-        pick = PathKind::kNat64;
-        why = "no path answers probes yet; trying PATH";
-      }
-      break;
-    }
+    case Mode::kAuto: choose_path(why); break;
   }
-  std::optional<net::Endpoint> target;
-  if (pick == PathKind::kDirect) target = direct_->target;
-  if (pick == PathKind::kNat64) target = nat64_->target;
-  if (pick == PathKind::kLearned) target = learned_->target;
-  if (pick != chosen_ || target != chosen_target_) {
-    chosen_ = pick;
-    chosen_target_ = target;
+  const Candidate* c = chosen();
+  chosen_target_ = c ? std::optional(c->target) : std::nullopt;
+  if (chosen_ != was_kind || chosen_target_ != was_target) {
     ++generation_;
     // The peer learns what we use from our probes ("in use"): send them now.
     if (mode_ == Mode::kAuto)
-      for (auto* slot : {&direct_, &nat64_, &learned_})
-        if (*slot && !(*slot)->outstanding) (*slot)->next_probe = std::min((*slot)->next_probe, now);
+      for (Candidate* slot : fixed_and_learned())
+        if (!slot->outstanding) slot->next_probe = std::min(slot->next_probe, now);
   }
   if (!why.empty()) reason_ = why;
 }
 
 bool PathSelector::accepts_address(const net::IpAddress& a) const {
-  return (direct_ && direct_->target.address == a) || (nat64_ && nat64_->target.address == a);
+  if (direct_ && direct_->target.address == a) return true;
+  return std::any_of(nat64_.begin(), nat64_.end(), [&](const Candidate& c) { return c.target.address == a; });
 }
 
 std::optional<net::Endpoint> PathSelector::learned_source() const {

@@ -35,6 +35,7 @@ struct Candidate {
   Clock::time_point sent_at{};
   Clock::time_point next_probe{};
   Clock::time_point last_reply{};
+  Clock::time_point last_miss{};  // the last probe that went unanswered
   std::chrono::microseconds rtt{0};
   std::optional<net::Endpoint> observed;  // how the peer sees us on this path
   std::uint64_t probes_sent = 0, replies = 0;
@@ -55,6 +56,11 @@ class PathSelector {
 
   // The fixed candidates. Setting one again (PATH re-resolved) resets it.
   void set_direct(const net::Endpoint& target);
+  // PATH: one target, or one per NAT64 prefix in order of preference (an
+  // IPv4 PATH in each of --nat64-prefix P1,P2). With several, the first
+  // that answers probes carries data, in every mode. A target already
+  // there keeps what is known of it; the others are dropped.
+  void set_nat64(const std::vector<net::Endpoint>& targets, bool route_option);
   void set_nat64(const net::Endpoint& target, bool route_option);
 
   // Probes due now (keepalives, retries after a miss); records misses.
@@ -91,7 +97,7 @@ class PathSelector {
 
   Mode mode() const { return mode_; }
   const Timing& timing() const { return timing_; }
-  // Every candidate for status: direct, nat64, learned, pending.
+  // Every candidate for status: direct, each PATH, learned, pending.
   std::vector<const Candidate*> candidates() const;
   PathKind peer_in_use() const { return peer_in_use_; }
   std::uint64_t challenges_limited() const { return challenges_limited_; }
@@ -99,6 +105,10 @@ class PathSelector {
  private:
   Candidate* find_outstanding(const net::Endpoint& from, std::uint64_t id);
   Candidate* chosen_mutable();
+  // direct, each PATH, learned: the order auto mode prefers them in.
+  std::vector<Candidate*> fixed_and_learned();
+  std::string slot_text(const Candidate& c) const;
+  void choose_path(std::string& why);
   void note_peer_in_use(PathKind k, Clock::time_point now);
   void choose(Clock::time_point now);
   ProbeOut send_probe(Candidate& c, Clock::time_point now);
@@ -106,8 +116,10 @@ class PathSelector {
   Mode mode_;
   Timing timing_;
   std::function<std::uint64_t()> random_id_;
-  std::optional<Candidate> direct_, nat64_, learned_, pending_;
+  std::optional<Candidate> direct_, learned_, pending_;
+  std::vector<Candidate> nat64_;  // PATH: one per NAT64 prefix, or one
   PathKind chosen_ = PathKind::kNone;
+  std::size_t chosen_nat64_ = 0;  // which PATH, when chosen_ is kNat64
   std::optional<net::Endpoint> chosen_target_;
   std::string reason_ = "no path yet";
   std::uint64_t generation_ = 0;

@@ -11,7 +11,8 @@ std::string_view path_kind(PathKind slot, const net::Endpoint& target, bool rout
   }
   if (target.address.is_v4()) return "ipv4";
   if (target.address == facts.remote) return "direct-ipv6";
-  if (facts.nat64_prefix && facts.nat64_prefix->contains(target.address)) return "nat64-prefix";
+  for (const auto& p : facts.nat64_prefixes)
+    if (p.contains(target.address)) return "nat64-prefix";
   return route_option ? "nat64-extension" : "ipv6";
 }
 

@@ -5,8 +5,8 @@
 // address. The kind is derived from what the endpoint knows: the target's
 // family, whether it is REMOTE, whether it lies in our NAT64 prefix, and
 // whether the NAT64 routing option goes with it.
-#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "control/path.hpp"
 #include "net/address.hpp"
@@ -15,12 +15,12 @@ namespace gn::control {
 
 struct PathFacts {
   net::IpAddress remote;                         // REMOTE: the peer's own IPv6 address
-  std::optional<net::Nat64Prefix> nat64_prefix;  // --nat64-prefix: our side's NAT64
+  std::vector<net::Nat64Prefix> nat64_prefixes;  // --nat64-prefix: our side's NAT64s
 };
 
 // One of:
 //   "direct-ipv6"      the target is REMOTE itself: no translation anywhere
-//   "nat64-prefix"     the target lies in our NAT64's prefix (--nat64-prefix):
+//   "nat64-prefix"     the target lies in one of our NAT64s' prefixes (--nat64-prefix):
 //                      our NAT64 translates, the peer is an IPv4 address
 //   "nat64-extension"  another IPv6 address with the routing option: the
 //                      peer's NAT64 (with the extension) forwards by the option

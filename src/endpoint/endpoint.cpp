@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/path_kind.hpp"
+#include "net/nat64_discovery.hpp"
 #include "netlink/mnl.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -25,6 +26,7 @@ constexpr std::chrono::milliseconds kSilence{1500};
 
 TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)), started_(Clock::now()) {
   auto specs = config::peers_of(cfg_);  // a server's --config also sets LOCAL and "interface"
+  if (cfg_.discover_nat64_prefixes) discover_prefixes();
   if (cfg_.dataplane == config::Dataplane::kUserspace) {
     dataplane_reason_ = "requested with --dataplane userspace";
   } else if (auto why = kernel_unsuitable_reason(cfg_); !why.empty()) {
@@ -32,6 +34,15 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
     dataplane_reason_ = why;
   }
   underlay_ = plan_underlay(cfg_);
+  if (underlay_.nat64_targets.size() > 1 && cfg_.mode != control::Mode::kAuto && dataplane_reason_.empty()) {
+    // The kernel device of these modes has one remote, and control comes
+    // through it: the other PATHs could not be probed.
+    const std::string why = fmt::format(
+        "{} PATHs (one per NAT64 prefix) are probed and chosen among in userspace; a kernel device has one remote",
+        underlay_.nat64_targets.size());
+    if (cfg_.dataplane == config::Dataplane::kKernel) throw UsageError("--dataplane kernel: " + why);
+    dataplane_reason_ = why;
+  }
 
   dataplane_ =
       std::make_unique<dataplane::UserspaceDataplane>(loop_, static_cast<dataplane::UserspaceDataplane::Owner&>(*this));
@@ -64,7 +75,8 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
   // kernel data plane needs no socket: the GENEVE device has the port.
   const bool userspace =
       std::any_of(peers_.begin(), peers_.end(), [](const auto& p) { return !p->device.is_kernel(); });
-  if (userspace && underlay_.nat64_target) sockets_->for_family(underlay_.nat64_target->address.family());
+  for (const auto& target : underlay_.nat64_targets)
+    if (userspace) sockets_->for_family(target.address.family());
   if (userspace && (cfg_.mode == control::Mode::kServer || underlay_.direct_target))
     sockets_->for_family(net::Family::kV6);
   name_ = cfg_.name.empty() ? peers_.front()->ifname() : cfg_.name;
@@ -82,15 +94,16 @@ TunnelEndpoint::TunnelEndpoint(config::EndpointConfig cfg) : cfg_(std::move(cfg)
         name_, unkeyed, peers_.size());
   if (!cfg_.route_option)
     log::info("{}: sending no NAT64 routing option (--no-route-option): the path must not need it", name_);
-  const auto& path = underlay_.nat64_target;
+  std::string path;
+  for (const auto& t : underlay_.nat64_targets) path += (path.empty() ? "" : ", ") + t.to_string();
   // One line per tunnel, except for the clients of a shared interface,
   // which are one tunnel each but would be thousands of lines alike.
   for (const auto& p : peers_) {
     if (cfg_.shared_interface) continue;
     log::info("{}: {} tunnel VNI {} to {} up: {} {}, source port {}, mtu {} (underlay {}), {} data plane ({})",
               p->ifname(), control::to_string(cfg_.mode), p->spec.vni, p->spec.remote.to_string(),
-              path ? "PATH" : "learning the path from the client", path ? path->to_string() : "", cfg_.source_port,
-              underlay_.mtu, underlay_.underlay_mtu, p->device.is_kernel() ? "kernel" : "userspace", dataplane_reason_);
+              path.empty() ? "learning the path from the client" : "PATH", path, cfg_.source_port, underlay_.mtu,
+              underlay_.underlay_mtu, p->device.is_kernel() ? "kernel" : "userspace", dataplane_reason_);
   }
   if (cfg_.shared_interface)
     log::info(
@@ -140,8 +153,8 @@ std::unique_ptr<dataplane::KernelServer> TunnelEndpoint::try_kernel_server(const
   k.clients = clients;
   k.point_to_point = point_to_point;
   std::optional<std::string> why;
-  if (underlay_.nat64_target && underlay_.nat64_target->address.is_v4())
-    why = "PATH " + underlay_.nat64_target->to_string() +
+  if (!underlay_.nat64_targets.empty() && underlay_.nat64_targets.front().address.is_v4())
+    why = "PATH " + underlay_.nat64_targets.front().to_string() +
           " is IPv4, and the kernel data plane of this mode sends from LOCAL, an IPv6 address";
   else
     why = dataplane::KernelServer::unsupported_reason(k);
@@ -201,7 +214,7 @@ PeerDevice TunnelEndpoint::make_device(const config::PeerSpec& spec) {
   }
   if (shared_tap_) return PeerDevice(&*shared_tap_);
   if (dataplane_reason_.empty())
-    if (auto kernel = try_kernel(spec, *underlay_.nat64_target)) return PeerDevice(std::move(kernel));
+    if (auto kernel = try_kernel(spec, underlay_.nat64_targets.front())) return PeerDevice(std::move(kernel));
   return PeerDevice(make_tap(spec.ifname, underlay_.mtu, spec.addresses, cfg_.offloads));
 }
 
@@ -228,7 +241,7 @@ void TunnelEndpoint::add_peer(const config::PeerSpec& spec, const std::optional<
         throw UsageError("allowed_ips " + prefix.to_string() + " of " + p->spec.name + " belongs to another client");
   }
   if (underlay_.direct_target) p->paths.set_direct(*underlay_.direct_target);
-  if (underlay_.nat64_target) p->paths.set_nat64(*underlay_.nat64_target, cfg_.route_option);
+  if (!underlay_.nat64_targets.empty()) p->paths.set_nat64(underlay_.nat64_targets, cfg_.route_option);
   p->last_resolve = Clock::now();
   // Due at the first tick; from then on looked at only when its own
   // deadline comes.
@@ -259,7 +272,7 @@ void TunnelEndpoint::watch_kernel_control(Peer& peer) {
       }
       if (n == 0) break;
       p->tunnel.counters.last_rx = Clock::now();
-      handle_control(p, p->spec.vni, {buf.data(), n}, *underlay_.nat64_target);
+      handle_control(p, p->spec.vni, {buf.data(), n}, underlay_.nat64_targets.front());
     }
   });
 }
@@ -304,7 +317,7 @@ void TunnelEndpoint::apply_path(Peer& peer) {
   // thousands of such lines at start would bury the ones that matter.
   if (!c && peer.paths.candidates().empty()) return;
   log::info("{}: path to {} is {}{} ({})", peer.ifname(), peer.spec.name, peer.paths.label(),
-            c ? fmt::format(" via {} {}", control::path_kind(*c, {peer.spec.remote, cfg_.nat64_prefix}),
+            c ? fmt::format(" via {} {}", control::path_kind(*c, {peer.spec.remote, cfg_.nat64_prefixes}),
                             c->target.to_string())
               : std::string(),
             peer.paths.reason());
@@ -332,28 +345,49 @@ void TunnelEndpoint::program_kernel_server(dataplane::KernelServer& server, cons
   }
 }
 
+void TunnelEndpoint::discover_prefixes() {
+  cfg_.nat64_prefixes = net::discover_nat64_prefixes();
+  log::info("NAT64 prefixes from the DNS64 (RFC 7050, {}): {}", net::kIpv4OnlyArpa,
+            net::to_string(cfg_.nat64_prefixes));
+}
+
 void TunnelEndpoint::maybe_reresolve(Peer& peer) {
-  if (!underlay_.path_is_host_name) return;
+  // PATH may move when it is a host name, and the NAT64s when their
+  // prefixes came from the DNS64: look again once every PATH is dead.
+  if (!underlay_.path_is_host_name && !cfg_.discover_nat64_prefixes) return;
+  bool any = false;
   for (const control::Candidate* c : peer.paths.candidates()) {
-    if (c->kind != control::PathKind::kNat64 || c->misses < cfg_.timing.dead_after) continue;
-    auto now = Clock::now();
-    if (now - peer.last_resolve < cfg_.timing.keepalive) return;
-    peer.last_resolve = now;
-    net::Endpoint fresh{};
-    try {
-      fresh = net::Endpoint{resolve_path(cfg_), cfg_.port};
-    } catch (const std::exception& e) {
-      log::warn("{}: PATH {} is dead and resolving it again failed: {}", peer.ifname(), cfg_.path_text, e.what());
-      return;
-    }
-    if (fresh == c->target) return;
-    log::info("{}: PATH {} now resolves to {} (was {})", peer.ifname(), cfg_.path_text, fresh.address.to_string(),
-              c->target.address.to_string());
-    underlay_.nat64_target = fresh;
-    peer.paths.set_nat64(fresh, cfg_.route_option);  // invalidates c
-    if (peer.device.kernel()) retarget_kernel_device(peer, fresh);
+    if (c->kind != control::PathKind::kNat64) continue;
+    if (c->misses < cfg_.timing.dead_after) return;
+    any = true;
+  }
+  if (!any) return;
+  const auto now = Clock::now();
+  if (now - peer.last_resolve < cfg_.timing.keepalive) return;
+  peer.last_resolve = now;
+  std::vector<net::Endpoint> fresh;
+  try {
+    if (cfg_.discover_nat64_prefixes) discover_prefixes();
+    fresh = path_targets(cfg_);
+  } catch (const std::exception& e) {
+    log::warn("{}: every PATH is dead and looking again failed: {}", peer.ifname(), e.what());
     return;
   }
+  // The kernel device has one remote: it follows the first.
+  if (peer.device.kernel()) fresh.resize(1);
+  if (fresh == underlay_.nat64_targets) return;
+  const auto addresses = [](const std::vector<net::Endpoint>& targets) {
+    std::string out;
+    for (const auto& t : targets) out += (out.empty() ? "" : ", ") + t.address.to_string();
+    return out;
+  };
+  log::info("{}: PATH {} now resolves to {} (was {})", peer.ifname(), cfg_.path_text, addresses(fresh),
+            addresses(underlay_.nat64_targets));
+  underlay_.nat64_targets = fresh;
+  if (!peer.device.kernel())
+    for (const auto& t : fresh) sockets_->for_family(t.address.family());
+  peer.paths.set_nat64(fresh, cfg_.route_option);
+  if (peer.device.kernel()) retarget_kernel_device(peer, fresh.front());
 }
 
 void TunnelEndpoint::retarget_kernel_device(Peer& peer, const net::Endpoint& path) {

@@ -82,6 +82,7 @@ class TunnelEndpoint : private dataplane::UserspaceDataplane::Owner {
   // Applies the peer's chosen path: where its data goes, what is accepted.
   void apply_path(Peer& peer);
   void program_kernel_server(dataplane::KernelServer& server, const Peer& peer, const control::Candidate* chosen);
+  void discover_prefixes();
   void maybe_reresolve(Peer& peer);
   void retarget_kernel_device(Peer& peer, const net::Endpoint& path);
   void check_silence(Peer& peer, Clock::time_point now) const;

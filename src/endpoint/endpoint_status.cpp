@@ -96,7 +96,7 @@ nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now)
   }
   // The kinds say what each path is (docs/operations.md), not which slot of
   // the selector holds it: PATH over a plain IPv6 link is "direct-ipv6".
-  const control::PathFacts facts{p.spec.remote, cfg_.nat64_prefix};
+  const control::PathFacts facts{p.spec.remote, cfg_.nat64_prefixes};
   nlohmann::json candidates = nlohmann::json::array();
   for (const control::Candidate* c : p.paths.candidates()) {
     candidates.push_back({
@@ -109,6 +109,7 @@ nlohmann::json TunnelEndpoint::peer_status(const Peer& p, Clock::time_point now)
         {"rtt_ms", c->answered ? nlohmann::json(std::chrono::duration<double, std::milli>(c->rtt).count())
                                : nlohmann::json(nullptr)},
         {"last_reply_seconds_ago", since_or_null(c->last_reply, now)},
+        {"last_miss_seconds_ago", since_or_null(c->last_miss, now)},
         {"observed", c->observed ? nlohmann::json(c->observed->to_string()) : nlohmann::json(nullptr)},
         {"probes_sent", c->probes_sent},
         {"replies", c->replies},
@@ -224,6 +225,13 @@ nlohmann::json TunnelEndpoint::status_head(Clock::time_point now) const {
       {"uptime_seconds", seconds_since(started_, now)},
       {"peers", nlohmann::json::array()},
   };
+  if (cfg_.mode == control::Mode::kClient || cfg_.mode == control::Mode::kAuto) {
+    // Each prefix's health is its PATH candidate's (peers[].candidates).
+    nlohmann::json prefixes = nlohmann::json::array();
+    for (const auto& p : cfg_.nat64_prefixes) prefixes.push_back(p.to_string());
+    head["nat64_prefixes"] = {{"prefixes", prefixes},
+                              {"source", cfg_.discover_nat64_prefixes ? "dns64" : "configured"}};
+  }
   if (kernel_server_) {
     // What the kernel server's control channel and port map saw.
     const auto c = kernel_server_->control_stats();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 
 #include "dataplane/udp.hpp"
 #include "geneve/codec.hpp"
@@ -17,7 +18,7 @@ bool path_is_host_name(const config::EndpointConfig& cfg) {
   return !cfg.path_text.empty() && !net::IpAddress::parse(cfg.path_text);
 }
 
-net::IpAddress resolve_path(const config::EndpointConfig& cfg) {
+std::vector<net::IpAddress> resolve_path(const config::EndpointConfig& cfg) {
   net::IpAddress addr;
   if (!path_is_host_name(cfg)) {
     addr = cfg.path;
@@ -39,8 +40,16 @@ net::IpAddress resolve_path(const config::EndpointConfig& cfg) {
     if (!v4 && !v6) throw UsageError("PATH " + cfg.path_text + " has no IPv4 or IPv6 address");
     addr = v6 ? *v6 : *v4;
   }
-  if (addr.is_v4() && cfg.nat64_prefix) addr = cfg.nat64_prefix->embed(addr);
-  return addr;
+  if (!addr.is_v4() || cfg.nat64_prefixes.empty()) return {addr};
+  std::vector<net::IpAddress> out;
+  for (const auto& p : cfg.nat64_prefixes) out.push_back(p.embed(addr));
+  return out;
+}
+
+std::vector<net::Endpoint> path_targets(const config::EndpointConfig& cfg) {
+  std::vector<net::Endpoint> out;
+  for (const auto& a : resolve_path(cfg)) out.push_back({a, cfg.port});
+  return out;
 }
 
 net::IpAddress outer_source(const config::EndpointConfig& cfg, net::Family family) {
@@ -59,9 +68,20 @@ Underlay plan_underlay(const config::EndpointConfig& cfg) {
     // Clients call from anywhere: budget for LOCAL's own interface.
     u.underlay_mtu = dataplane::interface_mtu_of(cfg.local);
   } else {
-    u.nat64_target = net::Endpoint{resolve_path(cfg), cfg.port};
-    const net::IpAddress from = outer_source(cfg, u.nat64_target->address.family());
-    u.underlay_mtu = dataplane::route_mtu({from, 0}, *u.nat64_target);
+    std::vector<std::pair<net::Endpoint, UsageError>> unrouted;
+    for (const auto& target : path_targets(cfg)) {
+      const net::IpAddress from = outer_source(cfg, target.address.family());
+      try {
+        const std::uint32_t mtu = dataplane::route_mtu({from, 0}, target);
+        u.underlay_mtu = u.underlay_mtu ? std::min(u.underlay_mtu, mtu) : mtu;
+        u.nat64_targets.push_back(target);
+      } catch (const UsageError& e) {
+        unrouted.emplace_back(target, e);
+      }
+    }
+    if (u.nat64_targets.empty()) throw unrouted.front().second;
+    // One NAT64 prefix not routed here must not stop the others.
+    for (const auto& [target, e] : unrouted) log::warn("PATH {} left out: {}", target.to_string(), e.what());
   }
   if (cfg.mode == config::Mode::kAuto) {
     net::Endpoint direct{cfg.remote, cfg.port};

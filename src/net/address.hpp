@@ -86,6 +86,8 @@ class Nat64Prefix {
   bool contains(const IpAddress& v6) const;
   std::string to_string() const;
 
+  friend bool operator==(const Nat64Prefix&, const Nat64Prefix&) = default;
+
  private:
   IpAddress prefix_;
   int length_;

@@ -148,11 +148,52 @@ TEST(Cli, ClientPathMayBeIpv4Ipv6OrAHostName) {
   auto name = parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "entry.example.net", "2001:db8:5::1", "--nat64-prefix",
                                              "2001:db8:64:c::/96"});
   EXPECT_EQ(name.config.path_text, "entry.example.net");
-  ASSERT_TRUE(name.config.nat64_prefix);
-  EXPECT_EQ(name.config.nat64_prefix->to_string(), "2001:db8:64:c::/96");
+  ASSERT_EQ(name.config.nat64_prefixes.size(), 1u);
+  EXPECT_EQ(name.config.nat64_prefixes[0].to_string(), "2001:db8:64:c::/96");
   EXPECT_THROW(parse_endpoint(Mode::kClient, {"42", "fd00:c4::1", "bad_name!", "2001:db8:5::1"}), UsageError);
   // Symmetric mode keeps the PoC's rule: PATH is an address.
   EXPECT_THROW(parse_symmetric({"42", "2001:db8:a::1", "entry.example.net", "2001:db8:b::1"}), UsageError);
+}
+
+TEST(Cli, Nat64PrefixListsAndAuto) {
+  const Args head = {"42", "fd00:c4::1", "192.0.2.7", "2001:db8:5::1"};
+  const auto with = [&](Args extra) {
+    Args a = head;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  // A comma list and repeated flags add up, in order.
+  auto two = parse_endpoint(Mode::kClient, with({"--nat64-prefix", "2001:db8:64:a::/96,2001:db8:64:b::/64",
+                                                 "--nat64-prefix", "2001:db8:64:c::/96"}));
+  ASSERT_EQ(two.config.nat64_prefixes.size(), 3u);
+  EXPECT_EQ(two.config.nat64_prefixes[1].to_string(), "2001:db8:64:b::/64");
+  EXPECT_FALSE(two.config.discover_nat64_prefixes);
+  auto discover = parse_endpoint(Mode::kAuto, with({"--nat64-prefix", "auto"}));
+  EXPECT_TRUE(discover.config.discover_nat64_prefixes);
+  EXPECT_TRUE(discover.config.nat64_prefixes.empty());
+  // One clear line naming the flag and the bad entry.
+  const auto error = [&](Args extra) {
+    try {
+      parse_endpoint(Mode::kClient, with(std::move(extra)));
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(error({"--nat64-prefix", "2001:db8:64:a::/96,2001:db8:64:b::/80"}).rfind("--nat64-prefix: NAT64 prefix", 0),
+            0u);
+  EXPECT_EQ(error({"--nat64-prefix", "2001:db8:64:a::/96,,2001:db8:64:b::/96"}),
+            "--nat64-prefix: NAT64 prefix list '2001:db8:64:a::/96,,2001:db8:64:b::/96' has an empty entry");
+  EXPECT_EQ(error({"--nat64-prefix", "2001:db8:64:a::/96,192.0.2.0/24"})
+                .rfind("--nat64-prefix: NAT64 prefix '192.0.2.0/24'", 0),
+            0u);
+  EXPECT_EQ(error({"--nat64-prefix", "2001:db8:64:a::/96", "--nat64-prefix", "2001:db8:64:a::/96"}),
+            "--nat64-prefix: NAT64 prefix 2001:db8:64:a::/96 is given twice");
+  EXPECT_EQ(error({"--nat64-prefix", "auto,2001:db8:64:a::/96"}),
+            "--nat64-prefix: 'auto' discovers the NAT64 prefixes: it cannot be combined with a list of them");
+  // Symmetric mode has no NAT64 of its own.
+  EXPECT_THROW(parse_symmetric({"42", "2001:db8:a::1", "2001:db8:64::1", "2001:db8:b::1", "--nat64-prefix", "auto"}),
+               UsageError);
 }
 
 TEST(Cli, KeepaliveStaysBelowNatTimeouts) {

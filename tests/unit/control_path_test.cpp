@@ -1,6 +1,8 @@
 // Path choice (docs/protocol.md 6.5, 6.6): liveness, learning, preference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "control/path.hpp"
 
 using namespace gn;
@@ -235,4 +237,91 @@ TEST(PathSelector, AutoChecksItsPathWhenThePeerDisagreesAboutDirect) {
   auto again = f.paths.poll(f.t0 + 2s);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].kind, PathKind::kDirect);
+}
+
+namespace {
+const auto kPathA = ep("2001:db8:64:a::c000:207", 6081);  // 192.0.2.7 in NAT64 a's prefix
+const auto kPathB = ep("2001:db8:64:b::c000:207", 6081);  // ... and in NAT64 b's
+
+// Answers every probe of `out` on the targets in `up`.
+void answer(Fixture& f, const std::vector<ProbeOut>& out, const std::vector<net::Endpoint>& up, Clock::time_point at) {
+  for (const auto& p : out)
+    if (std::find(up.begin(), up.end(), p.target) != up.end()) f.paths.on_reply(p.target, f.reply_to(p), at);
+}
+}  // namespace
+
+TEST(PathSelector, ClientWithTwoNat64sUsesTheFirstAliveAndMovesBothWays) {
+  Fixture f(Mode::kClient);
+  f.paths.set_nat64(std::vector<net::Endpoint>{kPathA, kPathB}, true);
+  // Before any reply: the first, so data is never held back.
+  ASSERT_TRUE(f.paths.chosen());
+  EXPECT_EQ(f.paths.chosen()->target, kPathA);
+  EXPECT_EQ(f.paths.candidates().size(), 2u);
+  EXPECT_TRUE(f.paths.accepts_address(kPathB.address));
+  // Both probed; both answer: a, the first, carries data.
+  auto t = f.t0;
+  auto out = f.paths.poll(t);
+  ASSERT_EQ(out.size(), 2u);
+  answer(f, out, {kPathA, kPathB}, t + 5ms);
+  EXPECT_EQ(f.paths.chosen()->target, kPathA);
+  const auto generation = f.paths.generation();
+  // NAT64 a dies: three missed replies and data moves to b, within
+  // keepalive + dead_after * reply_timeout.
+  for (int i = 0; i < 40 && f.paths.chosen()->target == kPathA; ++i) {
+    t += 250ms;
+    answer(f, f.paths.poll(t), {kPathB}, t + 5ms);
+  }
+  EXPECT_EQ(f.paths.chosen()->target, kPathB);
+  EXPECT_LE(t - f.t0, Timing{}.keepalive + Timing{}.dead_after * Timing{}.reply_timeout + 500ms);
+  EXPECT_GT(f.paths.generation(), generation);
+  EXPECT_NE(f.paths.reason().find("PATH [2001:db8:64:b::c000:207]:6081 answers probes; passed over: PATH "
+                                  "[2001:db8:64:a::c000:207]:6081 dead (3 missed replies)"),
+            std::string::npos)
+      << f.paths.reason();
+  EXPECT_NE(f.paths.candidates()[0]->last_miss, Clock::time_point{});
+  // a is still probed at the keepalive pace; when it answers, data moves back.
+  for (int i = 0; i < 80 && f.paths.chosen()->target == kPathB; ++i) {
+    t += 250ms;
+    answer(f, f.paths.poll(t), {kPathA, kPathB}, t + 5ms);
+  }
+  EXPECT_EQ(f.paths.chosen()->target, kPathA);
+  // Both dead: stay on the last one.
+  for (int i = 0; i < 80; ++i) {
+    t += 250ms;
+    f.paths.poll(t);
+  }
+  ASSERT_TRUE(f.paths.chosen());
+  EXPECT_EQ(f.paths.chosen()->target, kPathA);
+  EXPECT_NE(f.paths.reason().find("staying on the last one"), std::string::npos) << f.paths.reason();
+}
+
+TEST(PathSelector, SettingThePathsAgainKeepsWhatIsKnownOfTheSameTargets) {
+  Fixture f(Mode::kClient);
+  f.paths.set_nat64(std::vector<net::Endpoint>{kPathA, kPathB}, true);
+  auto out = f.paths.poll(f.t0);
+  answer(f, out, {kPathB}, f.t0 + 5ms);
+  // Rediscovered: b stays (answered), a is gone, c is new.
+  const auto kPathC = ep("2001:db8:64:c::c000:207", 6081);
+  f.paths.set_nat64(std::vector<net::Endpoint>{kPathB, kPathC}, true);
+  ASSERT_EQ(f.paths.candidates().size(), 2u);
+  EXPECT_TRUE(f.paths.candidates()[0]->answered);
+  EXPECT_FALSE(f.paths.candidates()[1]->answered);
+  EXPECT_FALSE(f.paths.accepts_address(kPathA.address));
+  EXPECT_EQ(f.paths.chosen()->target, kPathB);
+}
+
+TEST(PathSelector, AutoWithTwoNat64sPrefersDirectThenEachPathInOrder) {
+  Fixture f(Mode::kAuto);
+  f.paths.set_direct(kDirect);
+  f.paths.set_nat64(std::vector<net::Endpoint>{kPathA, kPathB}, true);
+  auto t = f.t0;
+  auto out = f.paths.poll(t);
+  EXPECT_EQ(out.size(), 3u);
+  answer(f, out, {kPathB}, t + 5ms);
+  EXPECT_EQ(f.paths.chosen()->target, kPathB);
+  for (int i = 0; i < 40 && f.paths.chosen()->target != kDirect; ++i) {
+    t += 250ms;
+    answer(f, f.paths.poll(t), {kDirect, kPathA, kPathB}, t + 5ms);
+  }
+  EXPECT_EQ(f.paths.chosen()->target, kDirect);
 }

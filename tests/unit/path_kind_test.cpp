@@ -11,7 +11,7 @@ net::Endpoint ep(const char* a) {
   return {*net::IpAddress::parse(a), 6081};
 }
 
-const PathFacts kSymmetric{*net::IpAddress::parse("2001:db8:b::1"), std::nullopt};
+const PathFacts kSymmetric{*net::IpAddress::parse("2001:db8:b::1"), {}};
 
 TEST(PathKind, PathThatIsRemoteIsDirectIpv6WithOrWithoutTheOption) {
   // The old demo: both sites over a routed IPv6 link, PATH = REMOTE.
@@ -29,9 +29,15 @@ TEST(PathKind, AnotherIpv6AddressWithTheOptionIsTheExtension) {
 
 TEST(PathKind, AnAddressInOurNat64PrefixIsNat64Prefix) {
   // client6 behind TAYGA with --nat64-prefix 2001:db8:64:c::/96.
-  const PathFacts client6{*net::IpAddress::parse("fd00:c6::1"), net::Nat64Prefix::parse("2001:db8:64:c::/96")};
+  const PathFacts client6{*net::IpAddress::parse("fd00:c6::1"), {net::Nat64Prefix::parse("2001:db8:64:c::/96")}};
   EXPECT_EQ(path_kind(PathKind::kNat64, ep("2001:db8:64:c::192.0.2.7"), true, client6), "nat64-prefix");
   EXPECT_EQ(path_kind(PathKind::kNat64, ep("2001:db8:64:d::192.0.2.7"), true, client6), "nat64-extension");
+  // With several NAT64s, any of their prefixes.
+  const PathFacts two{*net::IpAddress::parse("fd00:c6::1"),
+                      {net::Nat64Prefix::parse("2001:db8:64:a::/96"), net::Nat64Prefix::parse("2001:db8:64:b::/96")}};
+  EXPECT_EQ(path_kind(PathKind::kNat64, ep("2001:db8:64:a::192.0.2.7"), true, two), "nat64-prefix");
+  EXPECT_EQ(path_kind(PathKind::kNat64, ep("2001:db8:64:b::192.0.2.7"), true, two), "nat64-prefix");
+  EXPECT_EQ(path_kind(PathKind::kNat64, ep("2001:db8:64:c::192.0.2.7"), true, two), "nat64-extension");
 }
 
 TEST(PathKind, Ipv4TargetsLearnedSourcesAndNothing) {
