@@ -34,6 +34,11 @@ std::string joined(const std::vector<std::string>& v) {
 }  // namespace
 
 HealthDaemon::HealthDaemon(const HealthConfig& config) : config_(config) {
+  // First: a second instance in this namespace stops here, before it logs
+  // or probes anything.
+  if (!config_.once)
+    status_ =
+        std::make_unique<control::StatusServer>(loop_, config_.run_dir, kStatusName, [this] { return status_json(); });
   for (const net::Nat64Prefix& p : config_.prefixes) {
     const net::IpAddress address = p.embed(*config_.target);
     prefixes_.push_back(
@@ -50,9 +55,6 @@ HealthDaemon::HealthDaemon(const HealthConfig& config) : config_(config) {
   } catch (const SystemError&) {
     written_.clear();
   }
-  if (!config_.once)
-    status_ =
-        std::make_unique<control::StatusServer>(loop_, config_.run_dir, kStatusName, [this] { return status_json(); });
   loop_.set_timer([this] { return on_timer(); });
 }
 
