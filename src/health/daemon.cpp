@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "health/fragment.hpp"
 #include "health/reload.hpp"
@@ -33,7 +34,7 @@ std::string joined(const std::vector<std::string>& v) {
 
 }  // namespace
 
-HealthDaemon::HealthDaemon(const HealthConfig& config) : config_(config) {
+HealthDaemon::HealthDaemon(HealthConfig config) : config_(std::move(config)) {
   // First: a second instance in this namespace stops here, before it logs
   // or probes anything.
   if (!config_.once)

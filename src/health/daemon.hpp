@@ -19,7 +19,7 @@ class HealthDaemon {
   // Opens the probe sockets (SystemError when it cannot) and, unless
   // config.once, the status socket (UsageError when another instance of
   // this namespace holds it).
-  explicit HealthDaemon(const HealthConfig& config);
+  explicit HealthDaemon(HealthConfig config);
 
   // Probes until SIGINT/SIGTERM; 0.
   int run();
