@@ -61,6 +61,8 @@ check "both prefixes alive" wait_until 10 both_alive
 check "the fragment lists both, each with the clients and exclude lists" bash -c \
   "[ \$(grep -c '^dns64 ' '$FRAGMENT') = 2 ] && [ \$(grep -cF 'clients { any; };' '$FRAGMENT') = 2 ] &&
    [ \$(grep -cF 'exclude { ::/3; 4000::/2; 8000::/1; 2001:db8::/32; };' '$FRAGMENT') = 2 ]"
+check "geneve-ctl show points at it, not reading it as an endpoint" bash -c \
+  "ip netns exec $LAB-dns '$BIN/geneve-ctl' show --run-dir '$RUN' | grep -q '^geneve-nat64-health (pid [0-9]*): not an endpoint'"
 R0=$(reloads)
 sleep 1 # the window measured: nothing changes, so nothing may be written or reloaded
 check "an unchanged fragment is not reloaded (reloads stay $R0)" test "$(reloads)" = "$R0"
