@@ -28,7 +28,10 @@ constexpr FileValue kList = FileValue::kList;
 constexpr Setting kSettings[] = {
     {"prefix", "PREFIX", "a NAT64 prefix to probe and list, RFC 6052 length (e.g. 2001:db8:64:a::/96); repeatable",
      kList},
-    {"target", "ADDRESS", "the IPv4 host each prefix's probes go to (ICMP echo through the NAT64; required)", kString},
+    {"target", "ADDRESS", "the IPv4 host each prefix's probes go to, through the NAT64 (required)", kString},
+    {"probe", "KIND", "icmp (echo requests, the default) or udp (datagrams to an echo service on the target, --port)",
+     kString},
+    {"port", "N", "the target's UDP echo port for --probe udp (default 7, RFC 862)"},
     {"fragment", "FILE", "the BIND dns64 fragment to keep, for an include inside named's options (required)", kString},
     {"clients", "ELEMENT",
      "clients list of each dns64 statement: any, none, localhost, localnets, an address or a prefix, each may be "
@@ -66,6 +69,11 @@ void apply_setting(HealthConfig& c, std::string_view key, const std::string& v) 
     }
   } else if (key == "target") {
     c.target = config::parse_address("probe target", v, net::Family::kV4);
+  } else if (key == "probe") {
+    if (v != "icmp" && v != "udp") throw UsageError("probe '" + v + "' must be icmp or udp");
+    c.probe = v == "udp" ? ProbeKind::kUdp : ProbeKind::kIcmp;
+  } else if (key == "port") {
+    c.port = config::parse_port("UDP echo port", v);
   } else if (key == "fragment") {
     if (v.empty() || v.back() == '/') throw UsageError("fragment: a file name is needed, not '" + v + "'");
     c.fragment = v;
@@ -197,6 +205,8 @@ nlohmann::ordered_json settings_json(const HealthConfig& c) {
   for (const auto& p : c.prefixes) prefixes.push_back(p.to_string());
   nlohmann::ordered_json j = {{"mode", "geneve-nat64-health"}, {"prefix", prefixes}};
   if (c.target) j["target"] = c.target->to_string();
+  j["probe"] = c.probe == ProbeKind::kUdp ? "udp" : "icmp";
+  j["port"] = c.port;
   if (!c.fragment.empty()) j["fragment"] = c.fragment;
   j["clients"] = c.lists.clients;
   j["exclude"] = c.lists.exclude;
@@ -214,8 +224,8 @@ std::string health_usage() {
   std::string head = R"(Usage: geneve-nat64-health --prefix PREFIX... --target ADDRESS --fragment FILE [OPTIONS]
        geneve-nat64-health status [--json] [--run-dir DIR]
 
-Probes each NAT64 prefix with ICMP echo to an IPv4 target through it
-(2001:db8:64:a::203.0.113.10) and keeps a BIND dns64 fragment listing the
+Probes each NAT64 prefix with ICMP echo (or UDP to an echo service) to an
+IPv4 target through it (2001:db8:64:a::203.0.113.10) and keeps a BIND dns64 fragment listing the
 prefixes that answer, each with the clients and exclude lists; rewrites it
 (atomically) and runs the reload command only when its text changes. When
 no prefix answers, every prefix is listed (docs/health.md).

@@ -12,6 +12,7 @@
 
 #include "health/fragment.hpp"
 #include "health/prefix_health.hpp"
+#include "health/probe_socket.hpp"
 #include "net/address.hpp"
 #include "util/log.hpp"
 
@@ -24,6 +25,8 @@ struct HealthConfig {
   std::vector<net::Nat64Prefix> prefixes;
   std::optional<net::IpAddress> target;  // IPv4, probed through each prefix
   std::string fragment;                  // the BIND file we keep
+  ProbeKind probe = ProbeKind::kIcmp;
+  std::uint16_t port = 7;  // the UDP echo service's (RFC 862), for ProbeKind::kUdp
   Dns64Lists lists;
   HealthPolicy policy;
   // Run through /bin/sh -c after the fragment changed; "" for none.

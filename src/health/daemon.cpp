@@ -42,12 +42,12 @@ HealthDaemon::HealthDaemon(HealthConfig config) : config_(std::move(config)) {
         std::make_unique<control::StatusServer>(loop_, config_.run_dir, kStatusName, [this] { return status_json(); });
   for (const net::Nat64Prefix& p : config_.prefixes) {
     const net::IpAddress address = p.embed(*config_.target);
-    prefixes_.push_back(
-        std::make_unique<Prefix>(Prefix{p, address, PrefixHealth(config_.policy), ProbeSocket(address)}));
+    prefixes_.push_back(std::make_unique<Prefix>(
+        Prefix{p, address, PrefixHealth(config_.policy), ProbeSocket(address, config_.probe, config_.port)}));
     Prefix& ref = *prefixes_.back();
     loop_.watch(ref.socket.fd(), "probe socket", [this, &ref] { on_readable(ref); });
     log::info("prefix {}: probing {} every {} ms ({} socket)", p.to_string(), address.to_string(),
-              config_.policy.interval.count(), ref.socket.raw() ? "raw ICMPv6" : "ping");
+              config_.policy.interval.count(), ref.socket.kind_name());
   }
   // What is there already counts as written: an unchanged fragment after a
   // restart is neither rewritten nor reloaded.
@@ -178,6 +178,7 @@ std::string HealthDaemon::status_json() const {
   nlohmann::ordered_json doc = {{"command", "geneve-nat64-health"},
                                 {"pid", static_cast<long>(::getpid())},
                                 {"target", config_.target->to_string()},
+                                {"probe", config_.probe == ProbeKind::kUdp ? "udp" : "icmp"},
                                 {"fragment", config_.fragment},
                                 {"listed", listed_},
                                 {"fragment_writes", writes_},

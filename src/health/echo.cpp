@@ -23,4 +23,12 @@ std::optional<EchoReply> parse_echo_reply(std::span<const std::uint8_t> message)
                    static_cast<std::uint16_t>(message[6] << 8 | message[7])};
 }
 
+std::optional<std::uint16_t> parse_udp_echo(std::span<const std::uint8_t> datagram, std::uint16_t id) {
+  if (datagram.size() < 8) return std::nullopt;
+  const auto seq = static_cast<std::uint16_t>(datagram[6] << 8 | datagram[7]);
+  const auto want = echo_request(id, seq);
+  if (!std::equal(datagram.begin(), datagram.end(), want.begin(), want.end())) return std::nullopt;
+  return seq;
+}
+
 }  // namespace gn::health

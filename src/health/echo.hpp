@@ -26,4 +26,9 @@ struct EchoReply {
 // the 8-byte header); nullopt for anything else.
 std::optional<EchoReply> parse_echo_reply(std::span<const std::uint8_t> message);
 
+// UDP probes carry the bytes of echo_request(id, seq) to an echo service
+// (RFC 862), which sends them back unchanged: the sequence of a datagram
+// that is exactly such a request with identifier `id`, nullopt otherwise.
+std::optional<std::uint16_t> parse_udp_echo(std::span<const std::uint8_t> datagram, std::uint16_t id);
+
 }  // namespace gn::health

@@ -41,8 +41,22 @@ std::string icmp6_error_text(const sock_extended_err& e, const net::IpAddress& f
 
 }  // namespace
 
-ProbeSocket::ProbeSocket(const net::IpAddress& destination) : destination_(destination) {
-  fd_ = Fd(::socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
+ProbeSocket::ProbeSocket(const net::IpAddress& destination, ProbeKind kind, std::uint16_t port)
+    : destination_(destination), kind_(kind) {
+  if (kind_ == ProbeKind::kUdp) {
+    fd_ = Fd(::socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP));
+    if (!fd_) throw_errno("cannot open a UDP socket");
+    id_ = next_raw_id();
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    to.sin6_addr = destination_.to_in6();
+    to.sin6_port = htons(port);
+    // Connected: only the echo service's datagrams arrive, errors are ours.
+    if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0)
+      throw_errno("cannot connect a UDP socket to [" + destination_.to_string() + "]:" + std::to_string(port));
+  } else {
+    fd_ = Fd(::socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
+  }
   if (!fd_) {
     if (errno != EACCES && errno != EPERM) throw_errno("cannot open an ICMPv6 ping socket");
     fd_ = Fd(::socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
@@ -63,8 +77,18 @@ ProbeSocket::ProbeSocket(const net::IpAddress& destination) : destination_(desti
     throw_errno("cannot ask for ICMPv6 errors (IPV6_RECVERR)");
 }
 
+const char* ProbeSocket::kind_name() const {
+  if (kind_ == ProbeKind::kUdp) return "UDP";
+  return raw_ ? "raw ICMPv6" : "ping";
+}
+
 void ProbeSocket::send(std::uint16_t seq) {
   const auto message = echo_request(id_, seq);
+  if (kind_ == ProbeKind::kUdp) {
+    if (::send(fd_.get(), message.data(), message.size(), 0) < 0)
+      throw_errno("cannot send a probe to " + destination_.to_string());
+    return;
+  }
   sockaddr_in6 to{};
   to.sin6_family = AF_INET6;
   to.sin6_addr = destination_.to_in6();
@@ -114,6 +138,12 @@ std::vector<ProbeSocket::Event> ProbeSocket::receive() {
       // EAGAIN: all read. Anything else was an error queued meanwhile.
       if (errno != EAGAIN && errno != EWOULDBLOCK) read_errors(out);
       break;
+    }
+    if (kind_ == ProbeKind::kUdp) {
+      // Connected: the kernel already matched the source.
+      if (const auto seq = parse_udp_echo({buf.data(), static_cast<std::size_t>(n)}, id_))
+        out.push_back({Event::Kind::kReply, *seq, {}});
+      continue;
     }
     const auto reply = parse_echo_reply({buf.data(), static_cast<std::size_t>(n)});
     if (!reply || net::IpAddress::from_in6(from.sin6_addr) != destination_) continue;

@@ -12,6 +12,10 @@
 // an ICMPv6 error about a probe (unreachable, from the NAT64 or a router
 // behind it) is read from the error queue and fails the probe at once,
 // with the error as the reason, instead of a timeout later.
+//
+// Or UDP (--probe udp): datagrams to an echo service (RFC 862) on the
+// target's port, through the NAT64's UDP path rather than its ICMP one; a
+// connected socket, so the kernel hands us only the target's answers.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,13 +25,18 @@
 
 namespace gn::health {
 
+enum class ProbeKind : std::uint8_t { kIcmp, kUdp };
+
 class ProbeSocket {
  public:
-  // Throws SystemError when neither socket kind can be opened.
-  explicit ProbeSocket(const net::IpAddress& destination);
+  // Throws SystemError when no socket can be opened (for ICMP: neither
+  // kind). `port`: the echo service's, for kUdp.
+  ProbeSocket(const net::IpAddress& destination, ProbeKind kind, std::uint16_t port);
 
   int fd() const { return fd_.get(); }
   bool raw() const { return raw_; }
+  // "ping", "raw ICMPv6" or "UDP", for the log.
+  const char* kind_name() const;
   // Sends echo request `seq`. Throws SystemError (e.g. "network unreachable":
   // no route to the prefix).
   void send(std::uint16_t seq);
@@ -44,6 +53,7 @@ class ProbeSocket {
   void read_errors(std::vector<Event>& out);
 
   net::IpAddress destination_;
+  ProbeKind kind_;
   Fd fd_;
   bool raw_ = false;
   std::uint16_t id_ = 0;  // raw sockets: ours; ping sockets: the kernel's

@@ -94,6 +94,23 @@ check "named reloaded again" wait_until 5 test "$(reloads)" -gt "$R1"
 check "AAAA v4only.lab: both prefixes again" wait_until 5 aaaa_is v4only.lab "$BOTH"
 check "no reload failed" test "$(health | jq -r .reload_failures)" = 0
 
+# --- UDP probes (--probe udp) to an echo service on the target, --once
+daemon target "$LAB_TMP/echo.log" socat UDP4-RECVFROM:7,fork PIPE
+wait_until 5 on target sh -c "ss -lunH 'sport = :7' | grep -q ."
+once_udp() {  # once_udp PORT: geneve-nat64-health --once --probe udp to PORT, its output in $LAB_TMP/once.out
+  on dns "$BIN/geneve-nat64-health" --once --probe udp --port "$1" --prefix "$A" --prefix "$B" \
+    --target 203.0.113.10 --fragment "$LAB_TMP/udp.conf" --reload-command "" --interval "$INTERVAL" \
+    --timeout "$INTERVAL" >"$LAB_TMP/once.out" 2>"$LAB_TMP/once.err"
+}
+check "UDP probes to the echo port: --once exits 0, both alive" bash -c \
+  "$(declare -f once_udp on); LAB=$LAB BIN=$BIN A=$A B=$B LAB_TMP=$LAB_TMP INTERVAL=$INTERVAL; once_udp 7 &&
+   [ \$(grep -c 'alive, listed' '$LAB_TMP/once.out') = 2 ]"
+sed 's/^/    /' "$LAB_TMP/once.out"
+check "UDP probes to a closed port: --once exits 1, both dead (and listed: fail open)" bash -c \
+  "$(declare -f once_udp on); LAB=$LAB BIN=$BIN A=$A B=$B LAB_TMP=$LAB_TMP INTERVAL=$INTERVAL; ! once_udp 9 &&
+   [ \$(grep -c 'dead, listed' '$LAB_TMP/once.out') = 2 ] && [ \$(grep -c '^dns64 ' '$LAB_TMP/udp.conf') = 2 ]"
+sed 's/^/    /' "$LAB_TMP/once.out"
+
 # --- bad input: one line, exit status 2
 check "a bad prefix entry is named" usage_error "prefix entry '2001:db8:64:b::/95'" --prefix "$A" \
   --prefix 2001:db8:64:b::/95 --target 203.0.113.10 --fragment "$LAB_TMP/x.conf"

@@ -57,6 +57,16 @@ TEST(HealthConfig, Defaults) {
   EXPECT_EQ(c.reload_command, "rndc reload");
   EXPECT_EQ(c.run_dir, "/run/geneve-nat64");
   EXPECT_FALSE(c.once);
+  EXPECT_EQ(c.probe, ProbeKind::kIcmp);
+  EXPECT_EQ(c.port, 7);
+}
+
+TEST(HealthConfig, UdpProbes) {
+  const auto c = parse_health_command(with({"--probe", "udp", "--port", "7007"})).config;
+  EXPECT_EQ(c.probe, ProbeKind::kUdp);
+  EXPECT_EQ(c.port, 7007);
+  expect_usage_error(with({"--probe", "tcp"}), "probe 'tcp' must be icmp or udp");
+  expect_usage_error(with({"--port", "70000"}), "--port");
 }
 
 TEST(HealthConfig, ListsRepeatAndReplaceTheDefaults) {
@@ -91,8 +101,8 @@ TEST(HealthConfig, FileThenFlagsOverride) {
 }
 
 TEST(HealthConfig, CheckConfigReadsBack) {
-  const auto first =
-      parse_health_command(with({"--prefix", "2001:db8:64:b::/96", "--clients", "localnets", "--check-config"}));
+  const auto first = parse_health_command(
+      with({"--prefix", "2001:db8:64:b::/96", "--clients", "localnets", "--probe", "udp", "--check-config"}));
   EXPECT_EQ(first.action, HealthCommand::Action::kCheck);
   const auto settings = settings_json(first.config);
   EXPECT_EQ(settings["mode"], "geneve-nat64-health");

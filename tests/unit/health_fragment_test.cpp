@@ -91,5 +91,16 @@ TEST(Echo, RequestAndReply) {
   EXPECT_FALSE(parse_echo_reply(reply));  // code must be 0
 }
 
+TEST(Echo, UdpEchoIsTheRequestBack) {
+  const auto m = echo_request(0x1234, 7);
+  EXPECT_EQ(parse_udp_echo(m, 0x1234), 7);
+  EXPECT_FALSE(parse_udp_echo(m, 0x1235));  // another socket's identifier
+  auto changed = m;
+  changed.back() ^= 1;
+  EXPECT_FALSE(parse_udp_echo(changed, 0x1234));  // not what we sent
+  EXPECT_FALSE(parse_udp_echo(std::span(m).first(m.size() - 1), 0x1234));
+  EXPECT_FALSE(parse_udp_echo(std::span(m).first(4), 0x1234));
+}
+
 }  // namespace
 }  // namespace gn::health
