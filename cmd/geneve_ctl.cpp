@@ -56,6 +56,14 @@ std::string seconds_ago(const nlohmann::json& v) {
 }
 
 void print_human(const nlohmann::json& s) {
+  // The daemons that are not endpoints (geneve-bypass, geneve-nat64-health)
+  // name themselves in "command" and share the run directory: point at
+  // their own status command instead of reading them as an endpoint.
+  if (s.contains("command") && s["command"].is_string()) {
+    const std::string command = s["command"].get<std::string>();
+    fmt::print("{} (pid {}): not an endpoint; '{} status' shows it\n", command, s.value("pid", 0), command);
+    return;
+  }
   fmt::print("endpoint: {} ({} mode, pid {})\n", s.value("name", "?"), s.value("mode", "?"), s.value("pid", 0));
   fmt::print("  local: {}, port {}, source port {}\n", s.value("local", "?"), s.value("listen_port", 0),
              s.value("source_port", 0));
@@ -204,7 +212,8 @@ int main(int argc, char** argv) {
     nlohmann::json match = nlohmann::json::array();
     for (const auto& s : all) {
       bool hit = s.value("name", "") == positional[1];
-      for (const auto& p : s["peers"]) hit = hit || p.value("interface", "") == positional[1];
+      if (s.contains("peers"))
+        for (const auto& p : s["peers"]) hit = hit || p.value("interface", "") == positional[1];
       if (hit) match.push_back(s);
     }
     if (match.empty()) {

@@ -14,7 +14,7 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
  geneve-client, geneve-server and geneve-auto carry Ethernet frames in
  GENEVE over UDP with a NAT64 routing option; geneve-ctl shows their status;
  geneve-nat64-gateway is a stateful NAT64 with the GENEVE extension.
- Includes systemd units (geneve-nat64@.service, geneve-nat64-gateway.service, geneve-bypass.service),
+ Includes systemd units (geneve-nat64@.service, geneve-nat64-gateway.service, geneve-bypass.service, geneve-nat64-health.service),
  man pages, documentation and example configurations.")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)

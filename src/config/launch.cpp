@@ -13,8 +13,9 @@
 namespace gn::config {
 
 const std::vector<std::string>& launchable_commands() {
-  static const std::vector<std::string> commands = {"geneve-symmetric", "geneve-client",        "geneve-server",
-                                                    "geneve-auto",      "geneve-nat64-gateway", "geneve-bypass"};
+  static const std::vector<std::string> commands = {"geneve-symmetric",   "geneve-client",        "geneve-server",
+                                                    "geneve-auto",        "geneve-nat64-gateway", "geneve-bypass",
+                                                    "geneve-nat64-health"};
   return commands;
 }
 

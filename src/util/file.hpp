@@ -23,4 +23,11 @@ std::string read_user_file(const std::string& path, const std::string& what, std
 // disk (fsync) when it returns.
 bool create_private_file(const std::string& path, const std::string& contents, const std::string& what);
 
+// Replaces `path` with `contents` atomically: written to "<path>.tmp" with
+// `mode`, synced, then renamed over `path`, so that a reader (named
+// including a fragment, a restart reading its state) sees the old file or
+// the new one, never a part. Throws SystemError "cannot write <what>
+// <path>: ..." (the temporary file removed).
+void replace_file(const std::string& path, const std::string& contents, const std::string& what, unsigned mode);
+
 }  // namespace gn

@@ -65,7 +65,7 @@ for file in "$EXAMPLES"/*.json; do
   n=$((n + 1))
 done
 check "there are examples (symmetric, server, client, auto, gateway)" test "$n" -ge 7
-for mode in geneve-symmetric geneve-server geneve-client geneve-auto geneve-nat64-gateway geneve-bypass; do
+for mode in geneve-symmetric geneve-server geneve-client geneve-auto geneve-nat64-gateway geneve-bypass geneve-nat64-health; do
   check "an example for $mode" bash -c "grep -l '\"mode\": \"$mode\"' '$EXAMPLES'/*.json >/dev/null"
 done
 # Documentation addresses only, never the well-known NAT64 prefix.
@@ -92,7 +92,7 @@ documented_keys() {  # documented_keys CMD: every file key of CMD is in the doc'
     while read -r key; do grep -qF "\`$key\`" <<<"$section" || echo "$key"; done)
   [ -z "$missing" ] || { echo "  not in docs/operations.md: $missing"; return 1; }
 }
-for cmd in geneve-symmetric geneve-client geneve-auto geneve-server geneve-bypass; do
+for cmd in geneve-symmetric geneve-client geneve-auto geneve-server geneve-bypass geneve-nat64-health; do
   check "docs/operations.md documents every key of $cmd" documented_keys "$cmd"
 done
 

@@ -51,7 +51,7 @@ check "man -w geneve-symmetric finds the installed page" \
   test "$(man -w geneve-symmetric 2>&1)" = /usr/share/man/man8/geneve-symmetric.8.gz
 listing=$(dpkg -L "$PKG")
 lists() { grep -qx "$1" <<<"$listing" || { echo "  dpkg -L lacks $1"; return 1; }; }
-for f in /usr/lib/systemd/system/geneve-nat64@.service /usr/lib/systemd/system/geneve-nat64-gateway.service /usr/lib/systemd/system/geneve-bypass.service \
+for f in /usr/lib/systemd/system/geneve-nat64@.service /usr/lib/systemd/system/geneve-nat64-gateway.service /usr/lib/systemd/system/geneve-bypass.service /usr/lib/systemd/system/geneve-nat64-health.service \
   /usr/share/doc/$PKG/operations.md /usr/share/doc/$PKG/README.md /usr/share/doc/$PKG/examples/README.md; do
   check "dpkg -L lists $f" lists "$f"
 done
@@ -62,7 +62,7 @@ for ex in "$SRC"/examples/*.json; do
   check "installed example $name.json checks with /usr/sbin/geneve-ctl up --check" \
     bash -c "/usr/sbin/geneve-ctl up --check --config-dir /usr/share/doc/$PKG/examples $name >/dev/null"
 done
-for cmd in geneve-symmetric geneve-client geneve-server geneve-auto geneve-ctl geneve-nat64-gateway geneve-bypass geneve-codec-tool; do
+for cmd in geneve-symmetric geneve-client geneve-server geneve-auto geneve-ctl geneve-nat64-gateway geneve-bypass geneve-nat64-health geneve-codec-tool; do
   check "dpkg -L lists /usr/sbin/$cmd and its page" \
     bash -c "grep -qx /usr/sbin/$cmd <<<\"\$1\" && grep -qx /usr/share/man/man8/$cmd.8.gz <<<\"\$1\"" _ "$listing"
 done

@@ -44,7 +44,7 @@ renders_clean() {  # renders_clean PAGE: man formats it, no warnings
 
 commands=$(ls "$SBIN")
 [ -n "$commands" ] || { echo "no commands installed in $SBIN"; exit 1; }
-for want in geneve-symmetric geneve-client geneve-server geneve-auto geneve-ctl geneve-nat64-gateway geneve-bypass geneve-codec-tool; do
+for want in geneve-symmetric geneve-client geneve-server geneve-auto geneve-ctl geneve-nat64-gateway geneve-bypass geneve-nat64-health geneve-codec-tool; do
   check "$want is installed" test -x "$SBIN/$want"
 done
 for cmd in $commands; do

@@ -31,7 +31,7 @@ make_root() {
 verify_clean() {
   local out rc
   out=$(MANPATH="$1$PREFIX/share/man" systemd-analyze verify --root="$1" \
-    geneve-nat64@test.service geneve-nat64-gateway.service geneve-bypass.service 2>&1)
+    geneve-nat64@test.service geneve-nat64-gateway.service geneve-bypass.service geneve-nat64-health.service 2>&1)
   rc=$?
   [ "$rc" -eq 0 ] && [ -z "$out" ] && return 0
   echo "  exit $rc: $out"
@@ -59,7 +59,7 @@ mkdir "$LAB_TMP/good" && make_root "$LAB_TMP/good"
 check "geneve-nat64@.service and geneve-nat64-gateway.service verify clean" verify_clean "$LAB_TMP/good"
 # What the units promise operators (docs/operations.md, "Installing").
 unit_has() { grep -qx "$2" "$UNITS/$1"; }
-for unit in geneve-nat64@.service geneve-nat64-gateway.service geneve-bypass.service; do
+for unit in geneve-nat64@.service geneve-nat64-gateway.service geneve-bypass.service geneve-nat64-health.service; do
   for line in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
     RuntimeDirectory=geneve-nat64 RuntimeDirectoryPreserve=yes Restart=on-failure Type=simple; do
     check "$unit: $line" unit_has "$unit" "$line"
@@ -71,4 +71,7 @@ check "the endpoints keep CAP_NET_ADMIN and CAP_NET_RAW only" \
 check "the gateway keeps CAP_NET_ADMIN only" unit_has geneve-nat64-gateway.service "CapabilityBoundingSet=CAP_NET_ADMIN"
 check "the gateway starts from /etc/geneve-nat64/gateway.json" unit_has geneve-nat64-gateway.service \
   "ExecStart=$PREFIX/sbin/geneve-nat64-gateway --config /etc/geneve-nat64/gateway.json"
+check "the health checker keeps CAP_NET_RAW only" unit_has geneve-nat64-health.service "CapabilityBoundingSet=CAP_NET_RAW"
+check "the health checker starts from /etc/geneve-nat64/nat64-health.json" unit_has geneve-nat64-health.service \
+  "ExecStart=$PREFIX/sbin/geneve-nat64-health --config /etc/geneve-nat64/nat64-health.json"
 summary

@@ -41,13 +41,15 @@ TEST(Launch, ModeNamesTheCommand) {
   EXPECT_EQ(mode_of_file(gateway.path()), "geneve-nat64-gateway");
   TempFile bypass(R"({"mode": "geneve-bypass"})");
   EXPECT_EQ(mode_of_file(bypass.path()), "geneve-bypass");
+  TempFile health(R"({"mode": "geneve-nat64-health"})");
+  EXPECT_EQ(mode_of_file(health.path()), "geneve-nat64-health");
   TempFile none(R"({"vni": 1})");
   EXPECT_EQ(error_of([&] { mode_of_file(none.path()); }).rfind("config " + none.path() + ": .mode: missing", 0), 0u);
   TempFile other(R"({"mode": "bash"})");
   EXPECT_EQ(error_of([&] { mode_of_file(other.path()); }),
             "config " + other.path() +
                 ": .mode: 'bash' is not one of geneve-symmetric, geneve-client, geneve-server, geneve-auto, "
-                "geneve-nat64-gateway, geneve-bypass");
+                "geneve-nat64-gateway, geneve-bypass, geneve-nat64-health");
   TempFile number(R"({"mode": 5})");
   EXPECT_EQ(error_of([&] { mode_of_file(number.path()); }),
             "config " + number.path() + ": .mode: expected a string, got number");
