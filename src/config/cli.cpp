@@ -39,7 +39,15 @@ void add_nat64_prefixes(EndpointConfig& c, const std::string& value) {
       c.discover_nat64_prefixes = true;
     } else {
       if (item.empty()) throw UsageError("NAT64 prefix list '" + value + "' has an empty entry");
-      auto p = net::Nat64Prefix::parse(item);
+      std::optional<net::Nat64Prefix> parsed;
+      try {
+        parsed = net::Nat64Prefix::parse(item);
+      } catch (const UsageError& e) {
+        // Name the entry: in a list, which one is wrong.
+        if (std::string_view(e.what()).find(item) != std::string_view::npos) throw;
+        throw UsageError("NAT64 prefix '" + item + "': " + e.what());
+      }
+      const net::Nat64Prefix& p = *parsed;
       if (std::find(c.nat64_prefixes.begin(), c.nat64_prefixes.end(), p) != c.nat64_prefixes.end())
         throw UsageError("NAT64 prefix " + p.to_string() + " is given twice");
       c.nat64_prefixes.push_back(p);
