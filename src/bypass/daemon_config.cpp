@@ -133,19 +133,7 @@ OptionParser daemon_options(DaemonCommand& cmd) {
     if (s.file == FileValue::kList) o.reset = [&cmd] { cmd.config.gateways.clear(); };
     p.add(std::move(o));
   }
-  p.add(value("config", "FILE",
-              "JSON object with the keys above (gateway: a list) and optionally \"mode\": \"geneve-bypass\"; flags "
-              "override it",
-              [](const std::string&) {})
-            .only_once()
-            .not_in_file());
-  p.add(flag("check-config", "check the flags and --config file, print the settings as JSON and exit (creates nothing)",
-             [&cmd] { cmd.action = DaemonCommand::Action::kCheck; })
-            .not_in_file());
-  p.add(help_option(cmd));
-  p.add(flag("version", "show the version and exit", [&cmd] {
-          cmd.action = DaemonCommand::Action::kVersion;
-        }).not_in_file());
+  add_daemon_options(p, "geneve-bypass", "gateway: a list", [&cmd] { cmd.action = DaemonCommand::Action::kCheck; });
   return p;
 }
 
@@ -157,12 +145,7 @@ DaemonCommand parse_status_command(const std::vector<std::string>& args) {
   p.add(value("run-dir", "DIR", "", [&](const std::string& v) { apply_setting(cmd.config, "run_dir", v); }));
   p.add(flag("json", "", [&] { cmd.json = true; }));
   p.add(help_option(cmd));
-  try {
-    auto positional = p.parse({args.begin() + 1, args.end()});
-    if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
-  } catch (const UsageError& e) {
-    throw UsageError(std::string("status: ") + e.what());
-  }
+  parse_subcommand(p, args);
   return cmd;
 }
 
@@ -184,27 +167,11 @@ DaemonCommand parse_daemon_command(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "status") return parse_status_command(args);
   DaemonCommand cmd;
   const OptionParser options = daemon_options(cmd);
-  const ScannedArgs scanned = options.scan(args);
-  if (scanned.last("help")) {
-    cmd.action = DaemonCommand::Action::kHelp;
-    return cmd;
+  switch (parse_daemon_args(options, args, "geneve-bypass")) {
+    case DaemonArgs::kHelp: cmd.action = DaemonCommand::Action::kHelp; return cmd;
+    case DaemonArgs::kVersion: cmd.action = DaemonCommand::Action::kVersion; return cmd;
+    case DaemonArgs::kRun: break;
   }
-  if (scanned.last("version")) {
-    cmd.action = DaemonCommand::Action::kVersion;
-    return cmd;
-  }
-  if (!scanned.positional.empty()) throw UsageError("unexpected argument '" + scanned.positional[0] + "' (see --help)");
-  if (const auto* file = scanned.last("config")) {
-    const std::string& name = file->front();
-    const nlohmann::json doc = read_config_file(name);
-    try {
-      apply_config(doc, options, {}, "geneve-bypass");
-    } catch (const UsageError& e) {
-      throw UsageError("config " + name + ": " + e.what());
-    }
-  }
-  // Flags override the file; --gateway flags replace the file's list.
-  options.apply(scanned);
   const DaemonConfig& c = cmd.config;
   if (c.gateways.empty() && !c.trust_any) throw UsageError("no gateway to trust: give --gateway ADDR (or --trust-any)");
   return cmd;

@@ -123,19 +123,8 @@ OptionParser health_options(HealthCommand& cmd) {
              "reload if it changed, print the status and exit: 0 if a prefix is alive, 1 if none",
              [&cmd] { cmd.config.once = true; })
             .not_in_file());
-  p.add(value("config", "FILE",
-              "JSON object with the keys above (prefix, clients, exclude: lists) and optionally \"mode\": "
-              "\"geneve-nat64-health\"; flags override it",
-              [](const std::string&) {})
-            .only_once()
-            .not_in_file());
-  p.add(flag("check-config", "check the flags and --config file, print the settings as JSON and exit (creates nothing)",
-             [&cmd] { cmd.action = HealthCommand::Action::kCheck; })
-            .not_in_file());
-  p.add(help_option(cmd));
-  p.add(flag("version", "show the version and exit", [&cmd] {
-          cmd.action = HealthCommand::Action::kVersion;
-        }).not_in_file());
+  add_daemon_options(p, "geneve-nat64-health", "prefix, clients, exclude: lists",
+                     [&cmd] { cmd.action = HealthCommand::Action::kCheck; });
   return p;
 }
 
@@ -146,12 +135,7 @@ HealthCommand parse_status_command(const std::vector<std::string>& args) {
   p.add(value("run-dir", "DIR", "", [&](const std::string& v) { apply_setting(cmd.config, "run_dir", v); }));
   p.add(flag("json", "", [&] { cmd.json = true; }));
   p.add(help_option(cmd));
-  try {
-    auto positional = p.parse({args.begin() + 1, args.end()});
-    if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
-  } catch (const UsageError& e) {
-    throw UsageError(std::string("status: ") + e.what());
-  }
+  parse_subcommand(p, args);
   return cmd;
 }
 
@@ -165,26 +149,11 @@ HealthCommand parse_health_command(const std::vector<std::string>& args) {
   for (const char* e : {"::/3", "4000::/2", "8000::/1"}) cmd.config.lists.exclude.push_back(exclude_element(e));
   cmd.config.lists.clients.emplace_back("any");
   const OptionParser options = health_options(cmd);
-  const ScannedArgs scanned = options.scan(args);
-  if (scanned.last("help")) {
-    cmd.action = HealthCommand::Action::kHelp;
-    return cmd;
+  switch (parse_daemon_args(options, args, "geneve-nat64-health")) {
+    case DaemonArgs::kHelp: cmd.action = HealthCommand::Action::kHelp; return cmd;
+    case DaemonArgs::kVersion: cmd.action = HealthCommand::Action::kVersion; return cmd;
+    case DaemonArgs::kRun: break;
   }
-  if (scanned.last("version")) {
-    cmd.action = HealthCommand::Action::kVersion;
-    return cmd;
-  }
-  if (!scanned.positional.empty()) throw UsageError("unexpected argument '" + scanned.positional[0] + "' (see --help)");
-  if (const auto* file = scanned.last("config")) {
-    const std::string& name = file->front();
-    const nlohmann::json doc = read_config_file(name);
-    try {
-      apply_config(doc, options, {}, "geneve-nat64-health");
-    } catch (const UsageError& e) {
-      throw UsageError("config " + name + ": " + e.what());
-    }
-  }
-  options.apply(scanned);
   const HealthConfig& c = cmd.config;
   if (c.prefixes.empty()) throw UsageError("no NAT64 prefix to probe: give --prefix PREFIX (repeatable)");
   for (std::size_t i = 0; i < c.prefixes.size(); ++i)

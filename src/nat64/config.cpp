@@ -211,19 +211,8 @@ OptionParser gateway_options(GatewayCommand& cmd) {
     if (s.file == FileValue::kList) o.reset = [&cmd] { cmd.config.allow.clear(); };
     p.add(std::move(o));
   }
-  p.add(value("config", "FILE",
-              "JSON object with the keys above (allow: a list) and optionally \"mode\": \"geneve-nat64-gateway\"; "
-              "flags override it",
-              [](const std::string&) {})
-            .only_once()
-            .not_in_file());
-  p.add(flag("check-config", "check the flags and --config file, print the settings as JSON and exit (creates nothing)",
-             [&cmd] { cmd.action = GatewayCommand::Action::kCheck; })
-            .not_in_file());
-  p.add(help_option(cmd));
-  p.add(flag("version", "show the version and exit", [&cmd] {
-          cmd.action = GatewayCommand::Action::kVersion;
-        }).not_in_file());
+  add_daemon_options(p, "geneve-nat64-gateway", "allow: a list",
+                     [&cmd] { cmd.action = GatewayCommand::Action::kCheck; });
   return p;
 }
 
@@ -235,12 +224,7 @@ GatewayCommand parse_status_command(const std::vector<std::string>& args) {
   p.add(value("run-dir", "DIR", "", [&](const std::string& v) { apply_setting(cmd.config, "run_dir", v); }));
   p.add(flag("json", "", [&] { cmd.json = true; }));
   p.add(help_option(cmd));
-  try {
-    auto positional = p.parse({args.begin() + 1, args.end()});
-    if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
-  } catch (const UsageError& e) {
-    throw UsageError(std::string("status: ") + e.what());
-  }
+  parse_subcommand(p, args);
   return cmd;
 }
 
@@ -250,27 +234,11 @@ GatewayCommand parse_gateway_command(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "status") return parse_status_command(args);
   GatewayCommand cmd;
   OptionParser options = gateway_options(cmd);
-  const ScannedArgs scanned = options.scan(args);
-  if (scanned.last("help")) {
-    cmd.action = GatewayCommand::Action::kHelp;
-    return cmd;
+  switch (parse_daemon_args(options, args, "geneve-nat64-gateway")) {
+    case DaemonArgs::kHelp: cmd.action = GatewayCommand::Action::kHelp; return cmd;
+    case DaemonArgs::kVersion: cmd.action = GatewayCommand::Action::kVersion; return cmd;
+    case DaemonArgs::kRun: break;
   }
-  if (scanned.last("version")) {
-    cmd.action = GatewayCommand::Action::kVersion;
-    return cmd;
-  }
-  if (!scanned.positional.empty()) throw UsageError("unexpected argument '" + scanned.positional[0] + "' (see --help)");
-  if (const auto* file = scanned.last("config")) {
-    const std::string& name = file->front();
-    nlohmann::json doc = read_config_file(name);
-    try {
-      apply_config(doc, options, {}, "geneve-nat64-gateway");
-    } catch (const UsageError& e) {
-      throw UsageError("config " + name + ": " + e.what());
-    }
-  }
-  // Flags override the file; --allow flags replace the file's list.
-  options.apply(scanned);
   const GatewayConfig& c = cmd.config;
   if (!c.prefix) throw UsageError("--prefix (the NAT64 prefix, e.g. 2001:db8:64::/96) is required");
   if (!c.pool) throw UsageError("--pool (the public IPv4 address) is required");

@@ -140,4 +140,49 @@ void at_path(const std::string& path, const std::function<void()>& fn) {
   }
 }
 
+void add_daemon_options(OptionParser& p, const std::string& command, const std::string& lists,
+                        std::function<void()> check) {
+  p.add(value("config", "FILE",
+              "JSON object with the keys above (" + lists + ") and optionally \"mode\": \"" + command +
+                  "\"; flags override it",
+              [](const std::string&) {})
+            .only_once()
+            .not_in_file());
+  p.add(flag("check-config", "check the flags and --config file, print the settings as JSON and exit (creates nothing)",
+             std::move(check))
+            .not_in_file());
+  Option help = flag("help", "show this help and exit", [] {}).not_in_file();
+  help.short_name = 'h';
+  p.add(std::move(help));
+  p.add(flag("version", "show the version and exit", [] {}).not_in_file());
+}
+
+DaemonArgs parse_daemon_args(const OptionParser& options, const std::vector<std::string>& args,
+                             const std::string& command) {
+  const ScannedArgs scanned = options.scan(args);
+  if (scanned.last("help")) return DaemonArgs::kHelp;
+  if (scanned.last("version")) return DaemonArgs::kVersion;
+  if (!scanned.positional.empty()) throw UsageError("unexpected argument '" + scanned.positional[0] + "' (see --help)");
+  if (const auto* file = scanned.last("config")) {
+    const std::string& name = file->front();
+    const nlohmann::json doc = read_config_file(name);
+    try {
+      apply_config(doc, options, {}, command);
+    } catch (const UsageError& e) {
+      throw UsageError("config " + name + ": " + e.what());
+    }
+  }
+  options.apply(scanned);
+  return DaemonArgs::kRun;
+}
+
+void parse_subcommand(const OptionParser& options, const std::vector<std::string>& args) {
+  try {
+    auto positional = options.parse({args.begin() + 1, args.end()});
+    if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "' (see --help)");
+  } catch (const UsageError& e) {
+    throw UsageError(args.front() + ": " + e.what());
+  }
+}
+
 }  // namespace gn

@@ -38,6 +38,26 @@ nlohmann::json read_config_file(const std::string& file, std::size_t max_size = 
 void apply_config(const nlohmann::json& doc, const OptionParser& options, const std::vector<FileKey>& extra,
                   const std::string& command);
 
+// The options a daemon's table ends with (gateway, geneve-bypass,
+// geneve-nat64-health): --config FILE (at most once, not a key; `lists`
+// names its list keys for --help), --check-config (runs `check`), -h/--help
+// and --version (parse_daemon_args reports those).
+void add_daemon_options(OptionParser& p, const std::string& command, const std::string& lists,
+                        std::function<void()> check);
+
+// What a daemon's command line asks for, read through `options` (whose
+// handlers write the settings): kHelp or kVersion when given (nothing else
+// is applied); else kRun, with the --config file applied ("config FILE:
+// PATH: what") and then the flags over it. Positional arguments are an
+// error.
+enum class DaemonArgs { kRun, kHelp, kVersion };
+DaemonArgs parse_daemon_args(const OptionParser& options, const std::vector<std::string>& args,
+                             const std::string& command);
+
+// A subcommand's arguments (args[0] is its name, e.g. "status") through
+// `options`: no positional argument; errors get "NAME: " in front.
+void parse_subcommand(const OptionParser& options, const std::vector<std::string>& args);
+
 // JSON shape checks for FileKeys and the objects inside them; each throws
 // UsageError "PATH: expected ..., got TYPE".
 const nlohmann::json& expect_object(const nlohmann::json& v, const std::string& path);
