@@ -143,8 +143,8 @@ void at_path(const std::string& path, const std::function<void()>& fn) {
 void add_daemon_options(OptionParser& p, const std::string& command, const std::string& lists,
                         std::function<void()> check) {
   p.add(value("config", "FILE",
-              "JSON object with the keys above (" + lists + ") and optionally \"mode\": \"" + command +
-                  "\"; flags override it",
+              "JSON object with the keys above (" + lists + R"() and optionally "mode": ")" + command +
+                  R"("; flags override it)",
               [](const std::string&) {})
             .only_once()
             .not_in_file());
