@@ -1,8 +1,11 @@
 // libFuzzer target: control messages (docs/protocol.md 6) as they arrive,
-// i.e. an inner Ethernet frame of any length and content, and the server's
-// JSON client list. Checks that parsing never reads past the input and that
-// whatever parses also verifies (with and without a key) and re-encodes to a
-// frame that parses back to the same message.
+// i.e. an inner Ethernet frame of any length and content, and the same bytes
+// as a server's and a client's --config file (the server's client list). Checks that parsing never reads past the input
+// and that whatever parses also verifies (with and without a key) and re-encodes to a frame that parses back to the
+// same message.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -29,11 +32,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       __builtin_trap();
     if (r->has_mac && control::verify(*back, 42, &key) != control::DecodeError::kOk) __builtin_trap();
   }
-  config::EndpointConfig cfg;
-  std::vector<config::PeerSpec> clients;
-  try {
-    config::load_server_config(std::string(data, data + size), cfg, clients);
-  } catch (const UsageError&) {
+  // The config reader takes a file name: the input goes into a memfd, named
+  // through /proc (no disk, one fd for the whole run).
+  static const int fd = ::memfd_create("fuzz_config", 0);
+  static const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  if (fd < 0 || ::ftruncate(fd, 0) != 0 || ::pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) __builtin_trap();
+  for (config::Mode mode : {config::Mode::kServer, config::Mode::kClient}) {
+    try {
+      (void)config::parse_endpoint(mode, {"--config", path, "--check-config"});
+    } catch (const UsageError&) {
+    }
   }
   return 0;
 }
