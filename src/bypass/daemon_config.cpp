@@ -49,13 +49,6 @@ constexpr Setting kSettings[] = {
     {"log_level", "LEVEL", "debug, info, warn or error (default info)", kString},
 };
 
-std::string key_to_name(std::string_view key) {
-  std::string n(key);
-  for (char& c : n)
-    if (c == '_') c = '-';
-  return n;
-}
-
 TrustedGateway parse_gateway(const std::string& v) {
   const auto slash = v.find('/');
   TrustedGateway g;
@@ -115,20 +108,13 @@ void apply_setting(DaemonConfig& c, std::string_view key, const std::string& v) 
   }
 }
 
-Option help_option(DaemonCommand& cmd) {
-  Option o =
-      flag("help", "show this help and exit", [&cmd] { cmd.action = DaemonCommand::Action::kHelp; }).not_in_file();
-  o.short_name = 'h';
-  return o;
-}
-
 // The run options, writing into cmd.config.
 OptionParser daemon_options(DaemonCommand& cmd) {
   OptionParser p({});
   for (const Setting& s : kSettings) {
     const auto apply = [&cmd, key = s.key](const std::string& v) { apply_setting(cmd.config, key, v); };
-    Option o = s.metavar.empty() ? flag(key_to_name(s.key), std::string(s.help), [apply] { apply("true"); })
-                                 : value(key_to_name(s.key), std::string(s.metavar), std::string(s.help), apply);
+    Option o = s.metavar.empty() ? flag(option_name(s.key), std::string(s.help), [apply] { apply("true"); })
+                                 : value(option_name(s.key), std::string(s.metavar), std::string(s.help), apply);
     o.file = s.file;
     if (s.file == FileValue::kList) o.reset = [&cmd] { cmd.config.gateways.clear(); };
     p.add(std::move(o));
@@ -144,7 +130,7 @@ DaemonCommand parse_status_command(const std::vector<std::string>& args) {
   p.add(value("tun", "NAME", "", [&](const std::string& v) { apply_setting(cmd.config, "tun", v); }));
   p.add(value("run-dir", "DIR", "", [&](const std::string& v) { apply_setting(cmd.config, "run_dir", v); }));
   p.add(flag("json", "", [&] { cmd.json = true; }));
-  p.add(help_option(cmd));
+  p.add(help_flag([&cmd] { cmd.action = DaemonCommand::Action::kHelp; }));
   parse_subcommand(p, args);
   return cmd;
 }

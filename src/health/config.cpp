@@ -53,13 +53,6 @@ constexpr Setting kSettings[] = {
     {"log_level", "LEVEL", "debug, info, warn or error (default info)", kString},
 };
 
-std::string key_to_name(std::string_view key) {
-  std::string n(key);
-  for (char& c : n)
-    if (c == '_') c = '-';
-  return n;
-}
-
 void apply_setting(HealthConfig& c, std::string_view key, const std::string& v) {
   if (key == "prefix") {
     try {
@@ -100,18 +93,11 @@ void apply_setting(HealthConfig& c, std::string_view key, const std::string& v) 
   }
 }
 
-Option help_option(HealthCommand& cmd) {
-  Option o =
-      flag("help", "show this help and exit", [&cmd] { cmd.action = HealthCommand::Action::kHelp; }).not_in_file();
-  o.short_name = 'h';
-  return o;
-}
-
 OptionParser health_options(HealthCommand& cmd) {
   OptionParser p({});
   for (const Setting& s : kSettings) {
     const auto apply = [&cmd, key = s.key](const std::string& v) { apply_setting(cmd.config, key, v); };
-    Option o = value(key_to_name(s.key), std::string(s.metavar), std::string(s.help), apply);
+    Option o = value(option_name(s.key), std::string(s.metavar), std::string(s.help), apply);
     o.file = s.file;
     if (s.key == "prefix") o.reset = [&cmd] { cmd.config.prefixes.clear(); };
     if (s.key == "clients") o.reset = [&cmd] { cmd.config.lists.clients.clear(); };
@@ -134,7 +120,7 @@ HealthCommand parse_status_command(const std::vector<std::string>& args) {
   OptionParser p({});
   p.add(value("run-dir", "DIR", "", [&](const std::string& v) { apply_setting(cmd.config, "run_dir", v); }));
   p.add(flag("json", "", [&] { cmd.json = true; }));
-  p.add(help_option(cmd));
+  p.add(help_flag([&cmd] { cmd.action = HealthCommand::Action::kHelp; }));
   parse_subcommand(p, args);
   return cmd;
 }

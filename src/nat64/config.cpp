@@ -68,12 +68,6 @@ constexpr Setting kSettings[] = {
     {"log_level", "LEVEL", "debug | info | warn | error (default info)", kString},
 };
 
-std::string key_to_name(std::string_view key) {
-  std::string name(key);
-  std::replace(name.begin(), name.end(), '_', '-');
-  return name;
-}
-
 net::IpPrefix parse_allow(const std::string& text) {
   net::IpPrefix p = net::IpPrefix::parse(text);
   auto addr = net::IpAddress::parse(std::string_view(text).substr(0, text.find('/')));
@@ -193,19 +187,12 @@ void apply_setting(GatewayConfig& c, std::string_view key, const std::string& v)
 
 namespace {
 
-Option help_option(GatewayCommand& cmd) {
-  Option o =
-      flag("help", "show this help and exit", [&cmd] { cmd.action = GatewayCommand::Action::kHelp; }).not_in_file();
-  o.short_name = 'h';
-  return o;
-}
-
 // The run options, writing into cmd.config: the flags, the --config file's
 // keys and --help all come from this one table.
 OptionParser gateway_options(GatewayCommand& cmd) {
   OptionParser p({});
   for (const Setting& s : kSettings) {
-    Option o = value(key_to_name(s.key), std::string(s.metavar), std::string(s.help),
+    Option o = value(option_name(s.key), std::string(s.metavar), std::string(s.help),
                      [&cmd, key = s.key](const std::string& v) { apply_setting(cmd.config, key, v); });
     o.file = s.file;
     if (s.file == FileValue::kList) o.reset = [&cmd] { cmd.config.allow.clear(); };
@@ -223,7 +210,7 @@ GatewayCommand parse_status_command(const std::vector<std::string>& args) {
   p.add(value("tun", "NAME", "", [&](const std::string& v) { apply_setting(cmd.config, "tun", v); }));
   p.add(value("run-dir", "DIR", "", [&](const std::string& v) { apply_setting(cmd.config, "run_dir", v); }));
   p.add(flag("json", "", [&] { cmd.json = true; }));
-  p.add(help_option(cmd));
+  p.add(help_flag([&cmd] { cmd.action = GatewayCommand::Action::kHelp; }));
   parse_subcommand(p, args);
   return cmd;
 }

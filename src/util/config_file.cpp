@@ -151,9 +151,7 @@ void add_daemon_options(OptionParser& p, const std::string& command, const std::
   p.add(flag("check-config", "check the flags and --config file, print the settings as JSON and exit (creates nothing)",
              std::move(check))
             .not_in_file());
-  Option help = flag("help", "show this help and exit", [] {}).not_in_file();
-  help.short_name = 'h';
-  p.add(std::move(help));
+  p.add(help_flag([] {}));
   p.add(flag("version", "show the version and exit", [] {}).not_in_file());
 }
 

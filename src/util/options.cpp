@@ -41,6 +41,18 @@ std::string file_key(const Option& o) {
   return key;
 }
 
+std::string option_name(std::string_view key) {
+  std::string name(key);
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
+
+Option help_flag(std::function<void()> fn) {
+  Option o = flag("help", "show this help and exit", std::move(fn)).not_in_file();
+  o.short_name = 'h';
+  return o;
+}
+
 const std::vector<std::string>* ScannedArgs::last(const std::string& name) const {
   const std::vector<std::string>* found = nullptr;
   for (const auto& use : options)

@@ -22,6 +22,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gn {
@@ -75,6 +76,12 @@ struct Option {
 
 // The key of `o` in a config file: its long name with '_' for '-'.
 std::string file_key(const Option& o);
+// The other way: the long option of a config key ('-' for '_'), for
+// commands whose settings table is written in keys.
+std::string option_name(std::string_view key);
+
+// -h, --help (not a config key), running `fn`.
+Option help_flag(std::function<void()> fn);
 
 // The common shapes.
 Option flag(std::string name, std::string help, std::function<void()> fn);
