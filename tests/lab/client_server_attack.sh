@@ -170,8 +170,11 @@ fi
 
 echo "    server path after the attack: $after; $(sort "$LAB_TMP/paths.log" | uniq -c | wc -l) distinct path(s) in $(wc -l <"$LAB_TMP/paths.log") samples:"
 sort "$LAB_TMP/paths.log" | uniq -c | sed 's/^/     /'
+# At least 10 samples over the attack's 10 s: a sample is a status query,
+# which takes about 0.5 s under the VM's emulated CPU (18 samples there),
+# 0.2 s on the host (40).
 check "keyed: the server's path never moved ($(wc -l <"$LAB_TMP/paths.log") samples)" \
-  bash -c "[ \"\$(sort -u '$LAB_TMP/paths.log')\" = '$before' ] && [ '$after' = '$before' ] && [ \$(wc -l <'$LAB_TMP/paths.log') -ge 20 ]"
+  bash -c "[ \"\$(sort -u '$LAB_TMP/paths.log')\" = '$before' ] && [ '$after' = '$before' ] && [ \$(wc -l <'$LAB_TMP/paths.log') -ge 10 ]"
 echo "    ping during the attack: $(grep -E 'packets transmitted' "$LAB_TMP/ping-keyed.log")"
 check "keyed: the tunnel kept carrying traffic (no ping lost)" grep -q " 0% packet loss" "$LAB_TMP/ping-keyed.log"
 check "keyed: the attacker got no answer at all ($answers datagrams)" test "$answers" -eq 0
