@@ -100,20 +100,18 @@ void set_ipv4_checksum(std::uint8_t* ip, std::size_t ihl) {
   store16(ip + 10, cs::finish(cs::sum_bytes({ip, ihl})));
 }
 
-SegmentError copy_with_checksum(const VnetHeader& vh, std::span<const std::uint8_t> f, std::size_t prefix,
-                                std::span<std::uint8_t> out, Segments& r) {
-  if (out.size() < prefix + f.size()) return SegmentError::kNoRoom;
-  std::uint8_t* dst = out.data() + prefix;
-  std::memcpy(dst, f.data(), f.size());
+SegmentError plan_whole(const VnetHeader& vh, std::span<std::uint8_t> f, std::size_t prefix,
+                        std::span<std::uint8_t> headers, SegmentPlan& r) {
+  if (headers.size() < prefix) return SegmentError::kNoRoom;
   if (vh.flags & kFlagNeedsCsum) {
     std::size_t start = vh.csum_start, at = std::size_t{vh.csum_start} + vh.csum_offset;
     if (start >= f.size() || at + 2 > f.size()) return SegmentError::kBadVnet;
     // The field holds the pseudo-header sum; the rest is the data's (as the
     // kernel's skb_checksum_help completes it, zero sent as all ones).
-    std::uint16_t c = cs::finish(cs::sum_bytes({dst + start, f.size() - start}));
-    store16(dst + at, cs::udp_wire_checksum(c));
+    std::uint16_t c = cs::finish(cs::sum_bytes(f.subspan(start)));
+    store16(f.data() + at, cs::udp_wire_checksum(c));
   }
-  r = Segments{1, prefix + f.size(), prefix + f.size()};
+  r = SegmentPlan{1, prefix, 0, f.size(), f.size()};
   return SegmentError::kOk;
 }
 
@@ -150,11 +148,11 @@ std::string_view to_string(SegmentError e) {
   return "unknown";
 }
 
-SegmentError segment(const VnetHeader& vh, std::span<const std::uint8_t> f, std::size_t prefix,
-                     std::span<std::uint8_t> out, std::size_t max_segments, Segments& r) {
-  r = {};
+SegmentError plan_segments(const VnetHeader& vh, std::span<std::uint8_t> f, std::size_t prefix,
+                           std::span<std::uint8_t> headers, std::size_t max_segments, SegmentPlan& plan) {
+  plan = {};
   std::uint8_t gso = vh.gso_type & static_cast<std::uint8_t>(~kGsoEcn);
-  if (gso == kGsoNone) return copy_with_checksum(vh, f, prefix, out, r);
+  if (gso == kGsoNone) return plan_whole(vh, f, prefix, headers, plan);
   if (gso != kGsoTcpV4 && gso != kGsoTcpV6 && gso != kGsoUdpL4) return SegmentError::kBadVnet;
   if (vh.gso_size == 0) return SegmentError::kBadVnet;
   auto lay = parse_layout(f, false);
@@ -168,24 +166,22 @@ SegmentError segment(const VnetHeader& vh, std::span<const std::uint8_t> f, std:
   const std::size_t payload = f.size() - l.hlen;
   const std::size_t count = payload == 0 ? 1 : (payload + mss - 1) / mss;
   if (count > max_segments) return SegmentError::kTooManySegments;
-  const std::size_t seg_full = prefix + l.hlen + std::min(mss, payload);
-  const std::size_t last_payload = payload - (count - 1) * mss;
-  const std::size_t need = seg_full * (count - 1) + prefix + l.hlen + last_payload;
-  if (need > out.size()) return SegmentError::kNoRoom;
+  const std::size_t stride = prefix + l.hlen;
+  if (stride * count > headers.size()) return SegmentError::kNoRoom;
+  plan = SegmentPlan{count, stride, l.hlen, std::min(mss, payload), payload - (count - 1) * mss};
 
   const std::uint8_t* ip_in = f.data() + kEthernetHeaderLen;
   const std::uint16_t id0 = l.v6 ? 0 : load16(ip_in + 4);
   const std::uint32_t seq0 = tcp ? load32(f.data() + l.l4 + 4) : 0;
   const std::size_t ihl = l.l4 - kEthernetHeaderLen;
-  std::uint8_t* dst = out.data();
+  const std::size_t l4_hdr = l.hlen - l.l4;
   for (std::size_t i = 0; i < count; ++i) {
     const bool last = i + 1 == count;
-    const std::size_t seg_payload = last ? last_payload : mss;
-    std::uint8_t* s = dst + prefix;
+    const std::size_t seg_payload = plan.payload_size(i);
+    std::uint8_t* s = headers.data() + i * stride + prefix;
     std::memcpy(s, f.data(), l.hlen);
-    std::memcpy(s + l.hlen, f.data() + l.hlen + i * mss, seg_payload);
     std::uint8_t* ip = s + kEthernetHeaderLen;
-    const std::size_t l4_len = l.hlen - l.l4 + seg_payload;
+    const std::size_t l4_len = l4_hdr + seg_payload;
     if (l.v6) {
       store16(ip + 4, static_cast<std::uint16_t>(l4_len));
     } else {
@@ -194,21 +190,22 @@ SegmentError segment(const VnetHeader& vh, std::span<const std::uint8_t> f, std:
       set_ipv4_checksum(ip, ihl);
     }
     std::uint8_t* l4 = s + l.l4;
-    std::span<const std::uint8_t> seg_view(s, l.hlen + seg_payload);
+    // The L4 header is a whole number of 16-bit words (TCP: of 32-bit
+    // words; UDP: 8 bytes), so its sum and the payload's simply add.
+    const std::uint64_t data_sum = cs::sum_bytes(f.subspan(plan.payload_at(i), seg_payload));
+    const std::uint64_t pseudo_sum = pseudo({s, l.hlen}, l, l4_len);
     if (tcp) {
       store32(l4 + 4, seq0 + static_cast<std::uint32_t>(i * mss));
       if (!last) l4[13] &= static_cast<std::uint8_t>(~(kTcpFin | kTcpPsh));
       if (i != 0) l4[13] &= static_cast<std::uint8_t>(~kTcpCwr);
       store16(l4 + 16, 0);
-      store16(l4 + 16, cs::finish(cs::sum_bytes({l4, l4_len}, pseudo(seg_view, l, l4_len))));
+      store16(l4 + 16, cs::finish(cs::sum_bytes({l4, l4_hdr}, pseudo_sum + data_sum)));
     } else {
       store16(l4 + 4, static_cast<std::uint16_t>(l4_len));
       store16(l4 + 6, 0);
-      store16(l4 + 6, cs::udp_wire_checksum(cs::finish(cs::sum_bytes({l4, l4_len}, pseudo(seg_view, l, l4_len)))));
+      store16(l4 + 6, cs::udp_wire_checksum(cs::finish(cs::sum_bytes({l4, l4_hdr}, pseudo_sum + data_sum))));
     }
-    dst += prefix + l.hlen + seg_payload;
   }
-  r = Segments{count, seg_full, prefix + l.hlen + last_payload};
   return SegmentError::kOk;
 }
 
@@ -241,9 +238,8 @@ bool make_partial(std::span<std::uint8_t> f, VnetHeader& vh, std::size_t max_pac
 
 // --- TCP coalescing -----------------------------------------------------------
 
-bool TcpCoalescer::start(std::span<const std::uint8_t> f, std::size_t max_packet) {
-  if (buf_.size() < kVnetHeaderLen + kMaxFrame || f.size() > kMaxFrame || f.size() - kEthernetHeaderLen > max_packet)
-    return false;
+bool TcpCoalescer::start(std::span<std::uint8_t> f, std::size_t max_packet) {
+  if (f.size() > kMaxFrame || f.size() - kEthernetHeaderLen > max_packet) return false;
   auto lay = parse_layout(f, true);
   if (!lay || lay->proto != kProtoTcp || lay->ip_end != f.size()) return false;  // padded: a tiny frame
   const std::uint8_t* ip = f.data() + kEthernetHeaderLen;
@@ -253,7 +249,8 @@ bool TcpCoalescer::start(std::span<const std::uint8_t> f, std::size_t max_packet
   if (!(flags & kTcpAck) || (flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpUrg | kTcpCwr | kTcpEce))) return false;
   const std::size_t payload = f.size() - lay->hlen;
   if (payload == 0) return false;  // a pure ACK: nothing to merge
-  std::memcpy(buf_.data() + kVnetHeaderLen, f.data(), f.size());
+  first_ = f.data();
+  pieces_[1] = {f.data(), f.size()};
   len_ = f.size();
   segments_ = 1;
   l4_ = lay->l4;
@@ -266,10 +263,10 @@ bool TcpCoalescer::start(std::span<const std::uint8_t> f, std::size_t max_packet
   return true;
 }
 
-bool TcpCoalescer::add(std::span<const std::uint8_t> f, std::size_t max_packet) {
+bool TcpCoalescer::add(std::span<std::uint8_t> f, std::size_t max_packet) {
   if (segments_ == 0) return start(f, max_packet);
-  if (closed_ || f.size() <= hdr_len_) return false;
-  const std::uint8_t* have = buf_.data() + kVnetHeaderLen;
+  if (closed_ || segments_ >= kMaxSegments || f.size() <= hdr_len_) return false;
+  const std::uint8_t* have = first_;
   const std::uint8_t* ip = f.data() + kEthernetHeaderLen;
   const std::uint8_t* hip = have + kEthernetHeaderLen;
   const std::size_t payload = f.size() - hdr_len_;
@@ -296,23 +293,25 @@ bool TcpCoalescer::add(std::span<const std::uint8_t> f, std::size_t max_packet) 
       std::memcmp(t + 14, ht + 14, 2) != 0 || std::memcmp(t + 18, ht + 18, hdr_len_ - l4_ - 18) != 0)
     return false;
   if ((t[13] & static_cast<std::uint8_t>(~kTcpPsh)) != kTcpAck) return false;
-  std::memcpy(buf_.data() + kVnetHeaderLen + len_, f.data() + hdr_len_, payload);
-  len_ += payload;
   ++segments_;
+  pieces_[segments_] = {f.data() + hdr_len_, payload};
+  len_ += payload;
   next_seq_ += static_cast<std::uint32_t>(payload);
   next_id_ = static_cast<std::uint16_t>(next_id_ + 1);
-  if (t[13] & kTcpPsh) buf_[kVnetHeaderLen + l4_ + 13] |= kTcpPsh;
+  if (t[13] & kTcpPsh) first_[l4_ + 13] |= kTcpPsh;
   if (payload < gso_size_ || (t[13] & kTcpPsh)) closed_ = true;
   return true;
 }
 
-std::span<const std::uint8_t> TcpCoalescer::flush() {
+std::span<const iovec> TcpCoalescer::flush() {
   if (segments_ == 0) return {};
   VnetHeader vh;
-  std::uint8_t* f = buf_.data() + kVnetHeaderLen;
+  std::uint8_t* f = first_;
+  const std::size_t first_len = pieces_[1].iov_len;
   if (segments_ == 1) {
-    make_partial({f, len_}, vh);
+    make_partial({f, first_len}, vh);
   } else {
+    // The first segment's headers become the super-frame's.
     std::uint8_t* ip = f + kEthernetHeaderLen;
     Layout l{v6_, kProtoTcp, l4_, hdr_len_, len_};
     if (v6_) {
@@ -324,7 +323,7 @@ std::span<const std::uint8_t> TcpCoalescer::flush() {
     // CHECKSUM_PARTIAL convention: the field holds the pseudo-header sum and
     // whoever needs the checksum (the kernel, only if it forwards) completes it.
     std::size_t l4_len = len_ - l4_;
-    store16(f + l4_ + 16, cs::fold(pseudo({f, len_}, l, l4_len)));
+    store16(f + l4_ + 16, cs::fold(pseudo({f, first_len}, l, l4_len)));
     vh.flags = kFlagNeedsCsum;
     vh.gso_type = v6_ ? kGsoTcpV6 : kGsoTcpV4;
     vh.hdr_len = static_cast<std::uint16_t>(hdr_len_);
@@ -332,10 +331,12 @@ std::span<const std::uint8_t> TcpCoalescer::flush() {
     vh.csum_start = static_cast<std::uint16_t>(l4_);
     vh.csum_offset = 16;
   }
-  write_vnet(vh, buf_.first<kVnetHeaderLen>());
-  std::span<const std::uint8_t> out(buf_.data(), kVnetHeaderLen + len_);
+  write_vnet(vh, vnet_);
+  pieces_[0] = {vnet_.data(), vnet_.size()};
+  std::span<const iovec> out(pieces_.data(), segments_ + 1);
   segments_ = 0;
   len_ = 0;
+  first_ = nullptr;
   return out;
 }
 

@@ -5,13 +5,18 @@
 // A TAP opened with IFF_VNET_HDR and TUNSETOFFLOAD hands us frames of up to
 // 64 KiB behind a virtio-net header (TSO/USO "super-frames", or frames whose
 // L4 checksum is left to us) and accepts the same from us. On the way out a
-// super-frame is split here into MTU-sized inner frames with correct
-// headers and checksums, each laid out behind room for the GENEVE header so
-// that all of them leave in one UDP_SEGMENT send. On the way in, consecutive
-// in-order TCP segments of one flow are coalesced into one super-frame
-// written to the TAP with a GSO header, so the inner stack sees one packet
-// where the wire had forty. docs/architecture.md, "Offloads", says why each
+// super-frame is planned here as MTU-sized inner frames: each segment's
+// headers (behind room for the GENEVE header) are written apart, with
+// correct lengths and checksums, and its payload stays where the TAP read
+// put it, so that all of them leave gathered in one UDP_SEGMENT send and the
+// only copy of the payload is the kernel's. On the way in, consecutive
+// in-order TCP segments of one flow are coalesced, again without a copy,
+// into one super-frame written to the TAP with a GSO header, so the inner
+// stack sees one packet where the wire had forty. docs/architecture.md, "Offloads", says why each
 // rule is what it is; wireguard-go's tun/offload_linux.go is the model.
+#include <sys/uio.h>
+
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -54,26 +59,35 @@ enum class SegmentError : std::uint8_t {
 };
 std::string_view to_string(SegmentError e);
 
-// Where the segments of one frame went: `count` segments, back to back from
-// the start of the output buffer, each `prefix` bytes of room followed by an
-// inner frame. All are `stride` bytes long except the last (`last` bytes),
-// which is the layout UDP_SEGMENT wants with gso_size = stride.
-struct Segments {
+// How one frame is cut into segments without copying its payload. Segment
+// i is two pieces: header_stride bytes at i * header_stride in the caller's
+// header buffer (`prefix` bytes of room for the GENEVE header, then that
+// segment's own Ethernet, IP and TCP/UDP headers), and payload_size(i) bytes
+// of the frame from payload_at(i). Sent as one UDP_SEGMENT message the pieces
+// make datagrams of datagram_size() bytes, the last one shorter.
+struct SegmentPlan {
   std::size_t count = 0;
-  std::size_t stride = 0;
-  std::size_t last = 0;
-  std::size_t total() const { return count ? stride * (count - 1) + last : 0; }
+  std::size_t header_stride = 0;
+  std::size_t payload_offset = 0;  // segment 0's payload in the frame
+  std::size_t mss = 0;             // payload of every segment but the last
+  std::size_t last_payload = 0;
+  std::size_t payload_at(std::size_t i) const { return payload_offset + i * mss; }
+  std::size_t payload_size(std::size_t i) const { return i + 1 == count ? last_payload : mss; }
+  std::size_t datagram_size() const { return header_stride + mss; }
+  std::size_t header_bytes() const { return count * header_stride; }
 };
 
-// Splits `frame` (the bytes after the virtio-net header `vh`) into inner
-// frames of at most vh.gso_size bytes of L4 payload each, fixing lengths, IPv4
+// Plans the segments of `frame` (the bytes after the virtio-net header
+// `vh`): at most vh.gso_size bytes of L4 payload each, with lengths, IPv4
 // IDs and header checksums, TCP sequence numbers and flags (FIN and PSH on
-// the last segment only, CWR on the first only) and computing every L4
-// checksum. A frame without GSO is copied as it is, its checksum completed if
-// vh asks for that. Nothing is trusted: every length is checked against the
-// frame, and the result is never larger than `max_segments` segments.
-SegmentError segment(const VnetHeader& vh, std::span<const std::uint8_t> frame, std::size_t prefix,
-                     std::span<std::uint8_t> out, std::size_t max_segments, Segments& result);
+// the last segment only, CWR on the first only) fixed and every L4 checksum
+// computed, summing the payload where it lies. A frame without GSO is one
+// segment whose payload is the whole frame, its checksum completed in place
+// if vh asks for that (the only write to `frame`). Nothing is trusted: every
+// length is checked against the frame, the headers must fit `headers`, and
+// there are never more than `max_segments` segments.
+SegmentError plan_segments(const VnetHeader& vh, std::span<std::uint8_t> frame, std::size_t prefix,
+                           std::span<std::uint8_t> headers, std::size_t max_segments, SegmentPlan& plan);
 
 // Whether the frame's IPv4/IPv6 TCP or UDP checksum verifies (false for
 // anything else, and for IPv4 UDP with checksum 0).
@@ -98,25 +112,32 @@ bool make_partial(std::span<std::uint8_t> frame, VnetHeader& vh, std::size_t max
 // empty coalescer too, and is then written alone). Every frame handed to
 // add() must be trusted to be intact (see docs/architecture.md): the
 // super-frame's checksum is left for the TAP to take as NEEDS_CSUM.
+//
+// Nothing is copied: the coalescer keeps views of the frames it took (the
+// first whole, whose headers it rewrites to be the super-frame's, then each
+// other's payload) and flush() hands them out as an iovec list for one
+// writev. The frames must stay where they are, unchanged, until flush().
 class TcpCoalescer {
  public:
-  // `buf` holds the super-frame being built: kVnetHeaderLen + kMaxFrame bytes.
-  explicit TcpCoalescer(std::span<std::uint8_t> buf) : buf_(buf) {}
+  // Segments per super-frame: a 64 KiB frame of 1 KiB segments.
+  static constexpr std::size_t kMaxSegments = 64;
 
   // `max_packet`: the largest IP packet (the interface MTU) a segment may
   // be, so that the super-frame re-segments into packets that fit.
-  bool add(std::span<const std::uint8_t> frame, std::size_t max_packet = 65535);
+  bool add(std::span<std::uint8_t> frame, std::size_t max_packet = 65535);
   bool empty() const { return segments_ == 0; }
   std::size_t segments() const { return segments_; }
-  // The pending frame with its virtio-net header in front, ready for the
-  // TAP; resets the coalescer. A single segment leaves as make_partial()
-  // leaves it.
-  std::span<const std::uint8_t> flush();
+  // The pending super-frame, its virtio-net header first, as pieces for
+  // writev; resets the coalescer. A single segment leaves as make_partial()
+  // leaves it. The pieces stay valid until the next add().
+  std::span<const iovec> flush();
 
  private:
-  bool start(std::span<const std::uint8_t> frame, std::size_t max_packet);
-  std::span<std::uint8_t> buf_;
-  std::size_t len_ = 0;  // frame bytes after the vnet header
+  bool start(std::span<std::uint8_t> frame, std::size_t max_packet);
+  std::array<std::uint8_t, kVnetHeaderLen> vnet_{};
+  std::array<iovec, kMaxSegments + 1> pieces_{};
+  std::uint8_t* first_ = nullptr;  // the first segment's frame
+  std::size_t len_ = 0;            // super-frame bytes after the vnet header
   std::size_t segments_ = 0;
   std::size_t l4_ = 0, hdr_len_ = 0;  // offsets in the frame
   bool v6_ = false;

@@ -94,22 +94,19 @@ std::size_t TapDevice::read_frame(std::span<std::uint8_t> buf) {
 }
 
 bool TapDevice::write_frame(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> vnet) {
-  if (!offloads_.vnet_header) return write_raw(frame);
   static constexpr std::uint8_t kNoOffload[offload::kVnetHeaderLen] = {};
+  iovec data{const_cast<std::uint8_t*>(frame.data()), frame.size()};
+  if (!offloads_.vnet_header) return write_pieces({&data, 1});
   std::array<iovec, 2> iov{
       {{const_cast<std::uint8_t*>(vnet.size() >= offload::kVnetHeaderLen ? vnet.data() : kNoOffload),
         offload::kVnetHeaderLen},
-       {const_cast<std::uint8_t*>(frame.data()), frame.size()}}};
-  for (;;) {
-    if (::writev(fd_.get(), iov.data(), static_cast<int>(iov.size())) >= 0) return true;
-    if (errno == EINTR) continue;
-    return false;
-  }
+       data}};
+  return write_pieces(iov);
 }
 
-bool TapDevice::write_raw(std::span<const std::uint8_t> bytes) {
+bool TapDevice::write_pieces(std::span<const iovec> pieces) {
   for (;;) {
-    if (::write(fd_.get(), bytes.data(), bytes.size()) >= 0) return true;
+    if (::writev(fd_.get(), pieces.data(), static_cast<int>(pieces.size())) >= 0) return true;
     if (errno == EINTR) continue;
     return false;
   }

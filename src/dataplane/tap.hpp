@@ -4,6 +4,8 @@
 // translator such as geneve-nat64-gateway needs). Not persistent, so the
 // kernel deletes the interface when the last descriptor closes: on normal
 // exit, on a signal, and even on SIGKILL nothing is left behind.
+#include <sys/uio.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -64,8 +66,9 @@ class TapDevice {
   // the kernel refused it (interface down, out of memory, a header it
   // rejects): the caller counts that as a drop.
   bool write_frame(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> vnet = {});
-  // Writes bytes that already begin with the virtio-net header.
-  bool write_raw(std::span<const std::uint8_t> bytes);
+  // Writes one frame gathered from `pieces` (one writev), which begin with
+  // the virtio-net header when the device has one.
+  bool write_pieces(std::span<const iovec> pieces);
 
  private:
   TapDevice(Fd fd, std::string name, int ifindex, DeviceMode mode, TapOffloads offloads)

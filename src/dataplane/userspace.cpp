@@ -22,11 +22,13 @@ namespace gn::dataplane {
 namespace {
 
 // Transmit limits. A frame is read only while the arena has room for its
-// worst case (kMaxFrameSegments headers and a 64 KiB payload) and the batch
-// for its segments.
+// worst case (the frame itself, then kMaxFrameSegments headers) and the
+// batch for its segments.
 constexpr std::size_t kArenaSize = 2 << 20;
 constexpr std::size_t kMaxFrameSegments = 128;  // a 64 KiB TSO frame at IPv4's minimum MSS of 536
-constexpr std::size_t kFrameRoom = kMaxFrameSegments * (geneve::kMaxHeaderLen + 14 + 60 + 60) + offload::kMaxFrame;
+constexpr std::size_t kMaxSegmentHeaders = geneve::kMaxHeaderLen + 14 + 60 + 60;
+constexpr std::size_t kFrameRoom =
+    offload::kVnetHeaderLen + offload::kMaxFrame + alignof(std::max_align_t) + kMaxFrameSegments * kMaxSegmentHeaders;
 constexpr std::size_t kMaxBatchSegments = 4096;
 // UDP_SEGMENT: at most 64 segments (UDP_MAX_SEGMENTS before Linux 6.13) and
 // one IP packet's worth of bytes per message.
@@ -92,12 +94,10 @@ Counters Tunnel::merged_counters() const {
 UserspaceDataplane::UserspaceDataplane(EventLoop& loop, Owner& owner)
     : loop_(loop),
       owner_(owner),
-      tap_in_(std::make_unique_for_overwrite<std::uint8_t[]>(offload::kVnetHeaderLen + offload::kMaxFrame)),
       arena_(std::make_unique_for_overwrite<std::uint8_t[]>(kArenaSize)),
-      rx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kRxBatch * kRxSlot)),
-      coalesce_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(offload::kVnetHeaderLen + offload::kMaxFrame)),
-      coalescer_({coalesce_buf_.get(), offload::kVnetHeaderLen + offload::kMaxFrame}) {
+      rx_buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kRxRounds * kRxBatch * kRxSlot)) {
   tx_msgs_.reserve(kMaxBatchSegments);
+  tx_iovs_.reserve(2 * kMaxBatchSegments);
 }
 
 UserspaceDataplane::~UserspaceDataplane() {
@@ -157,33 +157,41 @@ DataplaneStats UserspaceDataplane::stats() const {
 // --- transmit (the worker thread): TAP -> segments -> UDP ---------------------
 
 void UserspaceDataplane::on_tap_readable(TxSource& source) {
-  TapDevice& tap = *source.tap;
   if (blocked_) {  // woken while the batch waits for room: wait too
-    tx_loop_.set_reading(tap.fd(), false);
-    paused_.push_back(tap.fd());
+    tx_loop_.set_reading(source.tap->fd(), false);
+    paused_.push_back(source.tap->fd());
     return;
   }
-  const std::size_t in_size = offload::kVnetHeaderLen + offload::kMaxFrame;
   arena_used_ = 0;
   tx_msgs_.clear();
+  tx_iovs_.clear();
   tx_segments_ = 0;
   tx_next_ = 0;
   batch_targets_.clear();
+  read_tap_batch(source);
+  if (tx_msgs_.empty()) return;
+  if (UdpSocket* full = send_batch()) block_on(*full);
+}
+
+void UserspaceDataplane::read_tap_batch(TxSource& source) {
+  TapDevice& tap = *source.tap;
   const bool vnet = tap.offloads().vnet_header;
   for (std::size_t k = 0; k < kTapBatch; ++k) {
     if (kArenaSize - arena_used_ < kFrameRoom || tx_segments_ + kMaxFrameSegments > kMaxBatchSegments) break;
-    std::size_t n = tap.read_frame({tap_in_.get(), in_size});
+    // The frame is read into the arena and stays there until it is sent:
+    // the segments gather their payload from it.
+    std::uint8_t* in = arena_.get() + arena_used_;
+    std::size_t n = tap.read_frame({in, offload::kVnetHeaderLen + offload::kMaxFrame});
     if (n == 0) break;
     offload::VnetHeader vh;
-    std::span<const std::uint8_t> frame(tap_in_.get(), n);
+    std::span<std::uint8_t> frame(in, n);
     TxCounters& unowned = source.tunnel ? source.tunnel->tx : shared_tx_;
     if (vnet) {
       if (n < offload::kVnetHeaderLen) {
         unowned.drop(Drop::kBadOffload);
         continue;
       }
-      vh = offload::read_vnet(
-          std::span<const std::uint8_t, offload::kVnetHeaderLen>(tap_in_.get(), offload::kVnetHeaderLen));
+      vh = offload::read_vnet(std::span<const std::uint8_t, offload::kVnetHeaderLen>(in, offload::kVnetHeaderLen));
       frame = frame.subspan(offload::kVnetHeaderLen);
     }
     // A tunnel's own TAP is all its; a shared one's frames go by their
@@ -201,30 +209,38 @@ void UserspaceDataplane::on_tap_readable(TxSource& source) {
       continue;
     }
     const std::span<const std::uint8_t> header(bt->target.header.data(), bt->target.header_len);
-    offload::Segments seg;
-    std::uint8_t* base = arena_.get() + arena_used_;
-    auto err = offload::segment(vh, frame, header.size(), {base, kArenaSize - arena_used_}, kMaxFrameSegments, seg);
+    const std::size_t headers_at = (arena_used_ + n + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+    std::uint8_t* headers = arena_.get() + headers_at;
+    offload::SegmentPlan plan;
+    auto err =
+        offload::plan_segments(vh, frame, header.size(), {headers, kArenaSize - headers_at}, kMaxFrameSegments, plan);
     if (err != offload::SegmentError::kOk) {
       t->tx.drop(Drop::kBadOffload);
       log::debug("dropped a {}-byte frame from {}: {} (gso type {}, size {})", n, tap.name(), offload::to_string(err),
                  vh.gso_type, vh.gso_size);
       continue;
     }
-    for (std::size_t i = 0; i < seg.count; ++i) std::memcpy(base + i * seg.stride, header.data(), header.size());
-    const std::size_t per = bt->gso ? std::clamp<std::size_t>(kMaxGsoBytes / seg.stride, 1, kMaxGsoSegments) : 1;
-    for (std::size_t i = 0; i < seg.count; i += per) {
-      std::size_t c = std::min(per, seg.count - i);
-      std::size_t len = i + c == seg.count ? (c - 1) * seg.stride + seg.last : c * seg.stride;
-      tx_msgs_.push_back(TxMessage{static_cast<std::uint32_t>(arena_used_ + i * seg.stride),
-                                   static_cast<std::uint32_t>(len), static_cast<std::uint16_t>(c > 1 ? seg.stride : 0),
-                                   static_cast<std::uint16_t>(c), static_cast<std::uint32_t>(len - c * header.size()),
-                                   index});
+    // Two pieces a datagram: the GENEVE header and the segment's own
+    // headers, then its payload where it lies in the frame.
+    const auto first_iov = static_cast<std::uint32_t>(tx_iovs_.size());
+    for (std::size_t i = 0; i < plan.count; ++i) {
+      std::uint8_t* h = headers + i * plan.header_stride;
+      std::memcpy(h, header.data(), header.size());
+      tx_iovs_.push_back({h, plan.header_stride});
+      tx_iovs_.push_back({frame.data() + plan.payload_at(i), plan.payload_size(i)});
     }
-    arena_used_ += seg.total();
-    tx_segments_ += seg.count;
+    const std::size_t stride = plan.datagram_size();
+    const std::size_t per = bt->gso ? std::clamp<std::size_t>(kMaxGsoBytes / stride, 1, kMaxGsoSegments) : 1;
+    for (std::size_t i = 0; i < plan.count; i += per) {
+      std::size_t c = std::min(per, plan.count - i);
+      std::size_t len = (c - 1) * stride + plan.header_stride + plan.payload_size(i + c - 1);
+      tx_msgs_.push_back(TxMessage{static_cast<std::uint32_t>(first_iov + 2 * i), static_cast<std::uint32_t>(len),
+                                   static_cast<std::uint16_t>(c > 1 ? stride : 0), static_cast<std::uint16_t>(c),
+                                   static_cast<std::uint32_t>(len - c * header.size()), index});
+    }
+    arena_used_ = headers_at + plan.header_bytes();
+    tx_segments_ += plan.count;
   }
-  if (tx_msgs_.empty()) return;
-  if (UdpSocket* full = send_batch()) block_on(*full);
 }
 
 UserspaceDataplane::BatchTarget* UserspaceDataplane::batch_target(Tunnel& t, std::uint32_t& index) {
@@ -245,8 +261,8 @@ UserspaceDataplane::BatchTarget* UserspaceDataplane::batch_target(Tunnel& t, std
 }
 
 void UserspaceDataplane::split_gso_messages() {
-  // Only after a refusal: rewrite the unsent rest as one datagram a message.
-  // Every datagram starts with its tunnel's GENEVE header.
+  // Only after a refusal: rewrite the unsent rest as one datagram a message
+  // (each datagram's two pieces are consecutive in tx_iovs_).
   std::vector<TxMessage> rest;
   rest.reserve(kMaxBatchSegments);
   for (std::size_t i = tx_next_; i < tx_msgs_.size(); ++i) {
@@ -257,8 +273,9 @@ void UserspaceDataplane::split_gso_messages() {
     }
     const std::size_t header_len = batch_targets_[m.target].target.header_len;
     for (std::uint32_t s = 0; s < m.segs; ++s) {
-      std::uint32_t len = s + 1u == m.segs ? m.len - s * m.gso : m.gso;
-      rest.push_back(TxMessage{m.off + s * m.gso, len, 0, 1, static_cast<std::uint32_t>(len - header_len), m.target});
+      const std::uint32_t iov = m.iov + 2 * s;
+      const auto len = static_cast<std::uint32_t>(tx_iovs_[iov].iov_len + tx_iovs_[iov + 1].iov_len);
+      rest.push_back(TxMessage{iov, len, 0, 1, static_cast<std::uint32_t>(len - header_len), m.target});
     }
   }
   tx_msgs_.swap(rest);
@@ -267,7 +284,6 @@ void UserspaceDataplane::split_gso_messages() {
 
 UdpSocket* UserspaceDataplane::send_batch() {
   std::array<mmsghdr, kSendBatch> msgs;
-  std::array<iovec, kSendBatch> iovs;
   std::array<SegmentCmsg, kSendBatch> cmsgs;
   while (tx_next_ < tx_msgs_.size()) {
     // One sendmmsg per run of messages on one socket (a shared interface's
@@ -280,12 +296,11 @@ UdpSocket* UserspaceDataplane::send_batch() {
     for (std::size_t i = 0; i < count; ++i) {
       const TxMessage& m = tx_msgs_[tx_next_ + i];
       TxTarget& target = batch_targets_[m.target].target;
-      iovs[i] = {arena_.get() + m.off, m.len};
       msgs[i] = {};
       msgs[i].msg_hdr.msg_name = &target.addr;
       msgs[i].msg_hdr.msg_namelen = target.addr_len;
-      msgs[i].msg_hdr.msg_iov = &iovs[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_iov = &tx_iovs_[m.iov];
+      msgs[i].msg_hdr.msg_iovlen = 2 * std::size_t{m.segs};
       if (m.segs > 1) {
         msgs[i].msg_hdr.msg_control = cmsgs[i].buf;
         msgs[i].msg_hdr.msg_controllen = sizeof cmsgs[i].buf;
@@ -434,18 +449,18 @@ void UserspaceDataplane::on_udp_readable(UdpSocket& sock) {
   // is empty, so that segments arriving in two receives still merge into
   // one super-frame, and the inner TCP sends one ACK where it would send two.
   for (std::size_t round = 0; round < kRxRounds; ++round) {
-    if (receive_batch(sock) == 0) break;
+    if (receive_batch(sock, round) == 0) break;
   }
   flush_coalesced();
 }
 
-std::size_t UserspaceDataplane::receive_batch(UdpSocket& sock) {
+std::size_t UserspaceDataplane::receive_batch(UdpSocket& sock, std::size_t round) {
   std::array<mmsghdr, kRxBatch> msgs{};
   std::array<iovec, kRxBatch> iovs{};
   std::array<sockaddr_storage, kRxBatch> from{};
   std::array<GroCmsg, kRxBatch> cmsgs;
   for (std::size_t i = 0; i < kRxBatch; ++i) {
-    iovs[i] = {rx_buf_.get() + i * kRxSlot, kRxSlot};
+    iovs[i] = {rx_buf_.get() + (round * kRxBatch + i) * kRxSlot, kRxSlot};
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
     msgs[i].msg_hdr.msg_iov = &iovs[i];
@@ -481,9 +496,9 @@ std::size_t UserspaceDataplane::receive_batch(UdpSocket& sock) {
     const net::Endpoint peer = src->unmapped();
     // The tunnel is found by the address its packets come from (docs/protocol.md 6.6).
     Tunnel* t = owner_.accepting(peer);
-    std::uint8_t* base = rx_buf_.get() + i * kRxSlot;
-    // The coalescer copies what it keeps, so the slots may be reused by the
-    // next round.
+    auto* base = static_cast<std::uint8_t*>(iovs[i].iov_base);
+    // The coalescer keeps views into this round's slots until the flush
+    // after the last round.
     for (std::size_t off = 0; off < len; off += size) deliver(t, {base + off, std::min(size, len - off)}, peer, sock);
   }
   return static_cast<std::size_t>(n);
@@ -582,7 +597,7 @@ void UserspaceDataplane::flush_coalesced() {
   if (coalescer_.empty()) return;
   const std::size_t segs = coalescer_.segments();
   auto out = coalescer_.flush();
-  if (rx_tunnel_->tap->write_raw(out)) {
+  if (rx_tunnel_->tap->write_pieces(out)) {
     rx_tunnel_->counters.rx_packets += segs;
     rx_tunnel_->counters.rx_bytes += rx_pending_bytes_;
     if (segs > 1) ++stats_.coalesced_writes;

@@ -125,7 +125,9 @@ class UserspaceDataplane {
   // Datagrams per recvmmsg; each slot holds a whole GRO batch (64 KiB).
   static constexpr std::size_t kRxBatch = 16;
   static constexpr std::size_t kRxSlot = 65536;
-  // recvmmsg rounds per wakeup while the socket keeps them full.
+  // recvmmsg rounds per wakeup while the socket keeps them full. Each round
+  // has slots of its own: the coalescer keeps views into them until the
+  // flush after the last round.
   static constexpr std::size_t kRxRounds = 4;
   // Frames read from one TAP per wakeup, at most.
   static constexpr std::size_t kTapBatch = 64;
@@ -163,10 +165,12 @@ class UserspaceDataplane {
   DataplaneStats stats() const;
 
  private:
-  // One sendmmsg entry: `segs` datagrams of `gso` bytes (the last shorter)
-  // at `off` in the arena, or one datagram when segs == 1.
+  // One sendmmsg entry: `segs` datagrams of `gso` bytes (the last shorter),
+  // or one datagram when segs == 1, gathered from 2 * segs pieces at `iov`
+  // in tx_iovs_ (each datagram: its headers, then its payload in the frame
+  // as read from the TAP).
   struct TxMessage {
-    std::uint32_t off = 0, len = 0;
+    std::uint32_t iov = 0, len = 0;
     std::uint16_t gso = 0, segs = 1;
     std::uint32_t inner_bytes = 0;
     std::uint32_t target = 0;  // index into batch_targets_
@@ -200,13 +204,17 @@ class UserspaceDataplane {
   void on_tx_writable(UdpSocket& sock);
   // Main thread.
   void on_udp_readable(UdpSocket& sock);
-  // One recvmmsg and the delivery of what it got; returns datagrams read.
-  std::size_t receive_batch(UdpSocket& sock);
+  // One recvmmsg into round `round`'s slots and the delivery of what it
+  // got; returns datagrams read.
+  std::size_t receive_batch(UdpSocket& sock, std::size_t round);
   void on_control_writable(UdpSocket& sock);
   // Sends the batch from tx_next_; the socket that filled first, or
   // nullptr when all of it went.
   UdpSocket* send_batch();
   void split_gso_messages();
+  // Reads up to kTapBatch frames of one TAP into the arena and plans their
+  // segments as messages.
+  void read_tap_batch(TxSource& source);
   void block_on(UdpSocket& sock);
   bool flush_control(UdpSocket& sock);
   void deliver(Tunnel* t, std::span<std::uint8_t> datagram, const net::Endpoint& from, UdpSocket& sock);
@@ -225,16 +233,16 @@ class UserspaceDataplane {
   std::vector<const UdpSocket*> gso_off_list_;
   mutable std::mutex gso_mu_;
 
-  // Transmit worker: its own loop over the TAPs, one frame read from a TAP,
-  // the arena its segments are laid out in, and the batch of messages over
-  // the arena. Left uninitialised: pages are touched only as large frames
-  // use them.
+  // Transmit worker: its own loop over the TAPs, the arena the batch's
+  // frames are read into (each followed by its segments' headers), and the
+  // batch of messages gathering from the arena. Left uninitialised: pages
+  // are touched only as large frames use them.
   EventLoop tx_loop_{EventLoop::ExitSignals::kIgnore};
   std::vector<BatchTarget> batch_targets_;
-  std::unique_ptr<std::uint8_t[]> tap_in_;
   std::unique_ptr<std::uint8_t[]> arena_;
   std::size_t arena_used_ = 0;
   std::vector<TxMessage> tx_msgs_;
+  std::vector<iovec> tx_iovs_;
   std::size_t tx_segments_ = 0;   // in the batch
   std::size_t tx_next_ = 0;       // first unsent message
   UdpSocket* blocked_ = nullptr;  // the full socket the batch waits for
@@ -246,8 +254,7 @@ class UserspaceDataplane {
   std::deque<QueuedControl> control_queue_;
 
   // Receive.
-  std::unique_ptr<std::uint8_t[]> rx_buf_;
-  std::unique_ptr<std::uint8_t[]> coalesce_buf_;
+  std::unique_ptr<std::uint8_t[]> rx_buf_;  // kRxRounds * kRxBatch slots
   offload::TcpCoalescer coalescer_;
   Tunnel* rx_tunnel_ = nullptr;  // whose segments the coalescer holds
   std::uint64_t rx_pending_bytes_ = 0;

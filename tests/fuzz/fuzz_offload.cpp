@@ -1,11 +1,13 @@
 // libFuzzer target for the offloads (dataplane/offload.hpp): any virtio-net
-// header and frame must segment or be refused without touching a byte
-// outside the buffers; whatever segments must be laid out as promised, and
-// the coalescer must take any sequence of frames (the segments, and the
-// raw input) and never build a frame larger than its buffer.
+// header and frame must be planned into segments or refused without
+// touching a byte outside the buffers; whatever is planned must lie inside
+// the frame and the header buffer as promised, and the coalescer must take
+// any sequence of frames (the segments, and the raw input) and never
+// describe a super-frame larger than a TAP takes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <span>
 #include <vector>
 
@@ -13,38 +15,55 @@
 
 using namespace gn::dataplane::offload;
 
+namespace {
+
+std::size_t total(std::span<const iovec> pieces) {
+  std::size_t n = 0;
+  for (const iovec& p : pieces) n += p.iov_len;
+  if (pieces.size() > TcpCoalescer::kMaxSegments + 1 || n > kVnetHeaderLen + kMaxFrame) std::abort();
+  return n;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < kVnetHeaderLen) return 0;
   std::span<const std::uint8_t> in(data, size);
   VnetHeader vh = read_vnet(in.first<kVnetHeaderLen>());
-  std::span<const std::uint8_t> frame = in.subspan(kVnetHeaderLen);
-  static std::vector<std::uint8_t> out(256 * 1024);
-  static std::vector<std::uint8_t> cbuf(kVnetHeaderLen + kMaxFrame);
-  Segments s;
+  std::vector<std::uint8_t> frame(in.begin() + kVnetHeaderLen, in.end());
+  const std::vector<std::uint8_t> raw = frame;
+  static std::vector<std::uint8_t> headers(64 * 1024);
+  SegmentPlan p;
   const std::size_t prefix = 32;
-  if (segment(vh, frame, prefix, out, 128, s) == SegmentError::kOk) {
-    if (s.count == 0 || s.count > 128 || s.total() > out.size() || s.last > s.stride || s.last < prefix) std::abort();
-    TcpCoalescer c(cbuf);
-    for (std::size_t i = 0; i < s.count; ++i) {
-      std::span<const std::uint8_t> g(out.data() + i * s.stride + prefix,
-                                      (i + 1 == s.count ? s.last : s.stride) - prefix);
+  if (plan_segments(vh, frame, prefix, headers, 128, p) == SegmentError::kOk) {
+    if (p.count == 0 || p.count > 128 || p.header_bytes() > headers.size() || p.header_stride < prefix ||
+        p.last_payload > p.mss || p.payload_at(p.count - 1) + p.last_payload > frame.size())
+      std::abort();
+    // Each segment whole, as the receiver sees it after the GENEVE header;
+    // they live until the coalescer is done with them.
+    std::deque<std::vector<std::uint8_t>> segs;
+    TcpCoalescer c;
+    for (std::size_t i = 0; i < p.count; ++i) {
+      const std::uint8_t* h = headers.data() + i * p.header_stride;
+      auto& g = segs.emplace_back(h + prefix, h + p.header_stride);
+      g.insert(g.end(), frame.begin() + static_cast<std::ptrdiff_t>(p.payload_at(i)),
+               frame.begin() + static_cast<std::ptrdiff_t>(p.payload_at(i) + p.payload_size(i)));
       (void)l4_checksum_valid(g);
       if (!c.add(g)) {
-        auto f = c.flush();
-        if (f.size() > cbuf.size()) std::abort();
+        total(c.flush());
         (void)c.add(g);
       }
     }
-    if (c.flush().size() > cbuf.size()) std::abort();
+    total(c.flush());
   }
   // The raw frame through the receive-side functions too.
-  std::vector<std::uint8_t> copy(frame.begin(), frame.end());
+  std::vector<std::uint8_t> copy = raw, second = raw;
   (void)l4_checksum_valid(copy);
   VnetHeader ph;
   (void)make_partial(copy, ph);
-  TcpCoalescer c(cbuf);
-  (void)c.add(frame);
-  (void)c.add(frame);
-  if (c.flush().size() > cbuf.size()) std::abort();
+  TcpCoalescer c;
+  (void)c.add(copy);
+  (void)c.add(second);
+  total(c.flush());
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include "dataplane/offload.hpp"
@@ -75,13 +76,28 @@ VnetHeader tso(bool v6, std::uint16_t mss) {
   return vh;
 }
 
-std::vector<std::span<const std::uint8_t>> split(const Bytes& out, const Segments& s) {
-  std::vector<std::span<const std::uint8_t>> v;
-  for (std::size_t i = 0; i < s.count; ++i) {
-    std::size_t len = i + 1 == s.count ? s.last : s.stride;
-    v.emplace_back(out.data() + i * s.stride + kPrefix, len - kPrefix);
+// Each planned segment as the wire carries it after the GENEVE header: its
+// headers from `headers`, then its payload from the frame.
+std::vector<Bytes> split(const Bytes& headers, const Bytes& frame, const SegmentPlan& p) {
+  std::vector<Bytes> v;
+  for (std::size_t i = 0; i < p.count; ++i) {
+    auto h = headers.begin() + static_cast<std::ptrdiff_t>(i * p.header_stride);
+    Bytes g(h + kPrefix, h + static_cast<std::ptrdiff_t>(p.header_stride));
+    auto d = frame.begin() + static_cast<std::ptrdiff_t>(p.payload_at(i));
+    g.insert(g.end(), d, d + static_cast<std::ptrdiff_t>(p.payload_size(i)));
+    v.push_back(std::move(g));
   }
   return v;
+}
+
+// What one writev of the pieces writes.
+Bytes joined(std::span<const iovec> pieces) {
+  Bytes b;
+  for (const iovec& p : pieces) {
+    const auto* d = static_cast<const std::uint8_t*>(p.iov_base);
+    b.insert(b.end(), d, d + p.iov_len);
+  }
+  return b;
 }
 
 bool ipv4_header_ok(std::span<const std::uint8_t> f) {
@@ -94,17 +110,21 @@ TEST_P(Tso, SegmentsCarryRightHeadersAndChecksums) {
   const bool v6 = GetParam();
   const std::size_t payload = 60000, mss = 1348;
   Bytes f = make_frame(v6, true, payload);
+  const Bytes original = f;
   Bytes out(200000);
-  Segments s;
-  ASSERT_EQ(segment(tso(v6, mss), f, kPrefix, out, 128, s), SegmentError::kOk);
+  SegmentPlan s;
+  ASSERT_EQ(plan_segments(tso(v6, mss), f, kPrefix, out, 128, s), SegmentError::kOk);
+  EXPECT_EQ(f, original) << "a super-frame's payload is read where it lies, never written";
   const std::size_t hlen = 14 + (v6 ? 40 : 20) + 32;
   ASSERT_EQ(s.count, (payload + mss - 1) / mss);
-  EXPECT_EQ(s.stride, kPrefix + hlen + mss);
-  EXPECT_EQ(s.last, kPrefix + hlen + payload - (s.count - 1) * mss);
-  auto segs = split(out, s);
+  EXPECT_EQ(s.header_stride, kPrefix + hlen);
+  EXPECT_EQ(s.datagram_size(), kPrefix + hlen + mss);
+  EXPECT_EQ(s.payload_offset, hlen);
+  EXPECT_EQ(s.last_payload, payload - (s.count - 1) * mss);
+  auto segs = split(out, f, s);
   std::size_t carried = 0;
   for (std::size_t i = 0; i < segs.size(); ++i) {
-    auto g = segs[i];
+    const Bytes& g = segs[i];
     SCOPED_TRACE(i);
     EXPECT_TRUE(l4_checksum_valid(g));
     const std::uint8_t* ip = g.data() + 14;
@@ -126,19 +146,20 @@ TEST_P(Tso, SegmentsCarryRightHeadersAndChecksums) {
 
   // Coalescing the segments gives back one super-frame with the original
   // payload, a GSO header and the pseudo-header sum in the checksum field.
-  Bytes cbuf(kVnetHeaderLen + kMaxFrame);
-  TcpCoalescer c(cbuf);
-  for (auto g : segs) ASSERT_TRUE(c.add(g));
+  TcpCoalescer c;
+  for (Bytes& g : segs) ASSERT_TRUE(c.add(g));
   EXPECT_EQ(c.segments(), segs.size());
-  auto merged = c.flush();
+  auto pieces = c.flush();
+  EXPECT_EQ(pieces.size(), segs.size() + 1) << "the vnet header, the first segment, every other's payload";
+  const Bytes merged = joined(pieces);
   ASSERT_EQ(merged.size(), kVnetHeaderLen + f.size());
-  VnetHeader vh = read_vnet(merged.first<kVnetHeaderLen>());
+  VnetHeader vh = read_vnet(std::span(merged).first<kVnetHeaderLen>());
   EXPECT_EQ(vh.gso_type, v6 ? kGsoTcpV6 : kGsoTcpV4);
   EXPECT_EQ(vh.gso_size, mss);
   EXPECT_EQ(vh.flags, kFlagNeedsCsum);
   EXPECT_EQ(vh.csum_start, 14 + (v6 ? 40 : 20));
   EXPECT_EQ(vh.csum_offset, 16);
-  auto m = merged.subspan(kVnetHeaderLen);
+  auto m = std::span(merged).subspan(kVnetHeaderLen);
   EXPECT_EQ(0, std::memcmp(m.data() + hlen, f.data() + hlen, payload));
   EXPECT_EQ(m[hlen - 32 + 13], 0x18);  // PSH of the last segment kept
   // Completing the partial checksum as the kernel would gives a valid one.
@@ -160,10 +181,10 @@ TEST(Offload, UdpSegmentation) {
   vh.gso_type = kGsoUdpL4;
   vh.gso_size = 1200;
   Bytes out(20000);
-  Segments s;
-  ASSERT_EQ(segment(vh, f, kPrefix, out, 128, s), SegmentError::kOk);
+  SegmentPlan s;
+  ASSERT_EQ(plan_segments(vh, f, kPrefix, out, 128, s), SegmentError::kOk);
   EXPECT_EQ(s.count, 5u);
-  for (auto g : split(out, s)) {
+  for (const Bytes& g : split(out, f, s)) {
     EXPECT_TRUE(l4_checksum_valid(g));
     EXPECT_EQ(load16(g.data() + 54 + 4), g.size() - 54);
   }
@@ -184,11 +205,12 @@ TEST(Offload, ChecksumCompletedForAFrameWithoutGso) {
       vh.csum_start = static_cast<std::uint16_t>(l4);
       vh.csum_offset = static_cast<std::uint16_t>(tcp ? 16 : 6);
       EXPECT_FALSE(l4_checksum_valid(probe));
-      Bytes out(2000);
-      Segments s;
-      ASSERT_EQ(segment(vh, probe, kPrefix, out, 128, s), SegmentError::kOk);
+      Bytes out(kPrefix);
+      SegmentPlan s;
+      ASSERT_EQ(plan_segments(vh, probe, kPrefix, out, 128, s), SegmentError::kOk);
       ASSERT_EQ(s.count, 1u);
-      EXPECT_TRUE(l4_checksum_valid(split(out, s)[0])) << v6 << tcp;
+      EXPECT_EQ(s.header_stride, kPrefix) << "only the GENEVE header's room: the frame is the payload";
+      EXPECT_TRUE(l4_checksum_valid(split(out, probe, s)[0])) << v6 << tcp;
       EXPECT_EQ(ph.csum_start, l4);
       EXPECT_EQ(ph.csum_offset + l4, field);
     }
@@ -198,78 +220,87 @@ TEST(Offload, ChecksumCompletedForAFrameWithoutGso) {
 TEST(Offload, HostileVnetHeadersAreRefused) {
   Bytes f = make_frame(false, true, 3000);
   Bytes out(100000);
-  Segments s;
+  SegmentPlan s;
   VnetHeader vh = tso(false, 1000);
   vh.gso_size = 0;
-  EXPECT_EQ(segment(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
+  EXPECT_EQ(plan_segments(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
   vh = tso(false, 1);
-  EXPECT_EQ(segment(vh, f, kPrefix, out, 128, s), SegmentError::kTooManySegments);
+  EXPECT_EQ(plan_segments(vh, f, kPrefix, out, 128, s), SegmentError::kTooManySegments);
   vh = tso(true, 1000);  // says IPv6, frame is IPv4
-  EXPECT_EQ(segment(vh, f, kPrefix, out, 128, s), SegmentError::kBadPacket);
+  EXPECT_EQ(plan_segments(vh, f, kPrefix, out, 128, s), SegmentError::kBadPacket);
   vh = tso(false, 1000);
   vh.gso_type = 3;  // UFO: never offered, never accepted
-  EXPECT_EQ(segment(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
+  EXPECT_EQ(plan_segments(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
   vh = {};
   vh.flags = kFlagNeedsCsum;
   vh.csum_start = static_cast<std::uint16_t>(f.size());  // past the end
-  EXPECT_EQ(segment(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
+  EXPECT_EQ(plan_segments(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
   vh.csum_start = static_cast<std::uint16_t>(f.size() - 1);
   vh.csum_offset = 0;  // the field would run one byte past the end
-  EXPECT_EQ(segment(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
+  EXPECT_EQ(plan_segments(vh, f, kPrefix, out, 128, s), SegmentError::kBadVnet);
   vh = tso(false, 1000);
-  Bytes small(1000);
-  EXPECT_EQ(segment(vh, f, kPrefix, small, 128, s), SegmentError::kNoRoom);
+  Bytes small(2 * (kPrefix + 14 + 20 + 32));  // headers for two of the three segments
+  EXPECT_EQ(plan_segments(vh, f, kPrefix, small, 128, s), SegmentError::kNoRoom);
   // A frame cut inside its TCP header.
   Bytes cut(f.begin(), f.begin() + 14 + 20 + 10);
-  EXPECT_EQ(segment(vh, cut, kPrefix, out, 128, s), SegmentError::kBadPacket);
+  EXPECT_EQ(plan_segments(vh, cut, kPrefix, out, 128, s), SegmentError::kBadPacket);
   // A TCP header length field pointing past the frame.
   Bytes bad = f;
   bad[14 + 20 + 12] = 0xf0;
   bad.resize(14 + 20 + 40);
-  EXPECT_EQ(segment(vh, bad, kPrefix, out, 128, s), SegmentError::kBadPacket);
+  EXPECT_EQ(plan_segments(vh, bad, kPrefix, out, 128, s), SegmentError::kBadPacket);
 }
 
 TEST(Offload, CoalescerRefusesWhatMustNotMerge) {
-  Bytes cbuf(kVnetHeaderLen + kMaxFrame);
   const std::size_t hlen = 14 + 20 + 32;
-  auto seg = [&](std::uint32_t seq, std::size_t len, std::uint8_t flags, std::uint16_t id) {
-    Bytes f = make_frame(false, true, len, flags);
+  // The coalescer keeps views: every frame it may take lives to the end.
+  std::deque<Bytes> frames;
+  auto seg = [&](std::uint32_t seq, std::size_t len, std::uint8_t flags, std::uint16_t id) -> Bytes& {
+    Bytes& f = frames.emplace_back(make_frame(false, true, len, flags));
     store32(&f[14 + 20 + 4], seq);
     store16(&f[14 + 4], id);
     return f;
   };
   {
-    TcpCoalescer c(cbuf);
+    TcpCoalescer c;
     ASSERT_TRUE(c.add(seg(1000, 100, 0x10, 1)));
     EXPECT_FALSE(c.add(seg(1200, 100, 0x10, 2))) << "a gap in the sequence";
     EXPECT_FALSE(c.add(seg(1100, 200, 0x10, 2))) << "longer than the first segment";
     EXPECT_FALSE(c.add(seg(1100, 100, 0x10, 5))) << "IPv4 ID out of order";
     EXPECT_FALSE(c.add(seg(1100, 100, 0x11, 2))) << "FIN";
-    Bytes other = seg(1100, 100, 0x10, 2);
+    Bytes& other = seg(1100, 100, 0x10, 2);
     other[14 + 20 + 25] ^= 1;  // another timestamp
     EXPECT_FALSE(c.add(other)) << "different options";
     ASSERT_TRUE(c.add(seg(1100, 50, 0x10, 2)));
     EXPECT_FALSE(c.add(seg(1150, 50, 0x10, 3))) << "after a short segment";
     EXPECT_EQ(c.segments(), 2u);
-    auto out = c.flush();
-    EXPECT_EQ(out.size(), kVnetHeaderLen + hlen + 150);
+    EXPECT_EQ(joined(c.flush()).size(), kVnetHeaderLen + hlen + 150);
   }
   {
-    TcpCoalescer c(cbuf);
+    TcpCoalescer c;
     EXPECT_FALSE(c.add(seg(1, 0, 0x10, 1))) << "a pure ACK starts nothing";
     EXPECT_FALSE(c.add(seg(1, 10, 0x02, 1))) << "SYN";
     Bytes udp = make_frame(true, false, 100);
     EXPECT_FALSE(c.add(udp));
-    Bytes nodf = seg(1, 10, 0x10, 1);
+    Bytes& nodf = seg(1, 10, 0x10, 1);
     store16(&nodf[14 + 6], 0);
     EXPECT_FALSE(c.add(nodf)) << "IPv4 without DF";
     EXPECT_TRUE(c.empty());
     // A lone segment leaves as it came, with its checksum made partial.
     ASSERT_TRUE(c.add(seg(1, 10, 0x18, 1)));
-    auto out = c.flush();
-    VnetHeader vh = read_vnet(out.first<kVnetHeaderLen>());
+    const Bytes out = joined(c.flush());
+    VnetHeader vh = read_vnet(std::span(out).first<kVnetHeaderLen>());
     EXPECT_EQ(vh.gso_type, kGsoNone);
     EXPECT_EQ(vh.flags, kFlagNeedsCsum);
+  }
+  {
+    // Never more than kMaxSegments segments in one super-frame.
+    TcpCoalescer c;
+    std::size_t taken = 0;
+    for (std::uint32_t i = 0; i < TcpCoalescer::kMaxSegments + 1; ++i)
+      taken += c.add(seg(1 + i * 10, 10, 0x10, static_cast<std::uint16_t>(1 + i))) ? 1 : 0;
+    EXPECT_EQ(taken, TcpCoalescer::kMaxSegments);
+    EXPECT_EQ(c.flush().size(), TcpCoalescer::kMaxSegments + 1);
   }
 }
 
@@ -277,8 +308,7 @@ TEST(Offload, FramesLargerThanTheMtuStayResegmentable) {
   // A kernel GENEVE sender on the same host may hand over a 15 KB TCP frame
   // whole: it must not become a super-frame whose segments exceed the MTU.
   Bytes big = make_frame(true, true, 15000, 0x10);
-  Bytes cbuf(kVnetHeaderLen + kMaxFrame);
-  TcpCoalescer c(cbuf);
+  TcpCoalescer c;
   EXPECT_FALSE(c.add(big, 1406));
   VnetHeader vh;
   ASSERT_TRUE(make_partial(big, vh, 1406));
