@@ -64,17 +64,18 @@ namespace gn::nat64 {
   X(bypass_spoofed_source, "bypass data from a server with an IPv6 source other than its own mapped address")     \
   X(bypass_bad_destination, "bypass data from a server to the prefix, multicast or another unroutable address")
 
-#define GN_NAT64_EVENTS(X)                                                                   \
-  X(bindings_created, "bindings created by outbound traffic")                                \
-  X(bindings_created_extension, "bindings created by the routing option")                    \
-  X(sessions_created, "sessions created")                                                    \
-  X(sessions_expired, "sessions removed by their timeout")                                   \
-  X(fragments_expired, "datagrams dropped incomplete after --fragment-timeout")              \
-  X(fragments_written, "extra packets written by fragmenting a translation")                 \
-  X(bypass_offers, "bypass offers written to servers")                                       \
-  X(bypass_offers_rate_limited, "bypass offers due but refused by --bypass-offer-rate")      \
-  X(bypass_servers_full, "bypass offers not made: --bypass-max-servers servers are tracked") \
-  X(bypass_accepted, "servers that accepted a bypass tunnel (or came back)")                 \
+#define GN_NAT64_EVENTS(X)                                                                           \
+  X(bindings_created, "bindings created by outbound traffic")                                        \
+  X(bindings_created_extension, "bindings created by the routing option")                            \
+  X(sessions_created, "sessions created")                                                            \
+  X(sessions_expired, "sessions removed by their timeout")                                           \
+  X(fragments_expired, "datagrams dropped incomplete after --fragment-timeout")                      \
+  X(fragments_written, "extra packets written by fragmenting a translation")                         \
+  X(super_packets_translated, "TCP super-packets (TSO) translated whole, for the kernel to segment") \
+  X(bypass_offers, "bypass offers written to servers")                                               \
+  X(bypass_offers_rate_limited, "bypass offers due but refused by --bypass-offer-rate")              \
+  X(bypass_servers_full, "bypass offers not made: --bypass-max-servers servers are tracked")         \
+  X(bypass_accepted, "servers that accepted a bypass tunnel (or came back)")                         \
   X(bypass_left, "bypass servers that left")
 
 #define GN_NAT64_COUNTERS(X) GN_NAT64_FATES(X) GN_NAT64_EVENTS(X)

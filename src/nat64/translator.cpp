@@ -621,6 +621,7 @@ void Translator::finish_offload(std::vector<std::uint8_t>& out, Counter fate) {
     offload_out_.ecn = offload_in_.ecn;
     std::size_t room = segment_limit_ > headers ? segment_limit_ - headers : 8;
     offload_out_.tcp_segment = static_cast<std::uint16_t>(std::min<std::size_t>(offload_in_.tcp_segment, room));
+    counters_.add(Counter::super_packets_translated);
     // The kernel numbers the segments from our Identification on: keep the
     // next packet's clear of them (RFC 6864 asks uniqueness only of
     // fragmentable packets, but it costs nothing).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 13: TCP through geneve-nat64-gateway. In the `symmetric` lab, site A
 # (IPv6 only) opens TCP connections through ga to the IPv4 host on inet:
-# 50 MB up and 50 MB down with sha256 checks; path MTU discovery through an
+# 50 MB up and 50 MB down with sha256 checks (as TSO super-packets with
+# LAB_OFFLOADS=on, packet by packet without); path MTU discovery through an
 # IPv4 hop smaller than the IPv6 side; the sessions' RFC 6146 states in the
 # gateway's status; an IPv4-initiated connection refused; a UDP datagram
 # too big for either side, in fragments both ways.
@@ -43,9 +44,20 @@ upload() {
   [ "$(sha256sum <"$LAB_TMP/data")" = "$(sha256sum <"$LAB_TMP/up")" ]
 }
 fate() { gw_status ga | python3 -c "import json,sys; print(json.load(sys.stdin)['fates']['$1'])"; }
+ga_events() { gw_status ga | python3 -c "import json,sys; print(json.load(sys.stdin)['events']['$1'])"; }
 
 check "$MB MB download over TCP, inet -> a through ga, sha256 matches" download 8001
 check "$MB MB upload over TCP, a -> inet through ga, sha256 matches" upload 8002
+# With the veths' offloads on (LAB_OFFLOADS=on: lab.gateway_tcp_offload)
+# the kernel hands ga TSO super-packets, translated whole; with them off
+# (scripts/lab's default) no packet can be one.
+SUPER=$(ga_events super_packets_translated)
+echo "    super-packets translated whole: $SUPER"
+if [ "${LAB_OFFLOADS:-off}" = on ]; then
+  check "ga translated TSO super-packets whole (offloads on)" test "$SUPER" -gt 0
+else
+  check "ga saw no super-packet (offloads off on every veth)" test "$SUPER" -eq 0
+fi
 
 # A connection held open shows ESTABLISHED in the gateway; closed ones
 # show the closing states (or are in TRANS).
@@ -100,7 +112,6 @@ s.sendto(d, peer)
 ' $HOST4 &
 echo_srv=$!
 wait_until 5 on inet sh -c "ss -lunH 'sport = :9000' | grep -q ."
-ga_events() { gw_status ga | python3 -c "import json,sys; print(json.load(sys.stdin)['events']['$1'])"; }
 held_before=$(fate fragment_held)
 written_before=$(ga_events fragments_written)
 udp_echo() {

@@ -1128,6 +1128,7 @@ TEST_F(Nat64OffloadTest, SuperPacketIsTranslatedOnceAndLeavesAsOne) {
   EXPECT_EQ(o.headers, 40u);
   EXPECT_EQ(o.tcp_segment, 1440u);
   EXPECT_EQ(tail(out, 40), data);
+  EXPECT_EQ(count(Counter::super_packets_translated), 1u);
   // Its 7 segments take 7 Identifications: the next packet has the 8th.
   unsigned id = get16(out, 4);
   forward(tcp6(kHost, 5000, kRemote6, 80, kAck, {'n'}));
@@ -1140,6 +1141,7 @@ TEST_F(Nat64OffloadTest, SuperPacketIsTranslatedOnceAndLeavesAsOne) {
   EXPECT_EQ(get16(out, 56), ref_sum(pseudo6(kRemote6, kHost, 20 + 10000, 6)));
   EXPECT_EQ(t->out_offload().headers, 60u);
   EXPECT_EQ(t->out_offload().tcp_segment, 1400u);
+  EXPECT_EQ(count(Counter::super_packets_translated), 2u) << "the one-byte packet between was no super-packet";
 }
 
 TEST_F(Nat64OffloadTest, SegmentsNotThePacketMeetTheMtu) {
