@@ -147,8 +147,16 @@ gap=$(max_gap_ms "$LAB_TMP/ping.log" "$stopped_at")
 echo "    ping: $(tail -2 "$LAB_TMP/ping.log" | head -1); longest gap ${gap} ms"
 candidates a "$LAB_TMP/run-a"
 candidates b "$LAB_TMP/run-b"
-check "(c) after the cut a moves to symmetric within 10 s (${moved_a:-never} ms)" test "${moved_a:-99999}" -le 10000
-check "(c) after the cut b moves to symmetric within 10 s (${moved_b:-never} ms)" test "${moved_b:-99999}" -le 10000
+# When a side reports the move is read by a status query, which the loop
+# makes for a, then b: under the VM's emulated CPU each takes about 0.5 s,
+# so the figure lags the move by up to a second or more there
+# (tests/vm/auto_kernel.sh allows 12 s). The data path itself is held to
+# 10 s everywhere: the ping gap below.
+MOVE_BOUND_MS=${AUTO_MOVE_BOUND_MS:-10000}
+check "(c) after the cut a reports symmetric within $((MOVE_BOUND_MS / 1000)) s (${moved_a:-never} ms)" \
+  test "${moved_a:-99999}" -le "$MOVE_BOUND_MS"
+check "(c) after the cut b reports symmetric within $((MOVE_BOUND_MS / 1000)) s (${moved_b:-never} ms)" \
+  test "${moved_b:-99999}" -le "$MOVE_BOUND_MS"
 recovered() { reply_after "$LAB_TMP/ping.log" "$moved_at" && [ "$gap" -lt 10000 ]; }
 check "(c) the ping flows again through NAT64 after the move (gap ${gap} ms < 10 s)" recovered
 check "(c) inner ping after the move" on a ping -q -c 3 -i 0.2 -W 2 fd00:42::b
