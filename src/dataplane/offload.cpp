@@ -249,7 +249,6 @@ bool TcpCoalescer::start(std::span<std::uint8_t> f, std::size_t max_packet) {
   if (!(flags & kTcpAck) || (flags & (kTcpSyn | kTcpFin | kTcpRst | kTcpUrg | kTcpCwr | kTcpEce))) return false;
   const std::size_t payload = f.size() - lay->hlen;
   if (payload == 0) return false;  // a pure ACK: nothing to merge
-  first_ = f.data();
   pieces_[1] = {f.data(), f.size()};
   len_ = f.size();
   segments_ = 1;
@@ -266,7 +265,7 @@ bool TcpCoalescer::start(std::span<std::uint8_t> f, std::size_t max_packet) {
 bool TcpCoalescer::add(std::span<std::uint8_t> f, std::size_t max_packet) {
   if (segments_ == 0) return start(f, max_packet);
   if (closed_ || segments_ >= kMaxSegments || f.size() <= hdr_len_) return false;
-  const std::uint8_t* have = first_;
+  const std::uint8_t* have = first();
   const std::uint8_t* ip = f.data() + kEthernetHeaderLen;
   const std::uint8_t* hip = have + kEthernetHeaderLen;
   const std::size_t payload = f.size() - hdr_len_;
@@ -298,7 +297,7 @@ bool TcpCoalescer::add(std::span<std::uint8_t> f, std::size_t max_packet) {
   len_ += payload;
   next_seq_ += static_cast<std::uint32_t>(payload);
   next_id_ = static_cast<std::uint16_t>(next_id_ + 1);
-  if (t[13] & kTcpPsh) first_[l4_ + 13] |= kTcpPsh;
+  if (t[13] & kTcpPsh) first()[l4_ + 13] |= kTcpPsh;
   if (payload < gso_size_ || (t[13] & kTcpPsh)) closed_ = true;
   return true;
 }
@@ -306,7 +305,7 @@ bool TcpCoalescer::add(std::span<std::uint8_t> f, std::size_t max_packet) {
 std::span<const iovec> TcpCoalescer::flush() {
   if (segments_ == 0) return {};
   VnetHeader vh;
-  std::uint8_t* f = first_;
+  std::uint8_t* f = first();
   const std::size_t first_len = pieces_[1].iov_len;
   if (segments_ == 1) {
     make_partial({f, first_len}, vh);
@@ -336,7 +335,6 @@ std::span<const iovec> TcpCoalescer::flush() {
   std::span<const iovec> out(pieces_.data(), segments_ + 1);
   segments_ = 0;
   len_ = 0;
-  first_ = nullptr;
   return out;
 }
 

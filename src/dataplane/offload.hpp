@@ -12,8 +12,9 @@
 // only copy of the payload is the kernel's. On the way in, consecutive
 // in-order TCP segments of one flow are coalesced, again without a copy,
 // into one super-frame written to the TAP with a GSO header, so the inner
-// stack sees one packet where the wire had forty. docs/architecture.md, "Offloads", says why each
-// rule is what it is; wireguard-go's tun/offload_linux.go is the model.
+// stack sees one packet where the wire had forty. docs/architecture.md,
+// "Offloads", says why each rule is what it is; wireguard-go's
+// tun/offload_linux.go is the model.
 #include <sys/uio.h>
 
 #include <array>
@@ -136,8 +137,9 @@ class TcpCoalescer {
   bool start(std::span<std::uint8_t> frame, std::size_t max_packet);
   std::array<std::uint8_t, kVnetHeaderLen> vnet_{};
   std::array<iovec, kMaxSegments + 1> pieces_{};
-  std::uint8_t* first_ = nullptr;  // the first segment's frame
-  std::size_t len_ = 0;            // super-frame bytes after the vnet header
+  // pieces_[1] is the first segment's frame, whose headers lead.
+  std::uint8_t* first() const { return static_cast<std::uint8_t*>(pieces_[1].iov_base); }
+  std::size_t len_ = 0;  // super-frame bytes after the vnet header
   std::size_t segments_ = 0;
   std::size_t l4_ = 0, hdr_len_ = 0;  // offsets in the frame
   bool v6_ = false;

@@ -28,7 +28,7 @@ constexpr std::size_t kArenaSize = 2 << 20;
 constexpr std::size_t kMaxFrameSegments = 128;  // a 64 KiB TSO frame at IPv4's minimum MSS of 536
 constexpr std::size_t kMaxSegmentHeaders = geneve::kMaxHeaderLen + 14 + 60 + 60;
 constexpr std::size_t kFrameRoom =
-    offload::kVnetHeaderLen + offload::kMaxFrame + alignof(std::max_align_t) + kMaxFrameSegments * kMaxSegmentHeaders;
+    offload::kVnetHeaderLen + offload::kMaxFrame + kMaxFrameSegments * kMaxSegmentHeaders;
 constexpr std::size_t kMaxBatchSegments = 4096;
 // UDP_SEGMENT: at most 64 segments (UDP_MAX_SEGMENTS before Linux 6.13) and
 // one IP packet's worth of bytes per message.
@@ -209,7 +209,8 @@ void UserspaceDataplane::read_tap_batch(TxSource& source) {
       continue;
     }
     const std::span<const std::uint8_t> header(bt->target.header.data(), bt->target.header_len);
-    const std::size_t headers_at = (arena_used_ + n + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+    // The segments' headers go right after the frame (bytes: no alignment).
+    const std::size_t headers_at = arena_used_ + n;
     std::uint8_t* headers = arena_.get() + headers_at;
     offload::SegmentPlan plan;
     auto err =
